@@ -1,0 +1,74 @@
+/**
+ * A list of (address, value) items per batch element, in CSR form: the unit of every message payload
+ * (events forward; partial gradient sums and active-unit announcements backward).
+ * Addresses are unit indices within a layer (or input indices for the network input).
+ * Capacity grows by doubling when exceeded, so steady-state use allocates nothing.
+ */
+export class ItemList {
+  /** offsets[b]..offsets[b+1] are batch element b's items (valid after end()). */
+  readonly offsets: Int32Array;
+  index: Int32Array;
+  value: Float32Array;
+  private fill = 0;
+  private open = 0;
+
+  constructor(readonly batch: number, capacity = 16) {
+    this.offsets = new Int32Array(batch + 1);
+    this.index = new Int32Array(Math.max(1, capacity));
+    this.value = new Float32Array(Math.max(1, capacity));
+  }
+
+  /** Number of items (while building: so far). */
+  get size(): number {
+    return this.fill;
+  }
+
+  clear(): void {
+    this.offsets.fill(0);
+    this.fill = 0;
+    this.open = 0;
+  }
+
+  /** Items are appended in batch order: begin(b) for increasing b, push…, then end(). */
+  begin(b: number): void {
+    for (let k = this.open + 1; k <= b; k++) this.offsets[k] = this.fill;
+    this.open = b;
+  }
+
+  push(index: number, value: number): void {
+    const at = this.fill;
+    if (at === this.index.length) this.grow(at * 2);
+    this.index[at] = index;
+    this.value[at] = value;
+    this.fill = at + 1;
+  }
+
+  /** Close the list after the last push. */
+  end(): void {
+    for (let k = this.open + 1; k <= this.batch; k++) this.offsets[k] = this.fill;
+    this.open = this.batch;
+  }
+
+  ensureCapacity(n: number): void {
+    if (n > this.index.length) this.grow(Math.max(n, this.index.length * 2));
+  }
+
+  private grow(cap: number): void {
+    const idx = new Int32Array(cap);
+    idx.set(this.index);
+    const val = new Float32Array(cap);
+    val.set(this.value);
+    this.index = idx;
+    this.value = val;
+  }
+
+  /** Replace the contents with a copy of `src`. */
+  copyFrom(src: ItemList): void {
+    this.ensureCapacity(src.size);
+    this.offsets.set(src.offsets);
+    this.index.set(src.index.subarray(0, src.size));
+    this.value.set(src.value.subarray(0, src.size));
+    this.fill = src.size;
+    this.open = this.batch;
+  }
+}
