@@ -18,9 +18,25 @@ export class ItemList {
     this.value = new Float32Array(Math.max(1, capacity));
   }
 
+  /**
+   * A list over caller-provided memory (e.g. a SharedArrayBuffer mailbox). The capacity must cover the
+   * largest possible list: growing would detach it from that memory, so it throws instead.
+   */
+  static over(batch: number, offsets: Int32Array, index: Int32Array, value: Float32Array): ItemList {
+    const list = new ItemList(batch, 1);
+    (list as { offsets: Int32Array }).offsets = offsets;
+    list.index = index;
+    list.value = value;
+    list.fixed = true;
+    list.open = batch;
+    return list;
+  }
+  private fixed = false;
+
   /** Number of items (while building: so far). */
   get size(): number {
-    return this.fill;
+    // A closed list (or a view of one written elsewhere) reads its size from the offsets.
+    return this.open === this.batch ? this.offsets[this.batch]! : this.fill;
   }
 
   clear(): void {
@@ -54,6 +70,7 @@ export class ItemList {
   }
 
   private grow(cap: number): void {
+    if (this.fixed) throw new Error(`item list over fixed memory is full (${this.index.length} items)`);
     const idx = new Int32Array(cap);
     idx.set(this.index);
     const val = new Float32Array(cap);

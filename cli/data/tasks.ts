@@ -1,0 +1,200 @@
+/**
+ * Datasets: the built-in tasks and user data from .npz (SPEC §2).
+ *
+ * Built-in tasks (`loadTask`):
+ * - `row-mnist`   MNIST, one image row per step: T = 28, I = 28, 10 classes.
+ * - `pixel-mnist` MNIST, one pixel per step in raster order: T = 784, I = 1, 10 classes.
+ * - `perm-mnist`  pixel-mnist with the pixel order shuffled by one fixed permutation, the same for every image,
+ *                 run and split: PERM_MNIST_ORDER = permutation(784, 0x5eed, 0) from model/rng.ts; step t shows
+ *                 pixel PERM_MNIST_ORDER[t].
+ * - `adding`      the adding problem as 10-way classification. T steps (default 100), I = 2: channel 0 a value
+ *                 uniform in (0, 1), channel 1 a marker that is 1 at exactly two steps — one in the first half
+ *                 [0, ⌊T/2⌋), one in the second half. Target = min(9, ⌊5 · (sum of the two marked values)⌋).
+ *                 Generated from `seed` (default 0) with keyed uniforms (uniformAt(seed, Stream.data, split, i, …)),
+ *                 so example i is the same whatever `limit` is; train and test use different keys.
+ *                 Default size 10000 (train) / 2000 (test); `limit` sets the number of examples.
+ * MNIST splits are the standard 60000 / 10000; `limit` keeps the first `limit` examples.
+ */
+import { permutation, Stream, uniformAt } from '../../model/rng.js';
+import { InputError } from '../io/errors.js';
+import { readNpz } from '../io/npz.js';
+import { elementName, formatShape, toFloat32, toInt32 } from '../io/npy.js';
+import { loadMnist, type Split } from './mnist.js';
+
+export interface Dataset {
+  /** Inputs [n, steps, inputSize], row-major. */
+  x: Float32Array;
+  /** Labels [n] (perStep false) or per-step targets [n, steps] with −1 = no target (perStep true). */
+  y: Int32Array;
+  n: number;
+  steps: number;
+  inputSize: number;
+  classes: number;
+  perStep: boolean;
+}
+
+export interface TaskInfo {
+  description: string;
+  /** Sequence length (for `adding`, the default; set with `steps`). */
+  steps: number;
+  inputSize: number;
+  classes: number;
+  perStep: boolean;
+  /** Examples per split (for `adding`, the default count). */
+  size: { train: number; test: number };
+}
+
+export const TASKS = {
+  'row-mnist': { description: 'MNIST, one 28-pixel row per step', steps: 28, inputSize: 28, classes: 10, perStep: false, size: { train: 60000, test: 10000 } },
+  'pixel-mnist': { description: 'MNIST, one pixel per step (raster order)', steps: 784, inputSize: 1, classes: 10, perStep: false, size: { train: 60000, test: 10000 } },
+  'perm-mnist': { description: 'MNIST, one pixel per step in a fixed permuted order', steps: 784, inputSize: 1, classes: 10, perStep: false, size: { train: 60000, test: 10000 } },
+  adding: { description: 'adding problem as 10-way classification of the sum of two marked values', steps: 100, inputSize: 2, classes: 10, perStep: false, size: { train: 10000, test: 2000 } },
+} satisfies Record<string, TaskInfo>;
+
+export type TaskName = keyof typeof TASKS;
+
+export function knownTasks(): TaskName[] {
+  return Object.keys(TASKS) as TaskName[];
+}
+
+/** Seed of the perm-mnist pixel order. */
+export const PERM_MNIST_SEED = 0x5eed;
+let permOrder: Int32Array | undefined;
+/** The fixed perm-mnist pixel order: step t shows pixel PERM_MNIST_ORDER()[t] (= permutation(784, 0x5eed, 0)). */
+export function permMnistOrder(): Int32Array {
+  return (permOrder ??= permutation(784, PERM_MNIST_SEED, 0));
+}
+
+export interface TaskOptions {
+  /** MNIST tasks: keep the first `limit` examples. `adding`: number of examples to generate. */
+  limit?: number;
+  /** `adding` only: data seed (default 0). */
+  seed?: number;
+  /** `adding` only: sequence length (default 100, at least 2). MNIST tasks have a fixed length. */
+  steps?: number;
+}
+
+/** Load a built-in task. Unknown name or bad option → InputError. */
+export function loadTask(name: string, split: Split, opts: TaskOptions = {}): Dataset {
+  if (!Object.hasOwn(TASKS, name)) throw new InputError(`unknown task '${name}' (known tasks: ${knownTasks().join(', ')})`);
+  if (split !== 'train' && split !== 'test') throw new InputError(`unknown split '${String(split)}' (train or test)`);
+  const task = name as TaskName;
+  const info: TaskInfo = TASKS[task];
+  const { limit, seed, steps } = opts;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new InputError(`limit must be a positive integer, got ${limit}`);
+  if (task !== 'adding') {
+    if (steps !== undefined && steps !== info.steps) throw new InputError(`task ${task} has a fixed length of ${info.steps} steps (got steps = ${steps})`);
+    const m = loadMnist(split, { limit });
+    const base = { y: m.labels, n: m.n, steps: info.steps, inputSize: info.inputSize, classes: 10, perStep: false };
+    if (task === 'row-mnist' || task === 'pixel-mnist') return { x: m.images, ...base }; // same memory layout
+    const perm = permMnistOrder();
+    const x = new Float32Array(m.images.length);
+    const P = 784;
+    for (let i = 0; i < m.n; i++) {
+      const o = i * P;
+      for (let t = 0; t < P; t++) x[o + t] = m.images[o + perm[t]!]!;
+    }
+    return { x, ...base };
+  }
+  const T = steps ?? info.steps;
+  if (!(Number.isInteger(T) && T >= 2)) throw new InputError(`adding: steps must be an integer ≥ 2, got ${T}`);
+  if (seed !== undefined && !Number.isInteger(seed)) throw new InputError(`seed must be an integer, got ${seed}`);
+  return addingProblem(limit ?? info.size[split], T, seed ?? 0, split);
+}
+
+/** The adding problem (classification variant, see the module comment). Deterministic in (n index, T, seed, split). */
+export function addingProblem(n: number, T: number, seed: number, split: Split): Dataset {
+  const s = split === 'train' ? 0 : 1;
+  const half = Math.floor(T / 2);
+  const x = new Float32Array(n * T * 2);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const p1 = Math.min(half - 1, Math.floor(uniformAt(seed, Stream.data, s, i, 0) * half));
+    const p2 = half + Math.min(T - half - 1, Math.floor(uniformAt(seed, Stream.data, s, i, 1) * (T - half)));
+    const o = i * T * 2;
+    for (let t = 0; t < T; t++) x[o + 2 * t] = uniformAt(seed, Stream.data, s, i, 2, t);
+    x[o + 2 * p1 + 1] = 1;
+    x[o + 2 * p2 + 1] = 1;
+    const sum = x[o + 2 * p1]! + x[o + 2 * p2]!;
+    y[i] = Math.min(9, Math.floor(sum * 5));
+  }
+  return { x, y, n, steps: T, inputSize: 2, classes: 10, perStep: false };
+}
+
+export interface NpzDataOptions {
+  /** Number of classes; labels ≥ classes are rejected. Default: max label + 1. */
+  classes?: number;
+  /** Required input size I (e.g. a validation set must match the training data). */
+  inputSize?: number;
+}
+
+/**
+ * User data from .npz (SPEC §2): `x` float [N, T, I]; `y` integer [N] (one label per sequence) or [N, T]
+ * (per-step targets, −1 = none). Missing keys, wrong dims, NaN/Inf in x, labels outside [0, classes) → InputError.
+ */
+export function datasetFromNpz(path: string, opts: NpzDataOptions = {}): Dataset {
+  const bad = (what: string) => new InputError(`${path}: ${what}`);
+  const map = readNpz(path);
+  const keys = [...map.keys()];
+  const xa = map.get('x');
+  const ya = map.get('y');
+  const have = keys.length ? `it has ${keys.join(', ')}` : 'it has no arrays';
+  if (!xa) throw bad(`missing array 'x' (inputs, float32 [N, T, I]); ${have}`);
+  if (!ya) throw bad(`missing array 'y' (labels, integer [N] or [N, T]); ${have}`);
+  if (xa.shape.length !== 3)
+    throw bad(`x has shape ${formatShape(xa.shape)}, expected 3 dimensions [N, T, I]${xa.shape.length === 2 ? ' (for one input per step, reshape to (N, T, 1))' : ''}`);
+  const [N, T, I] = xa.shape as [number, number, number];
+  if (N === 0) throw bad('x holds no sequences (N = 0)');
+  if (T === 0) throw bad('x has zero-length sequences (T = 0)');
+  if (I === 0) throw bad('x has no input features (I = 0)');
+  if (opts.inputSize !== undefined && I !== opts.inputSize) throw bad(`x has ${I} inputs per step, expected ${opts.inputSize}`);
+  if (xa.dtype === '|b1') throw bad('x is boolean; expected float32');
+  const rethrow = (e: unknown): never => {
+    if (e instanceof InputError) throw bad(e.message);
+    throw e;
+  };
+  let x: Float32Array;
+  try {
+    x = toFloat32(xa, 'x');
+  } catch (e) {
+    rethrow(e);
+  }
+  for (let k = 0; k < x!.length; k++) {
+    const v = x![k]!;
+    if (v - v !== 0) throw bad(`${elementName('x', xa.shape, k)} is ${v} (inputs must be finite)`);
+  }
+
+  let perStep: boolean;
+  if (ya.shape.length === 1) {
+    if (ya.shape[0] !== N) throw bad(`y has ${ya.shape[0]} labels for ${N} sequences in x`);
+    perStep = false;
+  } else if (ya.shape.length === 2) {
+    if (ya.shape[0] !== N || ya.shape[1] !== T)
+      throw bad(`y has shape ${formatShape(ya.shape)}; per-step targets need (N, T) = ${formatShape([N, T])}, per-sequence labels (N,) = ${formatShape([N])}`);
+    perStep = true;
+  } else throw bad(`y has shape ${formatShape(ya.shape)}; expected (N,) = ${formatShape([N])} or (N, T) = ${formatShape([N, T])}`);
+  if (ya.dtype === '|b1') throw bad(`y is boolean; expected integer labels`);
+  let y: Int32Array;
+  try {
+    y = toInt32(ya, 'y');
+  } catch (e) {
+    rethrow(e);
+  }
+  if (y! === ya.data) y = Int32Array.from(y!);
+  const given = opts.classes;
+  if (given !== undefined && !(Number.isInteger(given) && given > 0)) throw new InputError(`classes must be a positive integer, got ${given}`);
+  let max = -1;
+  for (let k = 0; k < y!.length; k++) {
+    const v = y![k]!;
+    if (v < 0) {
+      if (!perStep) throw bad(`${elementName('y', ya.shape, k)} = ${v}: every sequence needs a label ≥ 0 (−1 is allowed only in per-step targets [N, T])`);
+      if (v !== -1) throw bad(`${elementName('y', ya.shape, k)} = ${v}: targets must be ≥ 0, or −1 for none`);
+      continue;
+    }
+    if (given !== undefined && v >= given) throw bad(`${elementName('y', ya.shape, k)} = ${v} is outside [0, ${given}) (${given} classes)`);
+    if (v > max) max = v;
+  }
+  if (max < 0) throw bad('y holds no targets (all −1)');
+  const classes = given ?? max + 1;
+  return { x: x!, y: y!, n: N, steps: T, inputSize: I, classes, perStep };
+}

@@ -1,0 +1,956 @@
+/**
+ * The event-driven float32 kernels one actor runs for its group of units (docs/math.md, SPEC §1, §3).
+ *
+ * Layout: the group's parameters come from `sliceGroup` (params.ts): an incoming item from input/unit i reads
+ * row i of `kernel`/`recurrentKernel`, 3n contiguous floats (own columns of the z|u, r, g blocks).
+ *
+ * Storage for BPTT (docs/math.md, "What the backward pass stores"): per step, the own state before the reset
+ * (v for `evnn`/`gru`, c for `paper`; 1 float per unit-step — h = v − o·ϑ and o = [v > ϑ] follow from it and ϑ)
+ * and the item lists received (inputs, recurrent events, reset messages, backward-active announcements) in pooled
+ * growable buffers with per-(step, batch element) offsets. Gates are recomputed in the backward step from those
+ * lists, in exactly the order the forward step used, so the recomputation is bit-identical to the forward pass.
+ *
+ * Every buffer is preallocated or grows by doubling; steady-state use (same or smaller T, same batch) allocates
+ * nothing. Arithmetic is done in float64 locals with float64 accumulators; parameters, gradients, the state
+ * history and message values are float32.
+ */
+import type { ModelConfig } from './config.js';
+import { layerInputSize } from './config.js';
+import type { ItemList } from './items.js';
+import type { GroupParams } from './params.js';
+
+export interface GroupKernelSpec {
+  cfg: ModelConfig;
+  layer: number;
+  unitStart: number;
+  units: number;
+  batch: number;
+}
+
+export interface KernelCounters {
+  events: number;
+  unitSteps: number;
+  backwardActive: number;
+  macsForward: number;
+  macsBackward: number;
+  macsDenseForward: number;
+  macsDenseBackward: number;
+}
+
+function capacityFor(current: number, need: number): number {
+  let c = Math.max(current, 16);
+  while (c < need) c *= 2;
+  return c;
+}
+
+/**
+ * Item lists received at each step, merged per batch element: step t, element b owns
+ * index/value[offs[t·(B+1)+b] .. offs[t·(B+1)+b+1]). Steps may be recorded in any order (announcements).
+ */
+class StepPool {
+  index = new Int32Array(64);
+  value = new Float32Array(64);
+  offs: Int32Array;
+  present = new Uint8Array(16);
+  fill = 0;
+  private steps = 0;
+
+  constructor(readonly batch: number) {
+    this.offs = new Int32Array(16 * (batch + 1));
+  }
+
+  reset(steps: number): void {
+    const need = steps * (this.batch + 1);
+    if (this.offs.length < need) this.offs = new Int32Array(capacityFor(this.offs.length, need));
+    if (this.present.length < steps) this.present = new Uint8Array(capacityFor(this.present.length, steps));
+    this.present.fill(0, 0, steps);
+    this.fill = 0;
+    this.steps = steps;
+  }
+
+  private reserve(extra: number): void {
+    const need = this.fill + extra;
+    if (need <= this.index.length) return;
+    const cap = capacityFor(this.index.length, need);
+    const idx = new Int32Array(cap);
+    idx.set(this.index.subarray(0, this.fill));
+    const val = new Float32Array(cap);
+    val.set(this.value.subarray(0, this.fill));
+    this.index = idx;
+    this.value = val;
+  }
+
+  /** Copy `lists` (each CSR per batch element) into step t, merged per batch element in list order. Returns the item count. */
+  record(t: number, lists: readonly ItemList[]): number {
+    if (!(t >= 0 && t < this.steps)) throw new Error(`step ${t} outside the sequence (0..${this.steps - 1}); call beginSequence first`);
+    const B = this.batch;
+    let total = 0;
+    for (let li = 0; li < lists.length; li++) {
+      const L = lists[li]!;
+      if (L.batch !== B) throw new Error(`item list has batch ${L.batch}, kernel batch is ${B}`);
+      total += L.offsets[B]! - L.offsets[0]!;
+    }
+    this.reserve(total);
+    const idx = this.index;
+    const val = this.value;
+    const offs = this.offs;
+    const base = t * (B + 1);
+    let f = this.fill;
+    const start = f;
+    for (let b = 0; b < B; b++) {
+      offs[base + b] = f;
+      for (let li = 0; li < lists.length; li++) {
+        const L = lists[li]!;
+        const li_ = L.index;
+        const lv = L.value;
+        const hi = L.offsets[b + 1]!;
+        for (let e = L.offsets[b]!; e < hi; e++) {
+          idx[f] = li_[e]!;
+          val[f] = lv[e]!;
+          f++;
+        }
+      }
+    }
+    offs[base + B] = f;
+    this.fill = f;
+    this.present[t] = 1;
+    return f - start;
+  }
+}
+
+/** Sum of dense-list items into a [B × n] float64 buffer (addresses layer-global, own range only). */
+function scatterAdd(lists: readonly ItemList[], dst: Float64Array, B: number, n: number, unitStart: number): void {
+  for (let li = 0; li < lists.length; li++) {
+    const L = lists[li]!;
+    const idx = L.index;
+    const val = L.value;
+    if (L.batch !== B) throw new Error(`item list has batch ${L.batch}, kernel batch is ${B}`);
+    for (let b = 0; b < B; b++) {
+      const hi = L.offsets[b + 1]!;
+      const o = b * n;
+      for (let e = L.offsets[b]!; e < hi; e++) {
+        const j = idx[e]! - unitStart;
+        if (j < 0 || j >= n) throw new Error(`gradient item for unit ${idx[e]} sent to the group of units ${unitStart}..${unitStart + n - 1}`);
+        dst[o + j] += val[e]!;
+      }
+    }
+  }
+}
+
+export class GroupKernel {
+  readonly params: GroupParams;
+  readonly grads: { kernel: Float32Array; recurrentKernel: Float32Array; bias: Float32Array; recurrentBias: Float32Array; thr: Float32Array };
+  readonly forwardPhases: 1 | 2;
+  readonly backwardPhases: 1 | 2;
+  readonly counters: KernelCounters = {
+    events: 0,
+    unitSteps: 0,
+    backwardActive: 0,
+    macsForward: 0,
+    macsBackward: 0,
+    macsDenseForward: 0,
+    macsDenseBackward: 0,
+  };
+
+  private readonly layer: number;
+  private readonly unitStart: number;
+  private readonly n: number;
+  private readonly batch: number;
+  private readonly inputSize: number;
+  private readonly layerSize: number;
+  private readonly gru: boolean;
+  private readonly paper: boolean;
+  private readonly gamma: number;
+  private readonly support: number;
+  private readonly invSupport: number;
+  private activityCoef = 0;
+  private steps = 0;
+
+  /** State history [T × B × n]: v (evnn, gru) or c (paper), float32, before the reset. */
+  private state: Float32Array;
+  private readonly poolX: StepPool; // inputs at t
+  private readonly poolE: StepPool; // recurrent events at t−1, recorded at t
+  private readonly poolM: StepPool; // paper: reset messages r_m·y_{t−1,m}, recorded at t
+  private readonly poolAL: StepPool; // near-threshold announcements of this layer at t
+  private readonly poolAB: StepPool; // near-threshold announcements of the layer below at t
+
+  // scratch, all preallocated
+  private readonly acc: Float64Array; // B × 3n pre-activations (wx + rh for z|u, r; wx for g)
+  private readonly rg: Float64Array; // B × n recurrent part of the g pre-activation
+  private readonly dw: Float64Array; // B × 3n gradients of the input-side pre-activations (dwx)
+  private readonly drh: Float64Array; // 3n gradients of rh (evnn/gru)
+  private readonly rsave: Float64Array; // B × n reset gate (paper backward, between phases)
+  private readonly dy: Float64Array; // B × n dL/dy_t of own units
+  private readonly carry: Float64Array; // B × n dh (evnn/gru) or dc (paper) from t+1
+  private readonly dyLocal: Float64Array; // B × n paper: own contributions to dy_{t−1}
+
+  constructor(spec: GroupKernelSpec, params: GroupParams) {
+    const { cfg, layer, unitStart, units, batch } = spec;
+    const H = cfg.hidden[layer];
+    if (H === undefined) throw new Error(`layer ${layer} does not exist`);
+    const I = layerInputSize(cfg, layer);
+    if (!(units > 0 && unitStart >= 0 && unitStart + units <= H)) throw new Error(`group ${unitStart}+${units} outside layer of ${H} units`);
+    if (params.units !== units || params.unitStart !== unitStart || params.inputSize !== I || params.layerSize !== H)
+      throw new Error('group parameters do not match the kernel spec');
+    if (!(batch > 0)) throw new Error(`batch must be positive, got ${batch}`);
+    this.params = params;
+    this.layer = layer;
+    this.unitStart = unitStart;
+    this.n = units;
+    this.batch = batch;
+    this.inputSize = I;
+    this.layerSize = H;
+    this.gru = cfg.cell === 'gru';
+    this.paper = !this.gru && cfg.formulation === 'paper';
+    this.forwardPhases = this.paper ? 2 : 1;
+    this.backwardPhases = this.paper ? 2 : 1;
+    this.gamma = cfg.dampening;
+    this.support = cfg.support;
+    this.invSupport = 1 / cfg.support;
+    const n3 = 3 * units;
+    this.grads = {
+      kernel: new Float32Array(params.kernel.length),
+      recurrentKernel: new Float32Array(params.recurrentKernel.length),
+      bias: new Float32Array(n3),
+      recurrentBias: new Float32Array(n3),
+      thr: new Float32Array(units),
+    };
+    this.state = new Float32Array(16 * batch * units);
+    this.poolX = new StepPool(batch);
+    this.poolE = new StepPool(batch);
+    this.poolM = new StepPool(batch);
+    this.poolAL = new StepPool(batch);
+    this.poolAB = new StepPool(batch);
+    this.acc = new Float64Array(batch * n3);
+    this.rg = new Float64Array(batch * units);
+    this.dw = new Float64Array(batch * n3);
+    this.drh = new Float64Array(n3);
+    this.rsave = new Float64Array(batch * units);
+    this.dy = new Float64Array(batch * units);
+    this.carry = new Float64Array(batch * units);
+    this.dyLocal = new Float64Array(batch * units);
+  }
+
+  resetCounters(): void {
+    const c = this.counters;
+    c.events = 0;
+    c.unitSteps = 0;
+    c.backwardActive = 0;
+    c.macsForward = 0;
+    c.macsBackward = 0;
+    c.macsDenseForward = 0;
+    c.macsDenseBackward = 0;
+  }
+
+  zeroGrads(): void {
+    const g = this.grads;
+    g.kernel.fill(0);
+    g.recurrentKernel.fill(0);
+    g.bias.fill(0);
+    g.recurrentBias.fill(0);
+    g.thr.fill(0);
+  }
+
+  beginSequence(steps: number): void {
+    if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`steps must be a positive integer, got ${steps}`);
+    this.steps = steps;
+    const need = steps * this.batch * this.n;
+    if (this.state.length < need) this.state = new Float32Array(capacityFor(this.state.length, need));
+    this.poolX.reset(steps);
+    this.poolE.reset(steps);
+    this.poolM.reset(steps);
+    this.poolAL.reset(steps);
+    this.poolAB.reset(steps);
+    this.carry.fill(0);
+    this.dyLocal.fill(0);
+  }
+
+  setActivityGradient(coef: number): void {
+    this.activityCoef = coef;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // forward
+
+  forward(phase: number, t: number, inputs: readonly ItemList[], recurrent: readonly ItemList[], out: ItemList): void {
+    if (!(t >= 0 && t < this.steps)) throw new Error(`forward step ${t} outside the sequence (0..${this.steps - 1})`);
+    if (this.paper) {
+      if (phase === 0) this.forwardPaperGates(t, inputs, recurrent, out);
+      else if (phase === 1) this.forwardPaperState(t, recurrent, out);
+      else throw new Error(`forward phase ${phase} does not exist (paper: 0, 1)`);
+      return;
+    }
+    if (phase !== 0) throw new Error(`forward phase ${phase} does not exist (one phase)`);
+    const B = this.batch;
+    const n = this.n;
+    const nx = this.poolX.record(t, inputs);
+    const ne = this.poolE.record(t, recurrent);
+    const c = this.counters;
+    c.macsForward += (nx + ne) * 3 * n;
+    c.macsDenseForward += B * (this.inputSize + this.layerSize) * 3 * n;
+    c.unitSteps += B * n;
+    out.clear();
+    out.ensureCapacity(B * n);
+    const acc = this.acc;
+    const rg = this.rg;
+    const thr = this.params.thr;
+    const state = this.state;
+    const gru = this.gru;
+    const us = this.unitStart;
+    const n2 = 2 * n;
+    let events = 0;
+    for (let b = 0; b < B; b++) {
+      this.preactivations(t, b, false);
+      out.begin(b);
+      const a0 = b * 3 * n;
+      const r0 = b * n;
+      const cur = (t * B + b) * n;
+      const prev = cur - B * n;
+      for (let j = 0; j < n; j++) {
+        const z = 1 / (1 + Math.exp(-acc[a0 + j]!));
+        const r = 1 / (1 + Math.exp(-acc[a0 + n + j]!));
+        const g = Math.tanh(acc[a0 + n2 + j]! + r * rg[r0 + j]!);
+        let h = 0;
+        if (t > 0) {
+          h = state[prev + j]!;
+          if (!gru && h > thr[j]!) h -= thr[j]!;
+        }
+        const v = Math.fround(z * h + (1 - z) * g);
+        state[cur + j] = v;
+        if (gru) out.push(us + j, v);
+        else if (v > thr[j]!) {
+          out.push(us + j, v);
+          events++;
+        }
+      }
+    }
+    out.end();
+    c.events += gru ? B * n : events;
+  }
+
+  /**
+   * Pre-activations of batch element b at step t from the recorded lists, into acc[b·3n ..] and rg[b·n ..]:
+   * evnn/gru: acc = wx + (rh_z, rh_r, 0), rg = rh_g; paper (withMessages: also the reset messages):
+   * acc = wx + (rh_u, rh_r, 0), rg = rb_g + Σ (r_m y_m)·R_g[m,:]. One code path for forward and recompute.
+   */
+  private preactivations(t: number, b: number, withMessages: boolean): void {
+    const n = this.n;
+    const n2 = 2 * n;
+    const n3 = 3 * n;
+    const acc = this.acc;
+    const rg = this.rg;
+    const { kernel: K, recurrentKernel: R, bias, recurrentBias: rb } = this.params;
+    const a0 = b * n3;
+    const r0 = b * n;
+    for (let k = 0; k < n2; k++) acc[a0 + k] = bias[k]! + rb[k]!;
+    for (let k = n2; k < n3; k++) acc[a0 + k] = bias[k]!;
+    for (let k = 0; k < n; k++) rg[r0 + k] = rb[n2 + k]!;
+    const B1 = this.batch + 1;
+    const s = t * B1 + b;
+    {
+      const pool = this.poolX;
+      const idx = pool.index;
+      const val = pool.value;
+      const hi = pool.offs[s + 1]!;
+      for (let e = pool.offs[s]!; e < hi; e++) {
+        const x = val[e]!;
+        const row = idx[e]! * n3;
+        for (let k = 0; k < n3; k++) acc[a0 + k] += x * K[row + k]!;
+      }
+    }
+    {
+      const pool = this.poolE;
+      const idx = pool.index;
+      const val = pool.value;
+      const hi = pool.offs[s + 1]!;
+      const paper = this.paper;
+      for (let e = pool.offs[s]!; e < hi; e++) {
+        const y = val[e]!;
+        const row = idx[e]! * n3;
+        for (let k = 0; k < n2; k++) acc[a0 + k] += y * R[row + k]!;
+        if (!paper) {
+          const rowg = row + n2;
+          for (let k = 0; k < n; k++) rg[r0 + k] += y * R[rowg + k]!;
+        }
+      }
+    }
+    if (withMessages) {
+      const pool = this.poolM;
+      const idx = pool.index;
+      const val = pool.value;
+      const hi = pool.offs[s + 1]!;
+      for (let e = pool.offs[s]!; e < hi; e++) {
+        const m = val[e]!;
+        const rowg = idx[e]! * n3 + n2;
+        for (let k = 0; k < n; k++) rg[r0 + k] += m * R[rowg + k]!;
+      }
+    }
+  }
+
+  /** paper, phase 0: u and r from inputs and events at t−1; reset messages (j, r_j·y_{t−1,j}) of own event units. */
+  private forwardPaperGates(t: number, inputs: readonly ItemList[], recurrent: readonly ItemList[], out: ItemList): void {
+    const B = this.batch;
+    const n = this.n;
+    const nx = this.poolX.record(t, inputs);
+    const ne = this.poolE.record(t, recurrent);
+    const c = this.counters;
+    c.macsForward += nx * 3 * n + ne * 2 * n;
+    c.macsDenseForward += B * (this.inputSize + this.layerSize) * 3 * n;
+    c.unitSteps += B * n;
+    out.clear();
+    out.ensureCapacity(B * n);
+    const acc = this.acc;
+    const thr = this.params.thr;
+    const state = this.state;
+    const us = this.unitStart;
+    for (let b = 0; b < B; b++) {
+      this.preactivations(t, b, false);
+      out.begin(b);
+      if (t === 0) continue;
+      const a0 = b * 3 * n + n;
+      const prev = ((t - 1) * B + b) * n;
+      for (let j = 0; j < n; j++) {
+        const cp = state[prev + j]!;
+        if (cp > thr[j]!) {
+          const r = 1 / (1 + Math.exp(-acc[a0 + j]!));
+          out.push(us + j, r * cp);
+        }
+      }
+    }
+    out.end();
+  }
+
+  /** paper, phase 1: g from the reset messages of all groups, c_t, events. */
+  private forwardPaperState(t: number, messages: readonly ItemList[], out: ItemList): void {
+    const B = this.batch;
+    const n = this.n;
+    const n3 = 3 * n;
+    const nm = this.poolM.record(t, messages);
+    this.counters.macsForward += nm * n;
+    out.clear();
+    out.ensureCapacity(B * n);
+    const acc = this.acc;
+    const rg = this.rg;
+    const thr = this.params.thr;
+    const R = this.params.recurrentKernel;
+    const state = this.state;
+    const us = this.unitStart;
+    const n2 = 2 * n;
+    const pool = this.poolM;
+    const pidx = pool.index;
+    const pval = pool.value;
+    const B1 = B + 1;
+    let events = 0;
+    for (let b = 0; b < B; b++) {
+      const a0 = b * n3;
+      const r0 = b * n;
+      // same accumulation as preactivations(…, withMessages = true), which starts from rg = rb_g
+      const s = t * B1 + b;
+      const hi = pool.offs[s + 1]!;
+      for (let e = pool.offs[s]!; e < hi; e++) {
+        const m = pval[e]!;
+        const rowg = pidx[e]! * n3 + n2;
+        for (let k = 0; k < n; k++) rg[r0 + k] += m * R[rowg + k]!;
+      }
+      out.begin(b);
+      const cur = (t * B + b) * n;
+      const prev = cur - B * n;
+      for (let j = 0; j < n; j++) {
+        const u = 1 / (1 + Math.exp(-acc[a0 + j]!));
+        const g = Math.tanh(acc[a0 + n2 + j]! + rg[r0 + j]!);
+        let cp = 0;
+        let yp = 0;
+        if (t > 0) {
+          cp = state[prev + j]!;
+          if (cp > thr[j]!) yp = cp;
+        }
+        const cv = Math.fround(u * g + (1 - u) * cp - yp);
+        state[cur + j] = cv;
+        if (cv > thr[j]!) {
+          out.push(us + j, cv);
+          events++;
+        }
+      }
+    }
+    out.end();
+    this.counters.events += events;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // announcements
+
+  nearThreshold(t: number, out: ItemList): void {
+    if (!(t >= 0 && t < this.steps)) throw new Error(`step ${t} outside the sequence (0..${this.steps - 1})`);
+    out.clear();
+    if (this.gru) {
+      out.end();
+      return;
+    }
+    const B = this.batch;
+    const n = this.n;
+    const thr = this.params.thr;
+    const state = this.state;
+    const w = this.invSupport;
+    const us = this.unitStart;
+    for (let b = 0; b < B; b++) {
+      out.begin(b);
+      const cur = (t * B + b) * n;
+      for (let j = 0; j < n; j++) {
+        const v = state[cur + j]!;
+        const th = thr[j]!;
+        if (!(v > th) && Math.abs(v - th) < w) out.push(us + j, 0);
+      }
+    }
+    out.end();
+  }
+
+  receiveActive(source: 'layer' | 'below', t: number, lists: readonly ItemList[]): void {
+    if (source === 'layer') this.poolAL.record(t, lists);
+    else if (source === 'below') {
+      if (this.layer === 0) throw new Error('layer 0 has no layer below');
+      this.poolAB.record(t, lists);
+    } else throw new Error(`unknown announcement source ${String(source)}`);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // backward
+
+  backward(phase: number, t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemList, outBelow: ItemList): void {
+    if (!(t >= 0 && t < this.steps)) throw new Error(`backward step ${t} outside the sequence (0..${this.steps - 1})`);
+    if (this.paper) {
+      if (phase === 0) this.backwardPaperGates(t, incoming, outputGrad, outRecurrent, outBelow);
+      else if (phase === 1) this.backwardPaperRest(t, incoming, outRecurrent, outBelow);
+      else throw new Error(`backward phase ${phase} does not exist (paper: 0, 1)`);
+      return;
+    }
+    if (phase !== 0) throw new Error(`backward phase ${phase} does not exist (one phase)`);
+    this.backwardEvnn(t, incoming, outputGrad, outRecurrent, outBelow);
+  }
+
+  /** dy := outputGrad + Σ incoming (+ dyLocal for paper, which is then consumed). */
+  private gatherDy(incoming: readonly ItemList[], outputGrad: Float32Array | null): void {
+    const Bn = this.batch * this.n;
+    const dy = this.dy;
+    if (outputGrad) {
+      if (outputGrad.length < Bn) throw new Error(`output gradient has ${outputGrad.length} values, expected ${Bn}`);
+      for (let i = 0; i < Bn; i++) dy[i] = outputGrad[i]!;
+    } else dy.fill(0);
+    if (this.paper) {
+      const dl = this.dyLocal;
+      for (let i = 0; i < Bn; i++) dy[i] += dl[i]!;
+    }
+    scatterAdd(incoming, dy, this.batch, this.n, this.unitStart);
+  }
+
+  private backwardEvnn(t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemList, outBelow: ItemList): void {
+    const B = this.batch;
+    const n = this.n;
+    const n2 = 2 * n;
+    const n3 = 3 * n;
+    const I = this.inputSize;
+    const Hl = this.layerSize;
+    const gru = this.gru;
+    const below = this.layer > 0;
+    this.gatherDy(incoming, outputGrad);
+    const { kernel: K, recurrentKernel: R, thr } = this.params;
+    const { kernel: dK, recurrentKernel: dR, bias: gb, recurrentBias: grb, thr: gthr } = this.grads;
+    const acc = this.acc;
+    const rg = this.rg;
+    const dwAll = this.dw;
+    const drh = this.drh;
+    const dy = this.dy;
+    const carry = this.carry;
+    const state = this.state;
+    const gamma = this.gamma;
+    const sup = this.support;
+    const w = this.invSupport;
+    const coef = this.activityCoef;
+    const B1 = B + 1;
+    const px = this.poolX;
+    const pe = this.poolE;
+    const pal = this.poolAL;
+    const pab = this.poolAB;
+    const alOk = t > 0 && pal.present[t - 1] === 1;
+    const abOk = below && pab.present[t] === 1;
+    outRecurrent.clear();
+    outBelow.clear();
+    let active = 0;
+    let macs = 0;
+    for (let b = 0; b < B; b++) {
+      this.preactivations(t, b, false);
+      const a0 = b * n3;
+      const r0 = b * n;
+      const cur = (t * B + b) * n;
+      const prev = cur - B * n;
+      // elementwise: dv, dϑ, gate gradients; dwx → dw, drh
+      for (let j = 0; j < n; j++) {
+        const z = 1 / (1 + Math.exp(-acc[a0 + j]!));
+        const r = 1 / (1 + Math.exp(-acc[a0 + n + j]!));
+        const rhg = rg[r0 + j]!;
+        const g = Math.tanh(acc[a0 + n2 + j]! + r * rhg);
+        const v = state[cur + j]!;
+        let h = 0;
+        let dv: number;
+        const dyj = dy[r0 + j]!;
+        const dh = carry[r0 + j]!;
+        if (gru) {
+          if (t > 0) h = state[prev + j]!;
+          dv = dyj + dh;
+          active++;
+        } else {
+          const th = thr[j]!;
+          if (t > 0) {
+            h = state[prev + j]!;
+            if (h > th) h -= th;
+          }
+          const o = v > th ? 1 : 0;
+          const dist = Math.abs(v - th);
+          const hp = dist < w ? gamma * (1 - sup * dist) : 0;
+          if (o === 1 || dist < w) active++;
+          dv = dyj * (o + v * hp) + dh * (1 - th * hp) + coef * hp;
+          gthr[j] += -dyj * v * hp + dh * (th * hp - o) - coef * hp;
+        }
+        const dz = dv * (h - g) * z * (1 - z);
+        const dg = dv * (1 - z) * (1 - g * g);
+        const dr = dg * rhg * r * (1 - r);
+        carry[r0 + j] = dv * z;
+        dwAll[a0 + j] = dz;
+        dwAll[a0 + n + j] = dr;
+        dwAll[a0 + n2 + j] = dg;
+        drh[j] = dz;
+        drh[n + j] = dr;
+        drh[n2 + j] = dg * r;
+      }
+      for (let k = 0; k < n3; k++) {
+        gb[k] += dwAll[a0 + k]!;
+        grb[k] += drh[k]!;
+      }
+      const s = t * B1 + b;
+      // inputs: dK rows (+ partial sums to the layer below, whose events are all backward-active)
+      outBelow.begin(b);
+      {
+        const idx = px.index;
+        const val = px.value;
+        const lo = px.offs[s]!;
+        const hi = px.offs[s + 1]!;
+        if (below) {
+          for (let e = lo; e < hi; e++) {
+            const x = val[e]!;
+            const row = idx[e]! * n3;
+            let sum = 0;
+            for (let k = 0; k < n3; k++) {
+              const d = dwAll[a0 + k]!;
+              dK[row + k] += x * d;
+              sum += K[row + k]! * d;
+            }
+            outBelow.push(idx[e]!, sum);
+          }
+          macs += (hi - lo) * 3 * n3; // recompute + dK + partial sum
+        } else {
+          for (let e = lo; e < hi; e++) {
+            const x = val[e]!;
+            const row = idx[e]! * n3;
+            for (let k = 0; k < n3; k++) dK[row + k] += x * dwAll[a0 + k]!;
+          }
+          macs += (hi - lo) * 2 * n3;
+        }
+      }
+      if (abOk) {
+        const idx = pab.index;
+        const lo = pab.offs[s]!;
+        const hi = pab.offs[s + 1]!;
+        for (let e = lo; e < hi; e++) {
+          const i = idx[e]!;
+          const row = i * n3;
+          let sum = 0;
+          for (let k = 0; k < n3; k++) sum += K[row + k]! * dwAll[a0 + k]!;
+          outBelow.push(i, sum);
+        }
+        macs += (hi - lo) * n3;
+      }
+      // recurrent events at t−1: dR rows + partial sums (event units are backward-active)
+      outRecurrent.begin(b);
+      {
+        const idx = pe.index;
+        const val = pe.value;
+        const lo = pe.offs[s]!;
+        const hi = pe.offs[s + 1]!;
+        for (let e = lo; e < hi; e++) {
+          const y = val[e]!;
+          const row = idx[e]! * n3;
+          let sum = 0;
+          for (let k = 0; k < n3; k++) {
+            const d = drh[k]!;
+            dR[row + k] += y * d;
+            sum += R[row + k]! * d;
+          }
+          outRecurrent.push(idx[e]!, sum);
+        }
+        macs += (hi - lo) * 3 * n3;
+      }
+      if (alOk) {
+        const sa = (t - 1) * B1 + b;
+        const idx = pal.index;
+        const lo = pal.offs[sa]!;
+        const hi = pal.offs[sa + 1]!;
+        for (let e = lo; e < hi; e++) {
+          const m = idx[e]!;
+          const row = m * n3;
+          let sum = 0;
+          for (let k = 0; k < n3; k++) sum += R[row + k]! * drh[k]!;
+          outRecurrent.push(m, sum);
+        }
+        macs += (hi - lo) * n3;
+      }
+    }
+    outRecurrent.end();
+    outBelow.end();
+    const c = this.counters;
+    c.backwardActive += active;
+    c.macsBackward += macs;
+    c.macsDenseBackward += B * ((I + Hl) * n3 + (t >= 1 ? Hl * n3 : 0) + (below ? I * n3 : 0));
+  }
+
+  /**
+   * paper, phase 0: dc, dϑ, da_u, da_g (recomputed gates); dR_g rows of the reset messages;
+   * P_m = R_g[m,:]·da_g for m backward-active at t−1 → outRecurrent. outBelow stays empty.
+   */
+  private backwardPaperGates(t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemList, outBelow: ItemList): void {
+    const B = this.batch;
+    const n = this.n;
+    const n2 = 2 * n;
+    const n3 = 3 * n;
+    this.gatherDy(incoming, outputGrad);
+    const { recurrentKernel: R, thr } = this.params;
+    const { recurrentKernel: dR, thr: gthr } = this.grads;
+    const acc = this.acc;
+    const rg = this.rg;
+    const dwAll = this.dw;
+    const rsave = this.rsave;
+    const dy = this.dy;
+    const carry = this.carry;
+    const dyLocal = this.dyLocal;
+    const state = this.state;
+    const gamma = this.gamma;
+    const sup = this.support;
+    const w = this.invSupport;
+    const coef = this.activityCoef;
+    const B1 = B + 1;
+    const pe = this.poolE;
+    const pm = this.poolM;
+    const pal = this.poolAL;
+    const alOk = t > 0 && pal.present[t - 1] === 1;
+    outRecurrent.clear();
+    outBelow.clear();
+    let active = 0;
+    let macs = 0;
+    for (let b = 0; b < B; b++) {
+      this.preactivations(t, b, true);
+      const a0 = b * n3;
+      const r0 = b * n;
+      const cur = (t * B + b) * n;
+      const prev = cur - B * n;
+      for (let j = 0; j < n; j++) {
+        const u = 1 / (1 + Math.exp(-acc[a0 + j]!));
+        const r = 1 / (1 + Math.exp(-acc[a0 + n + j]!));
+        const g = Math.tanh(acc[a0 + n2 + j]! + rg[r0 + j]!);
+        const th = thr[j]!;
+        const cv = state[cur + j]!;
+        const cp = t > 0 ? state[prev + j]! : 0;
+        const o = cv > th ? 1 : 0;
+        const dist = Math.abs(cv - th);
+        const hp = dist < w ? gamma * (1 - sup * dist) : 0;
+        if (o === 1 || dist < w) active++;
+        const dyj = dy[r0 + j]!;
+        const dc = dyj * (o + cv * hp) + carry[r0 + j]! + coef * hp;
+        gthr[j] += -dyj * cv * hp - coef * hp;
+        carry[r0 + j] = dc * (1 - u);
+        dyLocal[r0 + j] = -dc;
+        dwAll[a0 + j] = dc * (g - cp) * u * (1 - u);
+        dwAll[a0 + n2 + j] = dc * u * (1 - g * g);
+        rsave[r0 + j] = r;
+      }
+      const s = t * B1 + b;
+      const ag = a0 + n2;
+      {
+        const idx = pm.index;
+        const val = pm.value;
+        const lo = pm.offs[s]!;
+        const hi = pm.offs[s + 1]!;
+        for (let e = lo; e < hi; e++) {
+          const m = val[e]!;
+          const rowg = idx[e]! * n3 + n2;
+          for (let k = 0; k < n; k++) dR[rowg + k] += m * dwAll[ag + k]!;
+        }
+        macs += (hi - lo) * 2 * n; // recompute + dR_g
+      }
+      outRecurrent.begin(b);
+      {
+        const idx = pe.index;
+        const lo = pe.offs[s]!;
+        const hi = pe.offs[s + 1]!;
+        for (let e = lo; e < hi; e++) {
+          const m = idx[e]!;
+          const rowg = m * n3 + n2;
+          let sum = 0;
+          for (let k = 0; k < n; k++) sum += R[rowg + k]! * dwAll[ag + k]!;
+          outRecurrent.push(m, sum);
+        }
+        macs += (hi - lo) * n;
+      }
+      if (alOk) {
+        const sa = (t - 1) * B1 + b;
+        const idx = pal.index;
+        const lo = pal.offs[sa]!;
+        const hi = pal.offs[sa + 1]!;
+        for (let e = lo; e < hi; e++) {
+          const m = idx[e]!;
+          const rowg = m * n3 + n2;
+          let sum = 0;
+          for (let k = 0; k < n; k++) sum += R[rowg + k]! * dwAll[ag + k]!;
+          outRecurrent.push(m, sum);
+        }
+        macs += (hi - lo) * n;
+      }
+    }
+    outRecurrent.end();
+    outBelow.end();
+    this.counters.backwardActive += active;
+    this.counters.macsBackward += macs;
+  }
+
+  /**
+   * paper, phase 1: P_m of own units (summed over `incoming`) → da_r and own dy_{t−1} terms; weight gradients;
+   * u- and r-block partial sums for m backward-active at t−1; all partial sums to the layer below at t.
+   */
+  private backwardPaperRest(t: number, incoming: readonly ItemList[], outRecurrent: ItemList, outBelow: ItemList): void {
+    const B = this.batch;
+    const n = this.n;
+    const n2 = 2 * n;
+    const n3 = 3 * n;
+    const I = this.inputSize;
+    const Hl = this.layerSize;
+    const below = this.layer > 0;
+    // P sums of own units
+    const P = this.dy;
+    P.fill(0);
+    scatterAdd(incoming, P, B, n, this.unitStart);
+    const { kernel: K, recurrentKernel: R, thr } = this.params;
+    const { kernel: dK, recurrentKernel: dR, bias: gb, recurrentBias: grb } = this.grads;
+    const dwAll = this.dw;
+    const rsave = this.rsave;
+    const dyLocal = this.dyLocal;
+    const state = this.state;
+    const B1 = B + 1;
+    const px = this.poolX;
+    const pe = this.poolE;
+    const pal = this.poolAL;
+    const pab = this.poolAB;
+    const alOk = t > 0 && pal.present[t - 1] === 1;
+    const abOk = below && pab.present[t] === 1;
+    outRecurrent.clear();
+    outBelow.clear();
+    let macs = 0;
+    for (let b = 0; b < B; b++) {
+      const a0 = b * n3;
+      const r0 = b * n;
+      const prev = ((t - 1) * B + b) * n;
+      for (let j = 0; j < n; j++) {
+        const p = P[r0 + j]!;
+        const r = rsave[r0 + j]!;
+        let yp = 0;
+        if (t > 0) {
+          const cp = state[prev + j]!;
+          if (cp > thr[j]!) yp = cp;
+        }
+        dwAll[a0 + n + j] = p * yp * r * (1 - r);
+        dyLocal[r0 + j] += r * p;
+      }
+      for (let k = 0; k < n3; k++) {
+        const d = dwAll[a0 + k]!;
+        gb[k] += d;
+        grb[k] += d;
+      }
+      const s = t * B1 + b;
+      outBelow.begin(b);
+      {
+        const idx = px.index;
+        const val = px.value;
+        const lo = px.offs[s]!;
+        const hi = px.offs[s + 1]!;
+        if (below) {
+          for (let e = lo; e < hi; e++) {
+            const x = val[e]!;
+            const row = idx[e]! * n3;
+            let sum = 0;
+            for (let k = 0; k < n3; k++) {
+              const d = dwAll[a0 + k]!;
+              dK[row + k] += x * d;
+              sum += K[row + k]! * d;
+            }
+            outBelow.push(idx[e]!, sum);
+          }
+          macs += (hi - lo) * 3 * n3; // recompute (phase 0) + dK + partial sum
+        } else {
+          for (let e = lo; e < hi; e++) {
+            const x = val[e]!;
+            const row = idx[e]! * n3;
+            for (let k = 0; k < n3; k++) dK[row + k] += x * dwAll[a0 + k]!;
+          }
+          macs += (hi - lo) * 2 * n3;
+        }
+      }
+      if (abOk) {
+        const idx = pab.index;
+        const lo = pab.offs[s]!;
+        const hi = pab.offs[s + 1]!;
+        for (let e = lo; e < hi; e++) {
+          const i = idx[e]!;
+          const row = i * n3;
+          let sum = 0;
+          for (let k = 0; k < n3; k++) sum += K[row + k]! * dwAll[a0 + k]!;
+          outBelow.push(i, sum);
+        }
+        macs += (hi - lo) * n3;
+      }
+      outRecurrent.begin(b);
+      {
+        const idx = pe.index;
+        const val = pe.value;
+        const lo = pe.offs[s]!;
+        const hi = pe.offs[s + 1]!;
+        for (let e = lo; e < hi; e++) {
+          const y = val[e]!;
+          const row = idx[e]! * n3;
+          let sum = 0;
+          for (let k = 0; k < n2; k++) {
+            const d = dwAll[a0 + k]!;
+            dR[row + k] += y * d;
+            sum += R[row + k]! * d;
+          }
+          outRecurrent.push(idx[e]!, sum);
+        }
+        macs += (hi - lo) * 3 * n2; // recompute (phase 0) + dR_{u,r} + partial sum
+      }
+      if (alOk) {
+        const sa = (t - 1) * B1 + b;
+        const idx = pal.index;
+        const lo = pal.offs[sa]!;
+        const hi = pal.offs[sa + 1]!;
+        for (let e = lo; e < hi; e++) {
+          const m = idx[e]!;
+          const row = m * n3;
+          let sum = 0;
+          for (let k = 0; k < n2; k++) sum += R[row + k]! * dwAll[a0 + k]!;
+          outRecurrent.push(m, sum);
+        }
+        macs += (hi - lo) * n2;
+      }
+    }
+    outRecurrent.end();
+    outBelow.end();
+    const c = this.counters;
+    c.macsBackward += macs;
+    c.macsDenseBackward += B * ((I + Hl) * n3 + (t >= 1 ? Hl * n3 : 0) + (below ? I * n3 : 0));
+  }
+}

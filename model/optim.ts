@@ -1,0 +1,156 @@
+/**
+ * Optimisers over a list of parallel tensors, so each actor updates its own slice with its own state:
+ * every rule here is elementwise, hence splitting the tensors across instances changes nothing
+ * (the global clipping factor is reduced across actors from sumOfSquares and passed in as `scale`).
+ */
+
+export interface OptimizerConfig {
+  kind: 'adam' | 'sgd';
+  lr: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** AdamW decoupled decay for adam (p ← p − lr·wd·p), L2 added to the gradient for sgd. */
+  weightDecay?: number;
+  /** sgd only: heavy-ball momentum μ (buf ← μ·buf + g; p ← p − lr·buf). */
+  momentum?: number;
+}
+
+export interface OptimizerState {
+  step: number;
+  /** adam: first moments; sgd: momentum buffers (empty arrays when momentum is off). */
+  m: Float32Array[];
+  /** adam: second moments; sgd: empty arrays. */
+  v: Float32Array[];
+}
+
+export class Optimizer {
+  stepCount = 0;
+  private readonly kind: 'adam' | 'sgd';
+  private readonly lr: number;
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly eps: number;
+  private readonly weightDecay: number;
+  private readonly momentum: number;
+  private readonly decays: boolean[];
+  private m: Float32Array[];
+  private v: Float32Array[];
+
+  constructor(
+    cfg: OptimizerConfig,
+    private readonly params: Float32Array[],
+    private readonly isThreshold: boolean[],
+    isBias?: boolean[],
+  ) {
+    if (cfg.kind !== 'adam' && cfg.kind !== 'sgd') throw new Error(`unknown optimizer ${String(cfg.kind)}`);
+    if (!(cfg.lr >= 0)) throw new Error(`learning rate must be ≥ 0, got ${cfg.lr}`);
+    if (isThreshold.length !== params.length) throw new Error('isThreshold must have one flag per tensor');
+    if (isBias && isBias.length !== params.length) throw new Error('isBias must have one flag per tensor');
+    this.kind = cfg.kind;
+    this.lr = cfg.lr;
+    this.beta1 = cfg.beta1 ?? 0.9;
+    this.beta2 = cfg.beta2 ?? 0.999;
+    this.eps = cfg.eps ?? 1e-8;
+    this.weightDecay = cfg.weightDecay ?? 0;
+    this.momentum = cfg.momentum ?? 0;
+    // Thresholds and biases are never decayed.
+    this.decays = params.map((_, k) => !isThreshold[k] && !(isBias?.[k] ?? false));
+    const adam = this.kind === 'adam';
+    const withM = adam || this.momentum !== 0;
+    this.m = params.map((p) => new Float32Array(withM ? p.length : 0));
+    this.v = params.map((p) => new Float32Array(adam ? p.length : 0));
+  }
+
+  /** One update with grads·scale (scale: the global clipping factor, 1 when off). Allocates nothing. */
+  step(grads: ArrayLike<number>[], scale: number): void {
+    if (grads.length !== this.params.length) throw new Error(`expected ${this.params.length} gradient tensors, got ${grads.length}`);
+    this.stepCount++;
+    const lr = this.lr;
+    const wd = this.weightDecay;
+    if (this.kind === 'adam') {
+      const b1 = this.beta1;
+      const b2 = this.beta2;
+      const bc1 = 1 - Math.pow(b1, this.stepCount);
+      const bc2 = 1 - Math.pow(b2, this.stepCount);
+      for (let k = 0; k < this.params.length; k++) {
+        const p = this.params[k]!;
+        const g = grads[k]!;
+        const m = this.m[k]!;
+        const v = this.v[k]!;
+        if (g.length !== p.length) throw new Error(`gradient ${k} has ${g.length} values, parameter ${p.length}`);
+        const decay = this.decays[k]! && wd !== 0 ? 1 - lr * wd : 1;
+        for (let i = 0; i < p.length; i++) {
+          const gi = g[i]! * scale;
+          const mi = b1 * m[i]! + (1 - b1) * gi;
+          const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+          m[i] = mi;
+          v[i] = vi;
+          // Decoupled decay first (as PyTorch AdamW), then the bias-corrected Adam step.
+          p[i] = p[i]! * decay - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + this.eps);
+        }
+        if (this.isThreshold[k]) project01(p);
+      }
+    } else {
+      const mu = this.momentum;
+      for (let k = 0; k < this.params.length; k++) {
+        const p = this.params[k]!;
+        const g = grads[k]!;
+        const buf = this.m[k]!;
+        if (g.length !== p.length) throw new Error(`gradient ${k} has ${g.length} values, parameter ${p.length}`);
+        const l2 = this.decays[k]! ? wd : 0;
+        for (let i = 0; i < p.length; i++) {
+          let d = g[i]! * scale + l2 * p[i]!;
+          if (mu !== 0) {
+            d = mu * buf[i]! + d;
+            buf[i] = d;
+          }
+          p[i] = p[i]! - lr * d;
+        }
+        if (this.isThreshold[k]) project01(p);
+      }
+    }
+  }
+
+  /** A copy of the optimiser state (for checkpoints). */
+  state(): OptimizerState {
+    return { step: this.stepCount, m: this.m.map((a) => a.slice()), v: this.v.map((a) => a.slice()) };
+  }
+
+  loadState(s: OptimizerState): void {
+    const check = (name: string, src: ArrayLike<number>[], dst: Float32Array[]) => {
+      if (!Array.isArray(src) || src.length !== dst.length)
+        throw new Error(`optimizer state: ${name} has ${src?.length} tensors, expected ${dst.length}`);
+      src.forEach((a, k) => {
+        if (a.length !== dst[k]!.length)
+          throw new Error(`optimizer state: ${name}[${k}] has ${a.length} values, expected ${dst[k]!.length}`);
+      });
+    };
+    if (!(Number.isInteger(s.step) && s.step >= 0)) throw new Error(`optimizer state: bad step ${s.step}`);
+    check('m', s.m, this.m);
+    check('v', s.v, this.v);
+    s.m.forEach((a, k) => this.m[k]!.set(a));
+    s.v.forEach((a, k) => this.v[k]!.set(a));
+    this.stepCount = s.step;
+  }
+}
+
+function project01(p: Float32Array): void {
+  for (let i = 0; i < p.length; i++) {
+    const x = p[i]!;
+    p[i] = x < 0 ? 0 : x > 1 ? 1 : x;
+  }
+}
+
+/** Σ g² over the given tensors: a partial, so the global norm can be reduced across actors. */
+export function sumOfSquares(grads: ArrayLike<number>[]): number {
+  let s = 0;
+  for (const g of grads) for (let i = 0; i < g.length; i++) s += g[i]! * g[i]!;
+  return s;
+}
+
+/** Global-norm clipping factor: 1 when off (maxNorm ≤ 0) or norm ≤ maxNorm, else maxNorm/(norm + 1e-6). */
+export function clipScale(globalNorm: number, maxNorm: number): number {
+  if (maxNorm <= 0 || globalNorm <= maxNorm) return 1;
+  return maxNorm / (globalNorm + 1e-6);
+}

@@ -1,0 +1,64 @@
+/** The control-plane calls an actor answers, shared by the inline and the threads transports. */
+import type { ActorCore } from './actor.js';
+import type { OptimizerState } from '../model/optim.js';
+
+export interface ActorParams {
+  kernel: Float32Array;
+  recurrentKernel: Float32Array;
+  bias: Float32Array;
+  recurrentBias: Float32Array;
+  thr: Float32Array;
+  readoutWeight?: Float32Array;
+  readoutBias?: Float32Array;
+}
+
+export function actorApi(actor: ActorCore) {
+  return {
+    getParams(): ActorParams {
+      const p = actor.kernel.params;
+      const out: ActorParams = {
+        kernel: p.kernel.slice(),
+        recurrentKernel: p.recurrentKernel.slice(),
+        bias: p.bias.slice(),
+        recurrentBias: p.recurrentBias.slice(),
+        thr: p.thr.slice(),
+      };
+      if (actor.shard) {
+        out.readoutWeight = actor.shard.weight.slice();
+        out.readoutBias = actor.readoutBias!.slice();
+      }
+      return out;
+    },
+    setParams(src: ActorParams): void {
+      const p = actor.kernel.params;
+      p.kernel.set(src.kernel);
+      p.recurrentKernel.set(src.recurrentKernel);
+      p.bias.set(src.bias);
+      p.recurrentBias.set(src.recurrentBias);
+      p.thr.set(src.thr);
+      if (actor.shard && src.readoutWeight && src.readoutBias) {
+        actor.shard.weight.set(src.readoutWeight);
+        actor.readoutBias!.set(src.readoutBias);
+      }
+    },
+    optimizerState(): OptimizerState {
+      return actor.optimizerState();
+    },
+    loadOptimizerState(s: OptimizerState): void {
+      actor.loadOptimizerState(s);
+    },
+    resetCounters(): void {
+      actor.resetCounters();
+    },
+    takeTrace() {
+      return actor.takeTrace();
+    },
+    logits(): Float32Array {
+      return actor.logits().slice();
+    },
+    ping(): number {
+      return actor.info.id;
+    },
+  };
+}
+export type ActorApi = ReturnType<typeof actorApi>;

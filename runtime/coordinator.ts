@@ -1,0 +1,428 @@
+/**
+ * The coordinator: spawns one actor per group of units, feeds each sequence batch into shared memory,
+ * starts whole sequences (forward, loss, backward, update run under the actors' own barrier clock),
+ * gathers losses, counters, parameters and traces, and supervises the actors.
+ */
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { layerInputSize, validateModelConfig, type ModelConfig } from '../model/config.js';
+import type { OptimizerConfig, OptimizerState } from '../model/optim.js';
+import { initParams, mapParams, scatterGroup, sliceGroup, type Params } from '../model/params.js';
+import { ActorCore, JOB, type ActorInit, type ActorTrace, type FaultSpec } from './actor.js';
+import { actorApi, type ActorApi, type ActorParams } from './actor-api.js';
+import { abortAll, CTRL } from './barrier.js';
+import { withTimeout, wrapWorker, type Remote } from './control.js';
+import { allocateFabric, COUNTER_NAMES, NCOUNTERS, PAIR_FIELDS, SCALAR, type CounterName, type FabricBuffers } from './fabric.js';
+import { execPhase, Phase, phaseName, runSchedule } from './schedule.js';
+import { Topology } from './topology.js';
+import type { WorkerApi } from './worker.js';
+
+export type TransportKind = 'inline' | 'threads';
+
+export interface TrainerOptions {
+  model: ModelConfig;
+  /** Initial parameters (default: the seeded initialisation). */
+  params?: Params;
+  /** Actors per layer: one count for every layer, or per layer a count or explicit group sizes. */
+  actors?: number | (number | number[])[];
+  transport?: TransportKind;
+  /** Batch capacity; smaller batches are padded. */
+  batch: number;
+  /** Longest sequence the run will see. */
+  maxSteps: number;
+  optimizer?: OptimizerConfig;
+  /** Global-norm clipping threshold (0 = off). */
+  clip?: number;
+  fault?: FaultSpec;
+  /** Timeout of every control-plane call, ms. */
+  callTimeoutMs?: number;
+  /** Timeout of one sequence, ms. */
+  sequenceTimeoutMs?: number;
+}
+
+export interface SequenceBatch {
+  /** [batch, steps, inputSize] row-major. */
+  x: Float32Array;
+  /** [batch] or [batch, steps] (per-step readout); −1 = ignore. */
+  targets: Int32Array;
+  batch: number;
+  steps: number;
+}
+
+export interface StepResult {
+  loss: number;
+  crossEntropy: number;
+  activityPenalty: number;
+  correct: number;
+  count: number;
+}
+
+export type CounterTotals = Record<CounterName, number>;
+
+export interface RuntimeCounters {
+  totals: CounterTotals;
+  perActor: CounterTotals[];
+  /** [src][dst]: forward and backward packets, items, bytes. */
+  pairs: { forward: { packets: number; items: number; bytes: number }; backward: { packets: number; items: number; bytes: number } }[][];
+}
+
+/** An actor failed: the message names it, its layer and units, the step and the cause. */
+export class ActorFailure extends Error {}
+
+interface Transport {
+  run(train: boolean, trace: boolean, steps: number): Promise<void>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  call(actor: number, method: keyof ActorApi, ...args: unknown[]): Promise<any>;
+  close(): Promise<void>;
+  /** Actor threads still running (0 for inline). */
+  alive(): number;
+}
+
+class InlineTransport implements Transport {
+  private readonly apis: ActorApi[];
+  constructor(private readonly actors: ActorCore[]) {
+    this.apis = actors.map(actorApi);
+  }
+  async run(train: boolean, trace: boolean, steps: number): Promise<void> {
+    const a0 = this.actors[0]!;
+    let current = a0;
+    let where = 'begin';
+    try {
+      runSchedule(a0.top.ticks(steps), a0.forwardPhases, a0.backwardPhases, train, (phase, k, p) => {
+        where = phaseName(phase, k, p);
+        for (const a of this.actors) {
+          current = a;
+          execPhase(a, phase, k, p, trace);
+        }
+      });
+    } catch (e) {
+      throw new ActorFailure(`${current.top.describe(current.info)} failed in ${where}: ${(e as Error).message}`);
+    }
+  }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async call(actor: number, method: keyof ActorApi, ...args: unknown[]): Promise<any> {
+    const f = this.apis[actor]![method] as (...a: unknown[]) => unknown;
+    return f(...args);
+  }
+  async close(): Promise<void> {}
+  alive(): number {
+    return 0;
+  }
+}
+
+function workerUrl(): URL {
+  // Node 20 cannot start a .ts worker: from sources (tests) use the compiled copy in dist/.
+  return import.meta.url.endsWith('.ts') ? new URL('../dist/runtime/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url);
+}
+
+class ThreadsTransport implements Transport {
+  private readonly workers: Worker[] = [];
+  private readonly remotes: Remote<WorkerApi>[] = [];
+  private failure: Promise<never>;
+  private failed: Error | null = null;
+  private closing = false;
+  private exited = 0;
+
+  constructor(
+    private readonly top: Topology,
+    inits: ActorInit[],
+    private readonly fabric: FabricBuffers,
+    private readonly callTimeoutMs: number,
+    private readonly sequenceTimeoutMs: number,
+  ) {
+    const url = workerUrl();
+    let fail: (e: Error) => void = () => {};
+    this.failure = new Promise<never>((_, reject) => (fail = reject));
+    this.failure.catch(() => {});
+    for (const init of inits) {
+      const w = new Worker(fileURLToPath(url), { workerData: { init, fabric }, env: { ...process.env, EGRU_ACTOR_THREAD: '1' } });
+      const who = top.describe(top.actors[init.id]!);
+      w.on('error', (e) => this.fail(new ActorFailure(`${who} crashed: ${e.message}`), fail));
+      w.on('exit', (code) => {
+        this.exited++;
+        if (!this.closing) this.fail(new ActorFailure(`${who} exited unexpectedly (code ${code})`), fail);
+      });
+      this.workers.push(w);
+      this.remotes.push(wrapWorker<WorkerApi>(w));
+    }
+  }
+
+  private fail(e: Error, reject: (e: Error) => void): void {
+    if (this.failed) return;
+    this.failed = e;
+    abortAll(this.fabric.control);
+    reject(e);
+  }
+
+  async ready(): Promise<void> {
+    await this.guard(Promise.all(this.remotes.map((r) => r.ping())), this.callTimeoutMs, 'actor start-up');
+  }
+
+  private async guard<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+    if (this.failed) throw this.failed;
+    try {
+      return await Promise.race([withTimeout(p, ms, what), this.failure]);
+    } catch (e) {
+      const err = this.failed ?? (e instanceof ActorFailure ? e : new ActorFailure((e as Error).message));
+      if (!this.failed) {
+        this.failed = err;
+        abortAll(this.fabric.control);
+      }
+      await this.terminate();
+      throw err;
+    }
+  }
+
+  async run(train: boolean, trace: boolean, steps: number): Promise<void> {
+    // The first rejection is the failing actor's own; the others then stop on the abort word.
+    await this.guard(Promise.all(this.remotes.map((r) => r.run(train, trace, steps))), this.sequenceTimeoutMs, 'sequence');
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async call(actor: number, method: keyof ActorApi, ...args: unknown[]): Promise<any> {
+    const remote = this.remotes[actor]! as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    return this.guard(remote[method]!(...args), this.callTimeoutMs, `${this.top.describe(this.top.actors[actor]!)}: ${method}`);
+  }
+
+  private async terminate(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    await this.terminate();
+  }
+
+  alive(): number {
+    return this.workers.length - this.exited;
+  }
+}
+
+export class Trainer {
+  private trainSteps = 0;
+  private closed = false;
+  private readonly ctrl: Int32Array;
+  private readonly x: Float32Array;
+  private readonly targets: Int32Array;
+
+  private constructor(
+    readonly options: Required<Pick<TrainerOptions, 'batch' | 'maxSteps' | 'transport'>> & TrainerOptions,
+    readonly topology: Topology,
+    private readonly fabric: FabricBuffers,
+    private readonly transport: Transport,
+  ) {
+    this.ctrl = new Int32Array(fabric.control);
+    this.x = new Float32Array(fabric.input);
+    this.targets = new Int32Array(fabric.targets);
+  }
+
+  static async create(options: TrainerOptions): Promise<Trainer> {
+    const model = options.model;
+    validateModelConfig(model);
+    if (!(Number.isInteger(options.batch) && options.batch > 0)) throw new Error(`batch must be a positive integer, got ${options.batch}`);
+    if (!(Number.isInteger(options.maxSteps) && options.maxSteps > 0)) throw new Error(`maxSteps must be a positive integer, got ${options.maxSteps}`);
+    const transport = options.transport ?? 'threads';
+    if (transport !== 'inline' && transport !== 'threads') throw new Error(`unknown transport "${String(transport)}" (inline, threads)`);
+    const top = new Topology(model, options.actors ?? 1);
+    const params = options.params ?? initParams(model);
+    const fabric = allocateFabric(top, model, options.batch, options.maxSteps);
+    const opt = options.optimizer ?? { kind: 'adam', lr: 1e-3 };
+    const split = top.layers.map((l) => l.map((a) => a.units));
+    const last = model.hidden.length - 1;
+    const H = model.hidden[last]!;
+    const inits: ActorInit[] = top.actors.map((a) => {
+      const init: ActorInit = {
+        model,
+        split,
+        id: a.id,
+        params: sliceGroup(params.layers[a.layer]!, layerInputSize(model, a.layer), model.hidden[a.layer]!, a.unitStart, a.units),
+        optimizer: opt,
+        clip: options.clip ?? 0,
+        fault: options.fault,
+      };
+      if (a.layer === last) {
+        const w = new Float32Array(model.classes * a.units);
+        for (let c = 0; c < model.classes; c++)
+          for (let j = 0; j < a.units; j++) w[c * a.units + j] = params.readout.weight[c * H + a.unitStart + j]!;
+        init.readoutWeight = w;
+        init.readoutBias = Float32Array.from(params.readout.bias);
+      }
+      return init;
+    });
+    let t: Transport;
+    if (transport === 'inline') t = new InlineTransport(inits.map((i) => new ActorCore(i, fabric)));
+    else {
+      const threads = new ThreadsTransport(top, inits, fabric, options.callTimeoutMs ?? 30_000, options.sequenceTimeoutMs ?? 600_000);
+      await threads.ready();
+      t = threads;
+    }
+    return new Trainer({ ...options, transport }, top, fabric, t);
+  }
+
+  private load(batch: SequenceBatch, kind: number): void {
+    if (this.closed) throw new Error('trainer is closed');
+    const { batch: cap, maxSteps } = this.options;
+    const I = this.options.model.inputSize;
+    const { batch: B, steps: T } = batch;
+    if (B < 1 || B > cap) throw new Error(`batch of ${B} does not fit the capacity ${cap}`);
+    if (T < 1 || T > maxSteps) throw new Error(`sequence of ${T} steps exceeds the maximum ${maxSteps}`);
+    if (batch.x.length !== B * T * I) throw new Error(`x has ${batch.x.length} values, expected ${B}×${T}×${I}`);
+    const perStep = this.options.model.readout === 'per-step';
+    if (batch.targets.length !== (perStep ? B * T : B)) throw new Error(`targets have ${batch.targets.length} values, expected ${perStep ? B * T : B}`);
+    // Padded rows: zero input, ignored targets.
+    this.x.set(batch.x);
+    this.x.fill(0, B * T * I, cap * T * I);
+    this.targets.set(batch.targets);
+    this.targets.fill(-1, batch.targets.length, perStep ? cap * T : cap);
+    Atomics.store(this.ctrl, CTRL.jobKind, kind);
+    Atomics.store(this.ctrl, CTRL.jobBatch, B);
+    Atomics.store(this.ctrl, CTRL.jobSteps, T);
+    Atomics.store(this.ctrl, CTRL.jobStep, this.trainSteps);
+  }
+
+  private result(): StepResult {
+    const last = this.topology.layers[this.topology.depth - 1]![0]!;
+    const s = new Float64Array(this.fabric.scalars, 8 * last.id * SCALAR.size, SCALAR.size);
+    return {
+      loss: s[SCALAR.loss]!,
+      crossEntropy: s[SCALAR.crossEntropy]!,
+      activityPenalty: s[SCALAR.penalty]!,
+      correct: s[SCALAR.correct]!,
+      count: s[SCALAR.count]!,
+    };
+  }
+
+  private async runJob(train: boolean, trace: boolean, steps: number): Promise<void> {
+    try {
+      await this.transport.run(train, trace, steps);
+    } catch (e) {
+      this.closed = true;
+      await this.transport.close();
+      const stage = train ? `training step ${this.trainSteps}` : 'evaluation';
+      throw new ActorFailure(`${(e as Error).message} (during ${stage})`);
+    }
+  }
+
+  /** One optimiser step on a batch. */
+  async train(batch: SequenceBatch): Promise<StepResult> {
+    this.load(batch, JOB.train);
+    await this.runJob(true, false, batch.steps);
+    this.trainSteps++;
+    return this.result();
+  }
+
+  /** Forward only; optionally the events of every actor (for hardware emulation and reports). */
+  async evaluate(batch: SequenceBatch, opts: { trace?: boolean; logits?: boolean } = {}): Promise<StepResult & { logits?: Float32Array; trace?: ActorTrace[] }> {
+    this.load(batch, JOB.eval);
+    await this.runJob(false, !!opts.trace, batch.steps);
+    const out: StepResult & { logits?: Float32Array; trace?: ActorTrace[] } = this.result();
+    if (opts.logits) out.logits = await this.transport.call(this.topology.layers[this.topology.depth - 1]![0]!.id, 'logits');
+    if (opts.trace) out.trace = await Promise.all(this.topology.actors.map((a) => this.transport.call(a.id, 'takeTrace')));
+    return out;
+  }
+
+  get steps(): number {
+    return this.trainSteps;
+  }
+
+  async getParams(): Promise<Params<Float32Array>> {
+    const model = this.options.model;
+    const out = mapParams(initShapes(model), (t) => t);
+    const H = model.hidden[model.hidden.length - 1]!;
+    for (const a of this.topology.actors) {
+      const p: ActorParams = await this.transport.call(a.id, 'getParams');
+      scatterGroup(
+        { unitStart: a.unitStart, units: a.units, inputSize: layerInputSize(model, a.layer), layerSize: model.hidden[a.layer]!, ...p },
+        out.layers[a.layer]!,
+      );
+      if (p.readoutWeight && p.readoutBias) {
+        for (let c = 0; c < model.classes; c++)
+          for (let j = 0; j < a.units; j++) out.readout.weight[c * H + a.unitStart + j] = p.readoutWeight[c * a.units + j]!;
+        out.readout.bias.set(p.readoutBias);
+      }
+    }
+    return out;
+  }
+
+  async setParams(params: Params): Promise<void> {
+    const model = this.options.model;
+    const H = model.hidden[model.hidden.length - 1]!;
+    for (const a of this.topology.actors) {
+      const g = sliceGroup(params.layers[a.layer]!, layerInputSize(model, a.layer), model.hidden[a.layer]!, a.unitStart, a.units);
+      const p: ActorParams = { kernel: g.kernel, recurrentKernel: g.recurrentKernel, bias: g.bias, recurrentBias: g.recurrentBias, thr: g.thr };
+      if (a.layer === model.hidden.length - 1) {
+        p.readoutWeight = new Float32Array(model.classes * a.units);
+        for (let c = 0; c < model.classes; c++)
+          for (let j = 0; j < a.units; j++) p.readoutWeight[c * a.units + j] = params.readout.weight[c * H + a.unitStart + j]!;
+        p.readoutBias = Float32Array.from(params.readout.bias);
+      }
+      await this.transport.call(a.id, 'setParams', p);
+    }
+  }
+
+  /** Optimiser state per actor, in actor order (checkpoints restore it with the same split). */
+  async getOptimizerState(): Promise<OptimizerState[]> {
+    return Promise.all(this.topology.actors.map((a) => this.transport.call(a.id, 'optimizerState')));
+  }
+  async setOptimizerState(states: OptimizerState[]): Promise<void> {
+    if (states.length !== this.topology.size) throw new Error(`optimizer state has ${states.length} actors, the run has ${this.topology.size}`);
+    for (const a of this.topology.actors) await this.transport.call(a.id, 'loadOptimizerState', states[a.id]!);
+    this.trainSteps = states[0]?.step ?? this.trainSteps;
+  }
+
+  /** Counters (SPEC §4) read straight from shared memory: totals, per actor and per (src, dst) pair. */
+  counters(): RuntimeCounters {
+    const G = this.topology.size;
+    const all = new Float64Array(this.fabric.counters);
+    const pc = new Float64Array(this.fabric.pairCounters);
+    const perActor = this.topology.actors.map((a) => {
+      const o = {} as CounterTotals;
+      COUNTER_NAMES.forEach((n, i) => (o[n] = all[a.id * NCOUNTERS + i]!));
+      return o;
+    });
+    const totals = {} as CounterTotals;
+    COUNTER_NAMES.forEach((n) => (totals[n] = perActor.reduce((s, o) => s + o[n], 0)));
+    const pairs = Array.from({ length: G }, (_, s) =>
+      Array.from({ length: G }, (_, d) => {
+        const at = (s * G + d) * PAIR_FIELDS;
+        return {
+          forward: { packets: pc[at]!, items: pc[at + 1]!, bytes: pc[at + 2]! },
+          backward: { packets: pc[at + 3]!, items: pc[at + 4]!, bytes: pc[at + 5]! },
+        };
+      }),
+    );
+    return { totals, perActor, pairs };
+  }
+
+  async resetCounters(): Promise<void> {
+    for (const a of this.topology.actors) await this.transport.call(a.id, 'resetCounters');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.transport.close();
+  }
+
+  /** Actor threads still running: 0 after close() or after a failure. */
+  aliveWorkers(): number {
+    return this.transport.alive();
+  }
+}
+
+function initShapes(model: ModelConfig): Params<Float32Array> {
+  const layers = model.hidden.map((h, l) => {
+    const i = layerInputSize(model, l);
+    return {
+      kernel: new Float32Array(i * 3 * h),
+      recurrentKernel: new Float32Array(h * 3 * h),
+      bias: new Float32Array(3 * h),
+      recurrentBias: new Float32Array(3 * h),
+      thr: new Float32Array(h),
+    };
+  });
+  const H = model.hidden[model.hidden.length - 1]!;
+  return { layers, readout: { weight: new Float32Array(model.classes * H), bias: new Float32Array(model.classes) } };
+}
+
+export { Phase };

@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import { defaultModelConfig, type ModelConfig, type Readout as ReadoutMode } from '../model/config.js';
+import { GroupKernel } from '../model/group-kernel.js';
+import { ItemList } from '../model/items.js';
+import { initParams, paramList, paramShapes, sliceGroup, type Params } from '../model/params.js';
+import { referenceForwardBackward, type Batch } from '../model/reference.js';
+import { uniformAt } from '../model/rng.js';
+import { Composition, composeForwardBackward, type ComposeResult } from './helpers/compose.js';
+
+const B = 3;
+const T = 6;
+const I = 4;
+const HID = [7, 5];
+const C = 3;
+
+/** Uneven splits of [7, 5] into G = 1…5 groups. */
+const SPLITS: Record<number, number[][]> = {
+  1: [[7], [5]],
+  2: [[3, 4], [1, 4]],
+  3: [[3, 1, 3], [2, 1, 2]],
+  4: [[1, 3, 2, 1], [1, 1, 2, 1]],
+  5: [[2, 1, 1, 2, 1], [1, 1, 1, 1, 1]],
+};
+
+type Model = 'evnn' | 'paper' | 'gru';
+
+function config(model: Model, readout: ReadoutMode, extra: Partial<ModelConfig> = {}): ModelConfig {
+  return defaultModelConfig({
+    cell: model === 'gru' ? 'gru' : 'egru',
+    formulation: model === 'paper' ? 'paper' : 'evnn',
+    inputSize: I,
+    hidden: HID,
+    classes: C,
+    readout,
+    thresholdMean: 0.3,
+    seed: 11,
+    ...extra,
+  });
+}
+
+/** Inputs uniform in [0, 1] with about a quarter exact zeros; targets with some −1. */
+function makeBatch(cfg: ModelConfig, steps = T, seed = 5): Batch {
+  const x = new Float32Array(B * steps * I);
+  for (let k = 0; k < x.length; k++) {
+    const u = uniformAt(seed, 1, k);
+    x[k] = u < 0.25 ? 0 : uniformAt(seed, 2, k);
+  }
+  const perStep = cfg.readout === 'per-step';
+  const targets = new Int32Array(perStep ? B * steps : B);
+  for (let e = 0; e < targets.length; e++) {
+    const u = uniformAt(seed, 3, e);
+    targets[e] = u < 0.15 ? -1 : Math.floor(uniformAt(seed, 4, e) * C);
+  }
+  if (!perStep) targets[B - 1] = targets[B - 1]! < 0 ? 0 : targets[B - 1]!; // keep at least one target
+  return { x, batch: B, steps, inputSize: I, targets };
+}
+
+/** Params with non-zero biases so every bias path is exercised. */
+function makeParams(cfg: ModelConfig): Params<Float32Array> {
+  const p = initParams(cfg);
+  p.layers.forEach((l, li) => {
+    for (let k = 0; k < l.bias.length; k++) l.bias[k] = 0.2 * (uniformAt(99, li, 1, k) - 0.5);
+    for (let k = 0; k < l.recurrentBias.length; k++) l.recurrentBias[k] = 0.2 * (uniformAt(99, li, 2, k) - 0.5);
+  });
+  for (let c = 0; c < p.readout.bias.length; c++) p.readout.bias[c] = 0.1 * c;
+  return p;
+}
+
+function norm(a: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
+  return Math.sqrt(s);
+}
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += (a[i]! - b[i]!) ** 2;
+  const nb = norm(b);
+  if (nb < 1e-12) return Math.sqrt(d) < 1e-9 ? 0 : Infinity;
+  return Math.sqrt(d) / nb;
+}
+
+function expectGradsClose(cfg: ModelConfig, got: Params<Float64Array>, want: Params<Float64Array>, tol: number, what: string): void {
+  const names = paramShapes(cfg).map((s) => s.name);
+  const g = paramList(got);
+  const w = paramList(want);
+  names.forEach((name, k) => {
+    const e = relErr(g[k]!, w[k]!);
+    if (!(e < tol)) throw new Error(`${what}: ${name} relative error ${e} ≥ ${tol}`);
+  });
+}
+
+function compareToReference(cfg: ModelConfig, got: ComposeResult, ref: ReturnType<typeof referenceForwardBackward>, what: string): void {
+  expect(Math.abs(got.loss - ref.loss) / Math.abs(ref.loss), `${what} loss`).toBeLessThan(1e-5);
+  expect(relErr(got.logits, ref.logits), `${what} logits`).toBeLessThan(1e-5);
+  expect(got.correct).toBe(ref.correct);
+  expect(got.count).toBe(ref.count);
+  expectGradsClose(cfg, got.grads, ref.grads, 1e-4, what);
+  // counters of the kernels (+ readout) equal the reference's figures exactly
+  expect(got.figures, `${what} figures`).toEqual(ref.figures);
+  expect(got.perLayerEvents).toEqual(ref.perLayerEvents);
+}
+
+const cases: { model: Model; readout: ReadoutMode; extra?: Partial<ModelConfig> }[] = [];
+for (const model of ['evnn', 'paper', 'gru'] as Model[])
+  for (const readout of ['trace', 'last', 'per-step'] as ReadoutMode[]) cases.push({ model, readout });
+cases.push({ model: 'evnn', readout: 'trace', extra: { activityReg: 0.5 } });
+cases.push({ model: 'paper', readout: 'per-step', extra: { activityReg: 0.5 } });
+
+describe('group kernels composed over G groups equal the float64 reference', () => {
+  for (const { model, readout, extra } of cases) {
+    const tag = `${model}/${readout}${extra?.activityReg ? ' + activity reg' : ''}`;
+    it(tag, () => {
+      const cfg = config(model, readout, extra);
+      const params = makeParams(cfg);
+      const data = makeBatch(cfg);
+      const ref = referenceForwardBackward(cfg, params, data);
+      // events happen, but not everywhere (EGRU)
+      if (model !== 'gru') {
+        ref.perLayerEvents.forEach((e, l) => {
+          expect(e, `layer ${l} events`).toBeGreaterThan(0);
+          expect(e, `layer ${l} events`).toBeLessThan(T * B * HID[l]!);
+        });
+      }
+      if (extra?.activityReg) expect(ref.activityPenalty).toBeGreaterThan(0);
+      const results: ComposeResult[] = [];
+      for (let G = 1; G <= 5; G++) {
+        const got = composeForwardBackward(cfg, params, data, SPLITS[G]!);
+        compareToReference(cfg, got, ref, `${tag} G=${G}`);
+        results.push(got);
+      }
+      // different splits agree with each other to float32 rounding
+      for (let G = 2; G <= 5; G++) {
+        const a = results[G - 1]!;
+        const b = results[0]!;
+        expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-6 * Math.abs(b.loss) + 1e-9);
+        expectGradsClose(cfg, a.grads, b.grads, 1e-5, `${tag} G=${G} vs G=1`);
+        expect(a.forwardItems).toEqual(b.forwardItems);
+      }
+    });
+  }
+});
+
+describe('group kernels: sequences, sparsity, API', () => {
+  it('reuses its buffers across sequences of different lengths and stays exact', () => {
+    for (const model of ['evnn', 'paper'] as Model[]) {
+      const cfg = config(model, 'trace');
+      const params = makeParams(cfg);
+      const comp = new Composition(cfg, params, B, SPLITS[3]!);
+      for (const [steps, seed] of [
+        [6, 5],
+        [3, 6],
+        [11, 7],
+        [6, 5],
+      ] as const) {
+        const data = makeBatch(cfg, steps, seed);
+        const ref = referenceForwardBackward(cfg, params, data);
+        compareToReference(cfg, comp.run(data), ref, `${model} T=${steps}`);
+      }
+      // bit-identical on a repeat
+      const data = makeBatch(cfg, 6, 5);
+      const a = comp.run(data);
+      const b = comp.run(data);
+      expect(a.loss).toBe(b.loss);
+      paramList(a.grads).forEach((t, k) => expect(Array.from(t)).toEqual(Array.from(paramList(b.grads)[k]!)));
+    }
+  });
+
+  it('emits nothing when no unit reaches its threshold', () => {
+    for (const model of ['evnn', 'paper'] as Model[]) {
+      const cfg = config(model, 'trace');
+      const params = makeParams(cfg);
+      for (const l of params.layers) l.thr.fill(1e6);
+      const data = makeBatch(cfg);
+      const got = composeForwardBackward(cfg, params, data, SPLITS[2]!);
+      for (const perStep of got.forwardItems) expect(perStep.every((n) => n === 0)).toBe(true);
+      expect(got.figures.events).toBe(0);
+      expect(got.figures.backwardActive).toBe(0);
+      const ref = referenceForwardBackward(cfg, params, data);
+      compareToReference(cfg, got, ref, `${model} silent`);
+      // nothing active: no recurrent or input-side partial sums, no recurrent weight gradient
+      expect(norm(got.grads.layers[0]!.recurrentKernel)).toBe(0);
+    }
+  });
+
+  it('the dense GRU writes every unit and is all backward-active', () => {
+    const cfg = config('gru', 'last');
+    const params = makeParams(cfg);
+    const data = makeBatch(cfg);
+    const got = composeForwardBackward(cfg, params, data, SPLITS[3]!);
+    got.forwardItems.forEach((perStep, l) => expect(perStep.every((n) => n === B * HID[l]!)).toBe(true));
+    expect(got.figures.backwardActive).toBe(got.figures.unitSteps);
+  });
+
+  it('exposes phases and validates its inputs', () => {
+    const mk = (model: Model) => {
+      const cfg = config(model, 'trace');
+      const p = initParams(cfg);
+      return new GroupKernel({ cfg, layer: 1, unitStart: 2, units: 3, batch: B }, sliceGroup(p.layers[1]!, 7, 5, 2, 3));
+    };
+    expect([mk('evnn').forwardPhases, mk('evnn').backwardPhases]).toEqual([1, 1]);
+    expect([mk('paper').forwardPhases, mk('paper').backwardPhases]).toEqual([2, 2]);
+    expect([mk('gru').forwardPhases, mk('gru').backwardPhases]).toEqual([1, 1]);
+    const k = mk('evnn');
+    expect(() => k.forward(0, 0, [], [], new ItemList(B))).toThrow(/sequence/);
+    k.beginSequence(2);
+    expect(() => k.forward(1, 0, [], [], new ItemList(B))).toThrow(/phase/);
+    const bad = new ItemList(B);
+    bad.begin(0);
+    bad.push(0, 1); // unit 0 is not in the group 2..4
+    bad.end();
+    k.forward(0, 0, [], [], new ItemList(B));
+    k.forward(0, 1, [], [], new ItemList(B));
+    expect(() => k.backward(0, 1, [bad], null, new ItemList(B), new ItemList(B))).toThrow(/unit 0/);
+  });
+});

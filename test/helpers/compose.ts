@@ -1,0 +1,266 @@
+/**
+ * A single-threaded composition of GroupKernels and the Readout: splits every layer into contiguous groups,
+ * routes the items between them as the actor runtime would (forward events, reset messages, near-threshold
+ * announcements, backward partial sums), and gathers loss, gradients (native layout) and figures, so the
+ * kernels can be checked against the float64 reference without any runtime.
+ */
+import { layerInputSize, type ModelConfig } from '../../model/config.js';
+import { GroupKernel } from '../../model/group-kernel.js';
+import { ItemList } from '../../model/items.js';
+import { boundaries, scatterGroup, sliceGroup, type GroupParams, type Params } from '../../model/params.js';
+import { Readout } from '../../model/readout.js';
+import type { Batch, Figures } from '../../model/reference.js';
+
+export interface ComposeResult {
+  loss: number;
+  crossEntropy: number;
+  activityPenalty: number;
+  grads: Params<Float64Array>;
+  logits: Float64Array;
+  correct: number;
+  count: number;
+  figures: Figures;
+  perLayerEvents: number[];
+  /** Item counts of every forward output list, [layer][t] summed over groups (events; GRU: all units). */
+  forwardItems: number[][];
+}
+
+/** Copy the items of `src` whose address lies in [start, start+n) into `dst` (per batch element). */
+export function routeInto(src: ItemList, dst: ItemList, start: number, n: number): void {
+  const B = src.batch;
+  dst.clear();
+  for (let b = 0; b < B; b++) {
+    dst.begin(b);
+    for (let e = src.offsets[b]!; e < src.offsets[b + 1]!; e++) {
+      const i = src.index[e]!;
+      if (i >= start && i < start + n) dst.push(i, src.value[e]!);
+    }
+  }
+  dst.end();
+}
+
+const lists = (count: number, B: number) => Array.from({ length: count }, () => new ItemList(B, 4));
+
+/**
+ * Kernels for one configuration and split, reusable across sequences (beginSequence reuses their buffers).
+ * splits[l] = group sizes of layer l (summing to hidden[l]).
+ */
+export class Composition {
+  readonly kernels: GroupKernel[][];
+  readonly groupParams: GroupParams[][];
+  readonly readout: Readout;
+  readonly starts: number[][];
+
+  // routing buffers, all preallocated
+  private readonly xLists: ItemList[]; // layer-0 input, split into two lists (low and high input indices)
+  private readonly events: ItemList[][][]; // [l][parity][g]
+  private readonly resets: ItemList[][]; // [l][g] paper reset messages
+  private readonly announce: ItemList[][]; // [l][g]
+  private readonly outRec: ItemList[][]; // [l][g]
+  private readonly outBelow: ItemList[][]; // [l][g]
+  private readonly pLists: ItemList[][]; // [l][g] paper P partial sums
+  private readonly recIn: ItemList[][][]; // [l][dst][src] routed outRec of the previous (later) step
+  private readonly belowIn: ItemList[][][]; // [l][dst][src] routed outBelow of layer l+1
+  private readonly pIn: ItemList[][][]; // [l][dst][src]
+  private readonly outGrad: Float32Array[]; // last layer, per group
+
+  constructor(readonly cfg: ModelConfig, params: Params<Float32Array>, readonly batch: number, readonly splits: number[][]) {
+    const L = cfg.hidden.length;
+    if (splits.length !== L) throw new Error('one split per layer');
+    const B = batch;
+    this.starts = splits.map((s, l) => {
+      const bd = boundaries(s);
+      if (bd[bd.length - 1] !== cfg.hidden[l]) throw new Error(`split of layer ${l} does not cover ${cfg.hidden[l]} units`);
+      return bd.slice(0, -1);
+    });
+    this.groupParams = splits.map((s, l) =>
+      s.map((n, g) => sliceGroup(params.layers[l]!, layerInputSize(cfg, l), cfg.hidden[l]!, this.starts[l]![g]!, n)),
+    );
+    this.kernels = splits.map((s, l) =>
+      s.map((n, g) => new GroupKernel({ cfg, layer: l, unitStart: this.starts[l]![g]!, units: n, batch: B }, this.groupParams[l]![g]!)),
+    );
+    this.readout = new Readout(cfg, { weight: params.readout.weight, bias: params.readout.bias }, B);
+    this.xLists = lists(2, B);
+    this.events = splits.map((s) => [lists(s.length, B), lists(s.length, B)]);
+    this.resets = splits.map((s) => lists(s.length, B));
+    this.announce = splits.map((s) => lists(s.length, B));
+    this.outRec = splits.map((s) => lists(s.length, B));
+    this.outBelow = splits.map((s) => lists(s.length, B));
+    this.pLists = splits.map((s) => lists(s.length, B));
+    this.recIn = splits.map((s) => s.map(() => lists(s.length, B)));
+    this.belowIn = splits.map((s, l) => s.map(() => lists(l + 1 < L ? splits[l + 1]!.length : 0, B)));
+    this.pIn = splits.map((s) => s.map(() => lists(s.length, B)));
+    this.outGrad = splits[L - 1]!.map((n) => new Float32Array(B * n));
+  }
+
+  run(data: Batch): ComposeResult {
+    const { cfg, batch: B } = this;
+    const T = data.steps;
+    const I = data.inputSize;
+    const L = cfg.hidden.length;
+    if (data.batch !== B) throw new Error('batch size mismatch');
+    const K = this.kernels;
+    for (const layer of K)
+      for (const k of layer) {
+        k.beginSequence(T);
+        k.zeroGrads();
+        k.resetCounters();
+        k.setActivityGradient(0);
+      }
+    const ro = this.readout;
+    ro.beginSequence(T, data.targets);
+    ro.zeroGrads();
+    ro.resetCounters();
+    const forwardItems = cfg.hidden.map(() => new Array<number>(T).fill(0));
+
+    // ---- forward
+    const half = Math.floor(I / 2);
+    for (let t = 0; t < T; t++) {
+      const cur = t & 1;
+      const prev = cur ^ 1;
+      // the network input at t as (input index, value) of the non-zero values, split over two lists
+      const [lo, hi] = this.xLists as [ItemList, ItemList];
+      lo.clear();
+      hi.clear();
+      for (let b = 0; b < B; b++) {
+        lo.begin(b);
+        hi.begin(b);
+        for (let i = 0; i < I; i++) {
+          const x = data.x[(b * T + t) * I + i]!;
+          if (x !== 0) (i < half ? lo : hi).push(i, x);
+        }
+      }
+      lo.end();
+      hi.end();
+      for (let l = 0; l < L; l++) {
+        const layer = K[l]!;
+        const inputs = l === 0 ? this.xLists : this.events[l - 1]![cur]!;
+        const recurrent = t > 0 ? this.events[l]![prev]! : [];
+        const out = this.events[l]![cur]!;
+        if (layer[0]!.forwardPhases === 2) {
+          layer.forEach((k, g) => k.forward(0, t, inputs, recurrent, this.resets[l]![g]!));
+          layer.forEach((k, g) => k.forward(1, t, inputs, this.resets[l]!, out[g]!));
+        } else layer.forEach((k, g) => k.forward(0, t, inputs, recurrent, out[g]!));
+        for (const o of out) forwardItems[l]![t] += o.size;
+      }
+      ro.observe(t, this.events[L - 1]![cur]!);
+    }
+
+    // ---- announcements of near-threshold units, to the same layer and to the layer above
+    for (let l = 0; l < L; l++)
+      for (let t = 0; t < T; t++) {
+        const ann = this.announce[l]!;
+        K[l]!.forEach((k, g) => k.nearThreshold(t, ann[g]!));
+        for (const k of K[l]!) k.receiveActive('layer', t, ann);
+        if (l + 1 < L) for (const k of K[l + 1]!) k.receiveActive('below', t, ann);
+      }
+
+    // ---- loss
+    const ce = ro.loss();
+    const perLayerEvents = K.map((layer) => layer.reduce((s, k) => s + k.counters.events, 0));
+    let activityPenalty = 0;
+    if (cfg.cell === 'egru' && cfg.activityReg > 0)
+      K.forEach((layer, l) => {
+        const total = T * B * cfg.hidden[l]!;
+        const m = perLayerEvents[l]! / total;
+        activityPenalty += cfg.activityReg * (m - cfg.activityTarget) ** 2;
+        const coef = (2 * cfg.activityReg * (m - cfg.activityTarget)) / total;
+        for (const k of layer) k.setActivityGradient(coef);
+      });
+
+    // ---- backward
+    ro.backward();
+    for (let l = 0; l < L; l++) for (const srcs of this.recIn[l]!) for (const s of srcs) s.clear();
+    for (let t = T - 1; t >= 0; t--) {
+      for (let l = L - 1; l >= 0; l--) {
+        const layer = K[l]!;
+        const starts = this.starts[l]!;
+        const sizes = this.splits[l]!;
+        const incoming = (g: number): ItemList[] => (l + 1 < L ? [...this.recIn[l]![g]!, ...this.belowIn[l]![g]!] : this.recIn[l]![g]!);
+        const og = (g: number): Float32Array | null => {
+          if (l !== L - 1 || !ro.hasOutputGrad(t)) return null;
+          ro.outputGrad(t, starts[g]!, sizes[g]!, this.outGrad[g]!);
+          return this.outGrad[g]!;
+        };
+        if (layer[0]!.backwardPhases === 2) {
+          layer.forEach((k, g) => k.backward(0, t, incoming(g), og(g), this.pLists[l]![g]!, this.outBelow[l]![g]!));
+          layer.forEach((_, dst) =>
+            this.pLists[l]!.forEach((src, s) => routeInto(src, this.pIn[l]![dst]![s]!, starts[dst]!, sizes[dst]!)),
+          );
+          layer.forEach((k, g) => k.backward(1, t, this.pIn[l]![g]!, null, this.outRec[l]![g]!, this.outBelow[l]![g]!));
+        } else layer.forEach((k, g) => k.backward(0, t, incoming(g), og(g), this.outRec[l]![g]!, this.outBelow[l]![g]!));
+        // route: own layer's recurrent sums feed step t−1; the sums to the layer below feed it at t
+        layer.forEach((_, dst) =>
+          this.outRec[l]!.forEach((src, s) => routeInto(src, this.recIn[l]![dst]![s]!, starts[dst]!, sizes[dst]!)),
+        );
+        if (l > 0) {
+          const st = this.starts[l - 1]!;
+          const sz = this.splits[l - 1]!;
+          K[l - 1]!.forEach((_, dst) =>
+            this.outBelow[l]!.forEach((src, s) => routeInto(src, this.belowIn[l - 1]![dst]![s]!, st[dst]!, sz[dst]!)),
+          );
+        } else for (const o of this.outBelow[0]!) if (o.size !== 0) throw new Error('layer 0 sent partial sums below');
+      }
+    }
+
+    // ---- gather
+    const grads: Params<Float64Array> = {
+      layers: cfg.hidden.map((H, l) => {
+        const In = layerInputSize(cfg, l);
+        return {
+          kernel: new Float64Array(In * 3 * H),
+          recurrentKernel: new Float64Array(H * 3 * H),
+          bias: new Float64Array(3 * H),
+          recurrentBias: new Float64Array(3 * H),
+          thr: new Float64Array(H),
+        };
+      }),
+      readout: { weight: Float64Array.from(ro.grads.weight), bias: Float64Array.from(ro.grads.bias) },
+    };
+    K.forEach((layer, l) =>
+      layer.forEach((k) => {
+        const p = k.params;
+        scatterGroup({ ...p, ...k.grads }, grads.layers[l]!);
+      }),
+    );
+    const figures: Figures = {
+      events: 0,
+      unitSteps: 0,
+      backwardActive: 0,
+      macs: {
+        forward: ro.counters.macsForward,
+        backward: ro.counters.macsBackward,
+        denseForward: ro.counters.macsDenseForward,
+        denseBackward: ro.counters.macsDenseBackward,
+      },
+    };
+    for (const layer of K)
+      for (const k of layer) {
+        const c = k.counters;
+        figures.events += c.events;
+        figures.unitSteps += c.unitSteps;
+        figures.backwardActive += c.backwardActive;
+        figures.macs.forward += c.macsForward;
+        figures.macs.backward += c.macsBackward;
+        figures.macs.denseForward += c.macsDenseForward;
+        figures.macs.denseBackward += c.macsDenseBackward;
+      }
+    return {
+      loss: ce.loss + activityPenalty,
+      crossEntropy: ce.loss,
+      activityPenalty,
+      grads,
+      logits: Float64Array.from(ro.logits.subarray(0, ro.evaluations() * cfg.classes)),
+      correct: ce.correct,
+      count: ce.count,
+      figures,
+      perLayerEvents,
+      forwardItems,
+    };
+  }
+}
+
+/** One-shot convenience. */
+export function composeForwardBackward(cfg: ModelConfig, params: Params<Float32Array>, data: Batch, splits: number[][]): ComposeResult {
+  return new Composition(cfg, params, data.batch, splits).run(data);
+}

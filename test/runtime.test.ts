@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import type { ModelConfig } from '../model/config.js';
+import { clipScale, Optimizer, sumOfSquares, type OptimizerConfig } from '../model/optim.js';
+import { initParams, paramList, type Params } from '../model/params.js';
+import { referenceForwardBackward } from '../model/reference.js';
+import { ActorFailure, Trainer, type SequenceBatch, type TransportKind } from '../runtime/coordinator.js';
+import { randomBatch, smallModel } from './helpers/problems.js';
+
+/** K optimiser steps of the float64 reference with the same optimiser code the actors use. */
+function referenceTrain(cfg: ModelConfig, batches: SequenceBatch[], opt: OptimizerConfig, clip: number): Params<Float32Array> {
+  const params = initParams(cfg);
+  const tensors = paramList(params);
+  const thr = new Set(params.layers.map((l) => l.thr));
+  const bias = new Set([...params.layers.flatMap((l) => [l.bias, l.recurrentBias]), params.readout.bias]);
+  const optimizer = new Optimizer(opt, tensors, tensors.map((t) => thr.has(t)), tensors.map((t) => bias.has(t)));
+  for (const b of batches) {
+    const r = referenceForwardBackward(cfg, params, { x: b.x, batch: b.batch, steps: b.steps, inputSize: cfg.inputSize, targets: b.targets });
+    const grads = paramList(r.grads);
+    optimizer.step(grads, clipScale(Math.sqrt(sumOfSquares(grads)), clip));
+  }
+  return params;
+}
+
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i]! - b[i]!) ** 2;
+    den += b[i]! ** 2;
+  }
+  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-12);
+}
+
+async function trainActors(cfg: ModelConfig, actors: number | (number | number[])[], transport: TransportKind, batches: SequenceBatch[], opt: OptimizerConfig, clip: number) {
+  const trainer = await Trainer.create({ model: cfg, actors, transport, batch: batches[0]!.batch, maxSteps: 8, optimizer: opt, clip });
+  try {
+    const losses: number[] = [];
+    for (const b of batches) losses.push((await trainer.train(b)).loss);
+    return { params: await trainer.getParams(), losses, counters: trainer.counters() };
+  } finally {
+    await trainer.close();
+  }
+}
+
+const sgd: OptimizerConfig = { kind: 'sgd', lr: 0.5 };
+const splits: [string, number | (number | number[])[]][] = [
+  ['1 actor', 1],
+  ['2 actors', 2],
+  ['3 actors', 3],
+  ['5 uneven actors', [[3, 1, 2, 4, 1], [2, 1, 1, 2, 1]]],
+];
+
+describe.each(['evnn', 'paper'] as const)('actor runtime, formulation %s', (formulation) => {
+  const cfg = smallModel({ formulation });
+  const batches = [0, 1, 2].map((s) => randomBatch(cfg, 3, 6, 10 + s));
+  const reference = referenceTrain(cfg, batches, sgd, 1.0);
+
+  it.each(splits)('%s (inline) trains to the reference parameters', async (_name, actors) => {
+    const { params } = await trainActors(cfg, actors, 'inline', batches, sgd, 1.0);
+    const got = paramList(params);
+    const want = paramList(reference);
+    got.forEach((t, i) => expect(relErr(t, want[i]!)).toBeLessThan(1e-4));
+  });
+
+  it.each(splits.slice(1))('%s: threads agree with inline bit for bit', async (_name, actors) => {
+    const inline = await trainActors(cfg, actors, 'inline', batches, sgd, 1.0);
+    const threads = await trainActors(cfg, actors, 'threads', batches, sgd, 1.0);
+    expect(threads.losses).toEqual(inline.losses);
+    paramList(threads.params).forEach((t, i) => expect(Array.from(t)).toEqual(Array.from(paramList(inline.params)[i]!)));
+    expect(threads.counters.totals).toEqual(inline.counters.totals);
+  });
+});
+
+describe('actor runtime details', () => {
+  it('Adam with clipping, gru and per-step readout follow the reference', async () => {
+    const adam: OptimizerConfig = { kind: 'adam', lr: 1e-2 };
+    for (const cfg of [smallModel({ cell: 'gru' }), smallModel({ readout: 'per-step', activityReg: 0.5 })]) {
+      const batches = [0, 1].map((s) => randomBatch(cfg, 3, 5, 20 + s));
+      const reference = referenceTrain(cfg, batches, adam, 0.5);
+      const { params } = await trainActors(cfg, 3, 'inline', batches, adam, 0.5);
+      // Adam normalises tiny gradients, so float32 summation-order noise is amplified: a looser bound.
+      paramList(params).forEach((t, i) => expect(relErr(t, paramList(reference)[i]!)).toBeLessThan(1e-3));
+    }
+  });
+
+  it('forward event items = events × consuming actors; backward items = routed partial sums', async () => {
+    const cfg = smallModel({ hidden: [9] });
+    const b = randomBatch(cfg, 2, 5, 7);
+    const trainer = await Trainer.create({ model: cfg, actors: 3, transport: 'inline', batch: 2, maxSteps: 5 });
+    try {
+      const ev = await trainer.evaluate(b, { trace: true });
+      const c = trainer.counters();
+      const events = ev.trace!.reduce((s, tr) => s + tr.units.length, 0);
+      expect(events).toBe(c.totals.events);
+      expect(events).toBeGreaterThan(0);
+      // One layer of 3 actors: each event goes to the 2 other actors; the readout is co-located; the
+      // partial logits are all-gathered (2 peers × B·C values each).
+      const logitItems = 3 * 2 * 2 * cfg.classes;
+      expect(c.totals['messages.forward.items']).toBe(2 * events + logitItems);
+      let pairItems = 0;
+      for (const row of c.pairs) for (const p of row) pairItems += p.forward.items;
+      expect(pairItems).toBe(c.totals['messages.forward.items']);
+    } finally {
+      await trainer.close();
+    }
+  });
+
+  it('zero events send no event payload, only control', async () => {
+    const cfg = smallModel({ hidden: [6] });
+    const params = initParams(cfg);
+    params.layers[0]!.thr.fill(1e9);
+    const trainer = await Trainer.create({ model: cfg, params, actors: 2, transport: 'inline', batch: 2, maxSteps: 5 });
+    try {
+      await trainer.train(randomBatch(cfg, 2, 5, 9));
+      const c = trainer.counters().totals;
+      expect(c.events).toBe(0);
+      // Only the all-gathered logits remain on the forward path.
+      expect(c['messages.forward.items']).toBe(2 * 2 * cfg.classes);
+      expect(c['messages.control.packets']).toBeGreaterThan(0);
+    } finally {
+      await trainer.close();
+    }
+  });
+
+  it.each(['throw', 'exit'] as const)('a failing actor (%s) ends the run with a named error within 2 s', async (kind) => {
+    const cfg = smallModel();
+    const trainer = await Trainer.create({
+      model: cfg,
+      actors: 2,
+      transport: 'threads',
+      batch: 3,
+      maxSteps: 8,
+      fault: { actor: 1, job: 1, tick: 3, kind },
+    });
+    const b = randomBatch(cfg, 3, 6, 1);
+    await trainer.train(b);
+    const t0 = Date.now();
+    const err = await trainer.train(b).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(err).toBeInstanceOf(ActorFailure);
+    expect(err!.message).toMatch(/actor 1 \(layer 0, units 6–10\)/);
+    expect(err!.message).toMatch(/training step 1/);
+    if (kind === 'throw') expect(err!.message).toMatch(/forward tick 3.*injected fault/);
+    expect(trainer.aliveWorkers()).toBe(0);
+    await trainer.close();
+  });
+});
