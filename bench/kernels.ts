@@ -161,6 +161,7 @@ function main(): void {
   const cfg = benchConfig(o);
   // layer 1 of a two-layer model (I = H), initialised as the model does, one group holding the whole layer
   const gp = sliceGroup(initParams(cfg).layers[1]!, o.hidden, o.hidden, 0, o.hidden);
+  measure({ ...o, reps: 2 }, cfg, gp, 0.5); // JIT warm-up over every code path, discarded
   const rows = sparsities.map((s) => measure(o, cfg, gp, s));
   const base = rows[0]!.ms;
   if (o.json) {

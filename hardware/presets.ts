@@ -72,7 +72,7 @@ export function pv(preset: Preset, name: ParamName): number {
 // Built-in presets. `a(...)` marks an assumption. Shared citations:
 const PRESETS_MD = 'shared/hardware-presets.md';
 const KERAS_SPIKING = 'keras-spiking device table, citing Höppner et al. 2019 (arXiv:1903.08941)';
-const SANAFE = 'SANA-FE arch/loihi.yaml (after Davies et al. 2018)';
+const SANAFE = 'SANA-FE arch/loihi.yaml, after Davies et al. 2018';
 const p = (value: number, source: string): Sourced => ({ value, source, assumption: false });
 const a = (value: number, source: string): Sourced => ({ value, source, assumption: true });
 
@@ -87,8 +87,8 @@ const SPINNAKER1: PresetDef = {
     chipsX: a(8, '48 chips per SpiNN-5 board (public); laid out as an 8×6 mesh with XY routing, the hexagonal 6-link topology approximated'),
     chipsY: a(6, 'see chipsX'),
     coresPerChip: p(16, `18 ARM968 cores per chip, 16 for applications (${PRESETS_MD})`),
-    nodesX: p(1, 'one multicast router per chip'),
-    nodesY: p(1, 'one multicast router per chip'),
+    nodesX: p(1, 'one multicast router per chip (SpiNNaker architecture)'),
+    nodesY: p(1, 'one multicast router per chip (SpiNNaker architecture)'),
     neuronsPerCore: p(256, `sPyNNaker default of 256 neurons per core (${PRESETS_MD})`),
     memoryPerCore: p(8 * 1024 * 1024, 'derived: 128 MB SDRAM per chip (synaptic matrices live in SDRAM) shared by 16 cores; 64 KB DTCM holds neuron state'),
     packetBits: p(72, `40-bit multicast packet with 32-bit payload (${PRESETS_MD})`),
@@ -163,7 +163,7 @@ const LOIHI1: PresetDef = {
     timePerNeuronUpdate: p(9.7e-9, SANAFE),
     latencyOnChipHop: p(5.3e-9, `derived: mean of 4.1 ns east-west and 6.5 ns north-south (${SANAFE})`),
     latencyChipHop: a(100e-9, 'none public'),
-    latencyBarrier: p(0.6e-6, 'SANA-FE: 0.6 µs on one chip'),
+    latencyBarrier: p(0.6e-6, `SANA-FE: 0.6 µs on one chip (${PRESETS_MD})`),
     latencyBarrierPerDoubling: p(0.4e-6, 'derived: SANA-FE 0.6/1.0/1.4/1.8 µs on 1/2/4/29 chips (fit exact to 4 chips, over-estimates beyond)'),
     tick: p(0, 'none: Loihi steps are barrier-synchronised, a step lasts as long as it needs'),
     staticPowerPerChip: a(0, 'none public; not counted'),

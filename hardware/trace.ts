@@ -54,7 +54,7 @@ export function validateShape(shape: NetworkShape): void {
 export function validateTrace(trace: EventTrace): void {
   validateShape(trace.shape);
   const { samples, steps, offsets, units, inputCounts } = trace;
-  if (!Number.isInteger(samples) || samples < 0) throw new HardwareError(`trace samples must be a non-negative integer, got ${samples}`);
+  if (!isPosInt(samples)) throw new HardwareError(`trace samples must be a positive integer, got ${samples}`);
   if (!isPosInt(steps)) throw new HardwareError(`trace steps must be a positive integer, got ${steps}`);
   const L = trace.shape.layers.length;
   const rows = samples * steps * L;

@@ -137,6 +137,90 @@ function scatterAdd(lists: readonly ItemList[], dst: Float64Array, B: number, n:
   }
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// Row primitives, unrolled ×8 (axpy) and ×4 (dot products, four partial sums) (each is called once per item with a row of 3n, 2n or n contiguous floats;
+// the types of their arguments never change, so the calls stay monomorphic and get inlined).
+
+/** acc[ao+k] += a·w[wo+k], k < len (accumulate a weight row into float64 pre-activations). */
+function rowAxpy(acc: Float64Array, ao: number, a: number, w: Float32Array, wo: number, len: number): void {
+  let k = 0;
+  for (; k + 7 < len; k += 8) {
+    acc[ao + k] += a * w[wo + k]!;
+    acc[ao + k + 1] += a * w[wo + k + 1]!;
+    acc[ao + k + 2] += a * w[wo + k + 2]!;
+    acc[ao + k + 3] += a * w[wo + k + 3]!;
+    acc[ao + k + 4] += a * w[wo + k + 4]!;
+    acc[ao + k + 5] += a * w[wo + k + 5]!;
+    acc[ao + k + 6] += a * w[wo + k + 6]!;
+    acc[ao + k + 7] += a * w[wo + k + 7]!;
+  }
+  for (; k < len; k++) acc[ao + k] += a * w[wo + k]!;
+}
+
+/** g[go+k] += a·d[do+k], k < len (a weight-gradient row). */
+function gradAxpy(g: Float32Array, go: number, a: number, d: Float64Array, dOff: number, len: number): void {
+  let k = 0;
+  for (; k + 7 < len; k += 8) {
+    g[go + k] += a * d[dOff + k]!;
+    g[go + k + 1] += a * d[dOff + k + 1]!;
+    g[go + k + 2] += a * d[dOff + k + 2]!;
+    g[go + k + 3] += a * d[dOff + k + 3]!;
+    g[go + k + 4] += a * d[dOff + k + 4]!;
+    g[go + k + 5] += a * d[dOff + k + 5]!;
+    g[go + k + 6] += a * d[dOff + k + 6]!;
+    g[go + k + 7] += a * d[dOff + k + 7]!;
+  }
+  for (; k < len; k++) g[go + k] += a * d[dOff + k]!;
+}
+
+/** Σ_k w[wo+k]·d[do+k], k < len (a partial sum sent to another unit). */
+function rowDot(w: Float32Array, wo: number, d: Float64Array, dOff: number, len: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 3 < len; k += 4) {
+    s0 += w[wo + k]! * d[dOff + k]!;
+    s1 += w[wo + k + 1]! * d[dOff + k + 1]!;
+    s2 += w[wo + k + 2]! * d[dOff + k + 2]!;
+    s3 += w[wo + k + 3]! * d[dOff + k + 3]!;
+  }
+  for (; k < len; k++) s0 += w[wo + k]! * d[dOff + k]!;
+  return s0 + s1 + (s2 + s3);
+}
+
+/** Both at once on one row (read once): g[o+k] += a·d[do+k]; returns Σ_k w[o+k]·d[do+k]. */
+function gradAxpyDot(g: Float32Array, w: Float32Array, o: number, a: number, d: Float64Array, dOff: number, len: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 3 < len; k += 4) {
+    const q = o + k;
+    const p = dOff + k;
+    const d0 = d[p]!;
+    const d1 = d[p + 1]!;
+    const d2 = d[p + 2]!;
+    const d3 = d[p + 3]!;
+    g[q] += a * d0;
+    g[q + 1] += a * d1;
+    g[q + 2] += a * d2;
+    g[q + 3] += a * d3;
+    s0 += w[q]! * d0;
+    s1 += w[q + 1]! * d1;
+    s2 += w[q + 2]! * d2;
+    s3 += w[q + 3]! * d3;
+  }
+  for (; k < len; k++) {
+    const dk = d[dOff + k]!;
+    g[o + k] += a * dk;
+    s0 += w[o + k]! * dk;
+  }
+  return s0 + s1 + (s2 + s3);
+}
+
 export class GroupKernel {
   readonly params: GroupParams;
   readonly grads: { kernel: Float32Array; recurrentKernel: Float32Array; bias: Float32Array; recurrentBias: Float32Array; thr: Float32Array };
@@ -290,7 +374,6 @@ export class GroupKernel {
     c.macsDenseForward += B * (this.inputSize + this.layerSize) * 3 * n;
     c.unitSteps += B * n;
     out.clear();
-    out.ensureCapacity(B * n);
     const acc = this.acc;
     const rg = this.rg;
     const thr = this.params.thr;
@@ -355,7 +438,7 @@ export class GroupKernel {
       for (let e = pool.offs[s]!; e < hi; e++) {
         const x = val[e]!;
         const row = idx[e]! * n3;
-        for (let k = 0; k < n3; k++) acc[a0 + k] += x * K[row + k]!;
+        rowAxpy(acc, a0, x, K, row, n3);
       }
     }
     {
@@ -367,11 +450,8 @@ export class GroupKernel {
       for (let e = pool.offs[s]!; e < hi; e++) {
         const y = val[e]!;
         const row = idx[e]! * n3;
-        for (let k = 0; k < n2; k++) acc[a0 + k] += y * R[row + k]!;
-        if (!paper) {
-          const rowg = row + n2;
-          for (let k = 0; k < n; k++) rg[r0 + k] += y * R[rowg + k]!;
-        }
+        rowAxpy(acc, a0, y, R, row, n2);
+        if (!paper) rowAxpy(rg, r0, y, R, row + n2, n);
       }
     }
     if (withMessages) {
@@ -380,9 +460,7 @@ export class GroupKernel {
       const val = pool.value;
       const hi = pool.offs[s + 1]!;
       for (let e = pool.offs[s]!; e < hi; e++) {
-        const m = val[e]!;
-        const rowg = idx[e]! * n3 + n2;
-        for (let k = 0; k < n; k++) rg[r0 + k] += m * R[rowg + k]!;
+        rowAxpy(rg, r0, val[e]!, R, idx[e]! * n3 + n2, n);
       }
     }
   }
@@ -398,7 +476,6 @@ export class GroupKernel {
     c.macsDenseForward += B * (this.inputSize + this.layerSize) * 3 * n;
     c.unitSteps += B * n;
     out.clear();
-    out.ensureCapacity(B * n);
     const acc = this.acc;
     const thr = this.params.thr;
     const state = this.state;
@@ -428,7 +505,6 @@ export class GroupKernel {
     const nm = this.poolM.record(t, messages);
     this.counters.macsForward += nm * n;
     out.clear();
-    out.ensureCapacity(B * n);
     const acc = this.acc;
     const rg = this.rg;
     const thr = this.params.thr;
@@ -448,9 +524,7 @@ export class GroupKernel {
       const s = t * B1 + b;
       const hi = pool.offs[s + 1]!;
       for (let e = pool.offs[s]!; e < hi; e++) {
-        const m = pval[e]!;
-        const rowg = pidx[e]! * n3 + n2;
-        for (let k = 0; k < n; k++) rg[r0 + k] += m * R[rowg + k]!;
+        rowAxpy(rg, r0, pval[e]!, R, pidx[e]! * n3 + n2, n);
       }
       out.begin(b);
       const cur = (t * B + b) * n;
@@ -635,22 +709,13 @@ export class GroupKernel {
         const hi = px.offs[s + 1]!;
         if (below) {
           for (let e = lo; e < hi; e++) {
-            const x = val[e]!;
-            const row = idx[e]! * n3;
-            let sum = 0;
-            for (let k = 0; k < n3; k++) {
-              const d = dwAll[a0 + k]!;
-              dK[row + k] += x * d;
-              sum += K[row + k]! * d;
-            }
-            outBelow.push(idx[e]!, sum);
+            const i = idx[e]!;
+            outBelow.push(i, gradAxpyDot(dK, K, i * n3, val[e]!, dwAll, a0, n3));
           }
           macs += (hi - lo) * 3 * n3; // recompute + dK + partial sum
         } else {
           for (let e = lo; e < hi; e++) {
-            const x = val[e]!;
-            const row = idx[e]! * n3;
-            for (let k = 0; k < n3; k++) dK[row + k] += x * dwAll[a0 + k]!;
+            gradAxpy(dK, idx[e]! * n3, val[e]!, dwAll, a0, n3);
           }
           macs += (hi - lo) * 2 * n3;
         }
@@ -661,10 +726,7 @@ export class GroupKernel {
         const hi = pab.offs[s + 1]!;
         for (let e = lo; e < hi; e++) {
           const i = idx[e]!;
-          const row = i * n3;
-          let sum = 0;
-          for (let k = 0; k < n3; k++) sum += K[row + k]! * dwAll[a0 + k]!;
-          outBelow.push(i, sum);
+          outBelow.push(i, rowDot(K, i * n3, dwAll, a0, n3));
         }
         macs += (hi - lo) * n3;
       }
@@ -676,15 +738,8 @@ export class GroupKernel {
         const lo = pe.offs[s]!;
         const hi = pe.offs[s + 1]!;
         for (let e = lo; e < hi; e++) {
-          const y = val[e]!;
-          const row = idx[e]! * n3;
-          let sum = 0;
-          for (let k = 0; k < n3; k++) {
-            const d = drh[k]!;
-            dR[row + k] += y * d;
-            sum += R[row + k]! * d;
-          }
-          outRecurrent.push(idx[e]!, sum);
+          const m = idx[e]!;
+          outRecurrent.push(m, gradAxpyDot(dR, R, m * n3, val[e]!, drh, 0, n3));
         }
         macs += (hi - lo) * 3 * n3;
       }
@@ -695,10 +750,7 @@ export class GroupKernel {
         const hi = pal.offs[sa + 1]!;
         for (let e = lo; e < hi; e++) {
           const m = idx[e]!;
-          const row = m * n3;
-          let sum = 0;
-          for (let k = 0; k < n3; k++) sum += R[row + k]! * drh[k]!;
-          outRecurrent.push(m, sum);
+          outRecurrent.push(m, rowDot(R, m * n3, drh, 0, n3));
         }
         macs += (hi - lo) * n3;
       }
@@ -778,9 +830,7 @@ export class GroupKernel {
         const lo = pm.offs[s]!;
         const hi = pm.offs[s + 1]!;
         for (let e = lo; e < hi; e++) {
-          const m = val[e]!;
-          const rowg = idx[e]! * n3 + n2;
-          for (let k = 0; k < n; k++) dR[rowg + k] += m * dwAll[ag + k]!;
+          gradAxpy(dR, idx[e]! * n3 + n2, val[e]!, dwAll, ag, n);
         }
         macs += (hi - lo) * 2 * n; // recompute + dR_g
       }
@@ -791,10 +841,7 @@ export class GroupKernel {
         const hi = pe.offs[s + 1]!;
         for (let e = lo; e < hi; e++) {
           const m = idx[e]!;
-          const rowg = m * n3 + n2;
-          let sum = 0;
-          for (let k = 0; k < n; k++) sum += R[rowg + k]! * dwAll[ag + k]!;
-          outRecurrent.push(m, sum);
+          outRecurrent.push(m, rowDot(R, m * n3 + n2, dwAll, ag, n));
         }
         macs += (hi - lo) * n;
       }
@@ -805,10 +852,7 @@ export class GroupKernel {
         const hi = pal.offs[sa + 1]!;
         for (let e = lo; e < hi; e++) {
           const m = idx[e]!;
-          const rowg = m * n3 + n2;
-          let sum = 0;
-          for (let k = 0; k < n; k++) sum += R[rowg + k]! * dwAll[ag + k]!;
-          outRecurrent.push(m, sum);
+          outRecurrent.push(m, rowDot(R, m * n3 + n2, dwAll, ag, n));
         }
         macs += (hi - lo) * n;
       }
@@ -880,22 +924,13 @@ export class GroupKernel {
         const hi = px.offs[s + 1]!;
         if (below) {
           for (let e = lo; e < hi; e++) {
-            const x = val[e]!;
-            const row = idx[e]! * n3;
-            let sum = 0;
-            for (let k = 0; k < n3; k++) {
-              const d = dwAll[a0 + k]!;
-              dK[row + k] += x * d;
-              sum += K[row + k]! * d;
-            }
-            outBelow.push(idx[e]!, sum);
+            const i = idx[e]!;
+            outBelow.push(i, gradAxpyDot(dK, K, i * n3, val[e]!, dwAll, a0, n3));
           }
           macs += (hi - lo) * 3 * n3; // recompute (phase 0) + dK + partial sum
         } else {
           for (let e = lo; e < hi; e++) {
-            const x = val[e]!;
-            const row = idx[e]! * n3;
-            for (let k = 0; k < n3; k++) dK[row + k] += x * dwAll[a0 + k]!;
+            gradAxpy(dK, idx[e]! * n3, val[e]!, dwAll, a0, n3);
           }
           macs += (hi - lo) * 2 * n3;
         }
@@ -906,10 +941,7 @@ export class GroupKernel {
         const hi = pab.offs[s + 1]!;
         for (let e = lo; e < hi; e++) {
           const i = idx[e]!;
-          const row = i * n3;
-          let sum = 0;
-          for (let k = 0; k < n3; k++) sum += K[row + k]! * dwAll[a0 + k]!;
-          outBelow.push(i, sum);
+          outBelow.push(i, rowDot(K, i * n3, dwAll, a0, n3));
         }
         macs += (hi - lo) * n3;
       }
@@ -920,15 +952,8 @@ export class GroupKernel {
         const lo = pe.offs[s]!;
         const hi = pe.offs[s + 1]!;
         for (let e = lo; e < hi; e++) {
-          const y = val[e]!;
-          const row = idx[e]! * n3;
-          let sum = 0;
-          for (let k = 0; k < n2; k++) {
-            const d = dwAll[a0 + k]!;
-            dR[row + k] += y * d;
-            sum += R[row + k]! * d;
-          }
-          outRecurrent.push(idx[e]!, sum);
+          const m = idx[e]!;
+          outRecurrent.push(m, gradAxpyDot(dR, R, m * n3, val[e]!, dwAll, a0, n2));
         }
         macs += (hi - lo) * 3 * n2; // recompute (phase 0) + dR_{u,r} + partial sum
       }
@@ -939,10 +964,7 @@ export class GroupKernel {
         const hi = pal.offs[sa + 1]!;
         for (let e = lo; e < hi; e++) {
           const m = idx[e]!;
-          const row = m * n3;
-          let sum = 0;
-          for (let k = 0; k < n2; k++) sum += R[row + k]! * dwAll[a0 + k]!;
-          outRecurrent.push(m, sum);
+          outRecurrent.push(m, rowDot(R, m * n3, dwAll, a0, n2));
         }
         macs += (hi - lo) * n2;
       }

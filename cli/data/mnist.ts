@@ -33,8 +33,11 @@ export function mnistFiles(split: Split): { images: string; labels: string } {
   return files;
 }
 
-/** Load a split; `limit` keeps the first `limit` examples (reading only those bytes). */
-export function loadMnist(split: Split, opts: { limit?: number } = {}): Mnist {
+/**
+ * Load a split; `limit` keeps the first `limit` examples (reading only those bytes). `pixelOrder` (a permutation
+ * of 0..rows·cols−1) reorders every image while converting: output pixel t = input pixel pixelOrder[t].
+ */
+export function loadMnist(split: Split, opts: { limit?: number; pixelOrder?: Int32Array } = {}): Mnist {
   const files = mnistFiles(split);
   const img = readIdx(files.images, IDX_IMAGES_MAGIC, opts.limit);
   const lab = readIdx(files.labels, IDX_LABELS_MAGIC, opts.limit);
@@ -44,7 +47,17 @@ export function loadMnist(split: Split, opts: { limit?: number } = {}): Mnist {
   const images = new Float32Array(src.length);
   const lut = new Float32Array(256);
   for (let b = 0; b < 256; b++) lut[b] = b / 255;
-  for (let k = 0, len = src.length; k < len; k++) images[k] = lut[src[k]!]!;
+  const order = opts.pixelOrder;
+  if (!order) {
+    for (let k = 0, len = src.length; k < len; k++) images[k] = lut[src[k]!]!;
+  } else {
+    const P = rows * cols;
+    if (order.length !== P) throw new TypeError(`pixelOrder has ${order.length} entries, images have ${P} pixels`);
+    for (let i = 0; i < n; i++) {
+      const o = i * P;
+      for (let t = 0; t < P; t++) images[o + t] = lut[src[o + order[t]!]!]!;
+    }
+  }
   const labels = new Int32Array(n);
   const ls = lab.data;
   for (let k = 0; k < n; k++) {

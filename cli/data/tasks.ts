@@ -62,6 +62,9 @@ export const PERM_MNIST_SEED = 0x5eed;
 let permOrder: Int32Array | undefined;
 /** The fixed perm-mnist pixel order: step t shows pixel PERM_MNIST_ORDER()[t] (= permutation(784, 0x5eed, 0)). */
 export function permMnistOrder(): Int32Array {
+  return permOrderShared().slice();
+}
+function permOrderShared(): Int32Array {
   return (permOrder ??= permutation(784, PERM_MNIST_SEED, 0));
 }
 
@@ -84,17 +87,9 @@ export function loadTask(name: string, split: Split, opts: TaskOptions = {}): Da
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new InputError(`limit must be a positive integer, got ${limit}`);
   if (task !== 'adding') {
     if (steps !== undefined && steps !== info.steps) throw new InputError(`task ${task} has a fixed length of ${info.steps} steps (got steps = ${steps})`);
-    const m = loadMnist(split, { limit });
-    const base = { y: m.labels, n: m.n, steps: info.steps, inputSize: info.inputSize, classes: 10, perStep: false };
-    if (task === 'row-mnist' || task === 'pixel-mnist') return { x: m.images, ...base }; // same memory layout
-    const perm = permMnistOrder();
-    const x = new Float32Array(m.images.length);
-    const P = 784;
-    for (let i = 0; i < m.n; i++) {
-      const o = i * P;
-      for (let t = 0; t < P; t++) x[o + t] = m.images[o + perm[t]!]!;
-    }
-    return { x, ...base };
+    // row-mnist and pixel-mnist share the memory layout of the images; perm-mnist reorders while converting.
+    const m = loadMnist(split, { limit, pixelOrder: task === 'perm-mnist' ? permOrderShared() : undefined });
+    return { x: m.images, y: m.labels, n: m.n, steps: info.steps, inputSize: info.inputSize, classes: 10, perStep: false };
   }
   const T = steps ?? info.steps;
   if (!(Number.isInteger(T) && T >= 2)) throw new InputError(`adding: steps must be an integer ≥ 2, got ${T}`);

@@ -9,7 +9,7 @@ import { InputError } from './errors.js';
 import { readInputFile } from './files.js';
 
 /** Canonical dtype descriptors (as NumPy writes them). `|b1` is bool (Python `?`), stored as 0/1 bytes. */
-export type Dtype = '<f4' | '<f8' | '<i1' | '|i1' | '<i2' | '<i4' | '<i8' | '|u1' | '<u2' | '<u4' | '<u8' | '|b1';
+export type Dtype = '<f4' | '<f8' | '|i1' | '<i2' | '<i4' | '<i8' | '|u1' | '<u2' | '<u4' | '<u8' | '|b1';
 
 export type NdData =
   | Float32Array
@@ -30,7 +30,7 @@ export interface NdArray {
   data: NdData;
 }
 
-interface DtypeInfo {
+export interface DtypeInfo {
   descr: Dtype;
   size: number;
   ctor: { new (buf: ArrayBufferLike, off: number, len: number): NdData; new (len: number): NdData };

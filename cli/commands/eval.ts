@@ -1,0 +1,109 @@
+/** `egru eval`: SPEC §4 figures of a checkpoint on a task's test split or on an .npz dataset. */
+import { Command, Option } from 'commander';
+import type { ModelConfig } from '../../model/config.js';
+import { Trainer } from '../../runtime/coordinator.js';
+import { loadCheckpoint } from '../io/checkpoint.js';
+import { InputError } from '../io/errors.js';
+import { datasetFromNpz, loadTask, TASKS, type Dataset } from '../data/tasks.js';
+import { makeProgress, type ProgressMode } from '../progress.js';
+import { figuresTable, sparsity, toJson } from '../summary.js';
+import { evaluateDataset } from '../train-loop.js';
+import { choiceArg, examples, intArg, progressArg, taskArg, transportArg } from './common.js';
+
+interface EvalOptions {
+  checkpoint: string;
+  task?: string;
+  data?: string;
+  split: 'test' | 'train';
+  seqLen?: number;
+  limit?: number;
+  batch?: number;
+  actors?: number;
+  transport: 'inline' | 'threads';
+  json?: boolean;
+  progress: ProgressMode;
+}
+
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description("evaluate a checkpoint: accuracy, loss, activity sparsity, events, messages and MACs (SPEC §4)")
+    .requiredOption('--checkpoint <ckpt>', 'checkpoint (.egru) to evaluate')
+    .option('--task <name>', `built-in task (${Object.keys(TASKS).join(', ')}); default: the checkpoint's task`, taskArg)
+    .option('--data <file.npz>', 'evaluate on your own sequences (x [N, T, I], y [N] or [N, T])')
+    .option('--split <split>', 'split of a built-in task', choiceArg(['test', 'train'] as const), 'test')
+    .option('--seq-len <T>', 'adding task: sequence length (default: the checkpoint run\'s, else 100)', intArg(2))
+    .option('--limit <N>', 'evaluate only the first N samples', intArg(1))
+    .option('--batch <B>', "sequences per batch (default: the checkpoint run's batch, else 32)", intArg(1))
+    .option('--actors <n>', "actors per layer (default: the checkpoint run's, else 2)", intArg(1))
+    .option('--transport <t>', 'inline or threads', transportArg, 'threads')
+    .option('--json', 'print the figures as one JSON object on stdout')
+    .addOption(new Option('--progress <mode>', 'auto, bar, plain or none (on stderr)').argParser(progressArg).default('auto'))
+    .addHelpText(
+      'after',
+      examples([
+        'egru eval --checkpoint runs/row-mnist-20250101-120000/checkpoint.egru',
+        'egru eval --checkpoint model.egru --task row-mnist --limit 1000 --json',
+        'egru eval --checkpoint model.egru --data test.npz --json > figures.json',
+        '',
+        'JSON: {"loss", "accuracy", "activity_sparsity", "backward_sparsity" (null: no backward pass), "events",',
+        '"unit_steps", "messages": {"forward"|"backward"|"control": {"packets", "items", "bytes"}},',
+        '"macs": {"forward", "backward", "dense_forward", "dense_backward"}, "samples"}.',
+      ]),
+    )
+    .action(async (o: EvalOptions) => {
+      process.exitCode = await runEval(o);
+    });
+}
+
+async function runEval(o: EvalOptions): Promise<number> {
+  if (o.task !== undefined && o.data !== undefined) throw new InputError('give either --task or --data, not both');
+  const ck = loadCheckpoint(o.checkpoint);
+  const model = ck.config.model as ModelConfig;
+  const run = ck.config as Record<string, unknown>;
+  const what = `the checkpoint ${o.checkpoint}`;
+  let ds: Dataset;
+  let source: string;
+  if (o.data !== undefined) {
+    if (o.seqLen !== undefined) throw new InputError('--seq-len applies to the adding task only');
+    ds = datasetFromNpz(o.data, { classes: model.classes });
+    source = o.data;
+  } else {
+    const task = o.task ?? (typeof run.task === 'string' ? run.task : undefined);
+    if (!task) throw new InputError(`${what} records no task: give --task or --data`);
+    if (o.seqLen !== undefined && task !== 'adding') throw new InputError('--seq-len applies to the adding task only');
+    const seqLen = o.seqLen ?? (task === 'adding' && run.task === 'adding' && typeof run.seqLen === 'number' ? run.seqLen : undefined);
+    ds = loadTask(task, o.split, { limit: o.limit, steps: seqLen });
+    source = `${task} (${o.split})`;
+  }
+  if (ds.inputSize !== model.inputSize) throw new InputError(`shape mismatch: ${what} takes ${model.inputSize} inputs per step, ${source} has ${ds.inputSize}`);
+  if (ds.classes > model.classes) throw new InputError(`shape mismatch: ${what} has ${model.classes} classes, ${source} has labels up to ${ds.classes - 1}`);
+  if ((model.readout === 'per-step') !== ds.perStep)
+    throw new InputError(`shape mismatch: ${what} has a ${model.readout} readout, ${source} has ${ds.perStep ? 'per-step targets [N, T]' : 'one label per sequence'}`);
+  if (o.limit !== undefined && o.limit < ds.n) {
+    const rowX = ds.steps * ds.inputSize;
+    const rowY = ds.perStep ? ds.steps : 1;
+    ds = { ...ds, n: o.limit, x: ds.x.subarray(0, o.limit * rowX), y: ds.y.subarray(0, o.limit * rowY) };
+  }
+  const batch = o.batch ?? (typeof run.batch === 'number' ? run.batch : 32);
+  const actors = o.actors ?? (typeof run.actors === 'number' ? run.actors : 2);
+
+  const started = performance.now();
+  const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, batch, maxSteps: ds.steps });
+  const progress = makeProgress(o.progress, { label: 'eval', unit: 'batches' });
+  try {
+    progress.start({ step: 0, total: Math.ceil(ds.n / batch), loss: NaN, accuracy: NaN, sparsity: NaN });
+    const f = await evaluateDataset(trainer, ds, batch, (done, total, m, t) =>
+      progress.update({ step: done, total, loss: m.loss, accuracy: m.accuracy, sparsity: sparsity(t) }),
+    );
+    progress.stop();
+    if (o.json) process.stdout.write(toJson(f) + '\n');
+    else {
+      const secs = (performance.now() - started) / 1000;
+      process.stdout.write(`${o.checkpoint} on ${source}: ${ds.n} samples\n\n${figuresTable([['evaluation', f]], secs)}\n`);
+    }
+    return 0;
+  } finally {
+    progress.stop();
+    await trainer.close();
+  }
+}
