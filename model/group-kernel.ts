@@ -240,6 +240,7 @@ export class GroupKernel {
   private readonly unitStart: number;
   private readonly n: number;
   private readonly batch: number;
+  private activeBatch: number;
   private readonly inputSize: number;
   private readonly layerSize: number;
   private readonly gru: boolean;
@@ -282,6 +283,7 @@ export class GroupKernel {
     this.unitStart = unitStart;
     this.n = units;
     this.batch = batch;
+    this.activeBatch = batch;
     this.inputSize = I;
     this.layerSize = H;
     this.gru = cfg.cell === 'gru';
@@ -335,9 +337,16 @@ export class GroupKernel {
     g.thr.fill(0);
   }
 
-  beginSequence(steps: number): void {
+  /**
+   * Start a sequence of `steps` steps. `activeBatch` (≤ the batch capacity) leaves the trailing batch
+   * elements out of all work and counts: a short last batch costs and counts only what it holds.
+   */
+  beginSequence(steps: number, activeBatch: number = this.batch): void {
     if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`steps must be a positive integer, got ${steps}`);
+    if (!(Number.isInteger(activeBatch) && activeBatch >= 1 && activeBatch <= this.batch))
+      throw new Error(`active batch must lie in 1..${this.batch}, got ${activeBatch}`);
     this.steps = steps;
+    this.activeBatch = activeBatch;
     const need = steps * this.batch * this.n;
     if (this.state.length < need) this.state = new Float32Array(capacityFor(this.state.length, need));
     this.poolX.reset(steps);
@@ -371,8 +380,8 @@ export class GroupKernel {
     const ne = this.poolE.record(t, recurrent);
     const c = this.counters;
     c.macsForward += (nx + ne) * 3 * n;
-    c.macsDenseForward += B * (this.inputSize + this.layerSize) * 3 * n;
-    c.unitSteps += B * n;
+    c.macsDenseForward += this.activeBatch * (this.inputSize + this.layerSize) * 3 * n;
+    c.unitSteps += this.activeBatch * n;
     out.clear();
     const acc = this.acc;
     const rg = this.rg;
@@ -382,7 +391,7 @@ export class GroupKernel {
     const us = this.unitStart;
     const n2 = 2 * n;
     let events = 0;
-    for (let b = 0; b < B; b++) {
+    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       this.preactivations(t, b, false);
       out.begin(b);
       const a0 = b * 3 * n;
@@ -473,14 +482,14 @@ export class GroupKernel {
     const ne = this.poolE.record(t, recurrent);
     const c = this.counters;
     c.macsForward += nx * 3 * n + ne * 2 * n;
-    c.macsDenseForward += B * (this.inputSize + this.layerSize) * 3 * n;
-    c.unitSteps += B * n;
+    c.macsDenseForward += this.activeBatch * (this.inputSize + this.layerSize) * 3 * n;
+    c.unitSteps += this.activeBatch * n;
     out.clear();
     const acc = this.acc;
     const thr = this.params.thr;
     const state = this.state;
     const us = this.unitStart;
-    for (let b = 0; b < B; b++) {
+    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       this.preactivations(t, b, false);
       out.begin(b);
       if (t === 0) continue;
@@ -517,7 +526,7 @@ export class GroupKernel {
     const pval = pool.value;
     const B1 = B + 1;
     let events = 0;
-    for (let b = 0; b < B; b++) {
+    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       const a0 = b * n3;
       const r0 = b * n;
       // same accumulation as preactivations(…, withMessages = true), which starts from rg = rb_g
@@ -566,7 +575,7 @@ export class GroupKernel {
     const state = this.state;
     const w = this.invSupport;
     const us = this.unitStart;
-    for (let b = 0; b < B; b++) {
+    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       out.begin(b);
       const cur = (t * B + b) * n;
       for (let j = 0; j < n; j++) {
@@ -650,7 +659,7 @@ export class GroupKernel {
     outBelow.clear();
     let active = 0;
     let macs = 0;
-    for (let b = 0; b < B; b++) {
+    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       this.preactivations(t, b, false);
       const a0 = b * n3;
       const r0 = b * n;
@@ -760,7 +769,7 @@ export class GroupKernel {
     const c = this.counters;
     c.backwardActive += active;
     c.macsBackward += macs;
-    c.macsDenseBackward += B * ((I + Hl) * n3 + (t >= 1 ? Hl * n3 : 0) + (below ? I * n3 : 0));
+    c.macsDenseBackward += this.activeBatch * ((I + Hl) * n3 + (t >= 1 ? Hl * n3 : 0) + (below ? I * n3 : 0));
   }
 
   /**
@@ -796,7 +805,7 @@ export class GroupKernel {
     outBelow.clear();
     let active = 0;
     let macs = 0;
-    for (let b = 0; b < B; b++) {
+    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       this.preactivations(t, b, true);
       const a0 = b * n3;
       const r0 = b * n;
@@ -895,7 +904,7 @@ export class GroupKernel {
     outRecurrent.clear();
     outBelow.clear();
     let macs = 0;
-    for (let b = 0; b < B; b++) {
+    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       const a0 = b * n3;
       const r0 = b * n;
       const prev = ((t - 1) * B + b) * n;
@@ -973,6 +982,6 @@ export class GroupKernel {
     outBelow.end();
     const c = this.counters;
     c.macsBackward += macs;
-    c.macsDenseBackward += B * ((I + Hl) * n3 + (t >= 1 ? Hl * n3 : 0) + (below ? I * n3 : 0));
+    c.macsDenseBackward += this.activeBatch * ((I + Hl) * n3 + (t >= 1 ? Hl * n3 : 0) + (below ? I * n3 : 0));
   }
 }

@@ -38,8 +38,11 @@ export class ReadoutShard {
     return this.mode === 'per-step' ? steps : 1;
   }
 
-  beginSequence(steps: number): void {
+  private active = 0;
+  /** `activeBatch`: leading batch elements that hold data (the rest are padding, skipped). */
+  beginSequence(steps: number, activeBatch: number = this.batch): void {
     this.steps = steps;
+    this.active = activeBatch;
     this.feat.fill(0);
     if (this.mode === 'per-step' && this.yHistory.length < steps * this.batch * this.units)
       this.yHistory = new Float32Array(steps * this.batch * this.units);
@@ -67,7 +70,7 @@ export class ReadoutShard {
   }
 
   private partialLogits(feat: Float32Array, out: Float32Array, at: number): void {
-    const { weight, classes: C, units: n, batch: B } = this;
+    const { weight, classes: C, units: n, active: B } = this;
     for (let b = 0; b < B; b++)
       for (let c = 0; c < C; c++) {
         let s = 0;
@@ -77,6 +80,7 @@ export class ReadoutShard {
         out[at + b * C + c] = s;
       }
     this.macsForward += B * C * n;
+    out.fill(0, at + B * C, at + this.batch * C);
   }
 
   /**
@@ -86,34 +90,34 @@ export class ReadoutShard {
   private dlogits: Float32Array = new Float32Array(0);
   private dfeat: Float32Array = new Float32Array(0);
   backward(dlogits: Float32Array): void {
-    const { classes: C, units: n, batch: B } = this;
+    const { classes: C, units: n, active: BA, batch: B } = this;
     const rows = this.logitRows(this.steps);
     this.dlogits = dlogits;
     if (this.dfeat.length < B * n) this.dfeat = new Float32Array(B * n);
     const gw = this.gradWeight;
     for (let row = 0; row < rows; row++) {
       const feat = this.mode === 'per-step' ? this.yHistory.subarray(row * B * n, (row + 1) * B * n) : this.feat;
-      for (let b = 0; b < B; b++)
+      for (let b = 0; b < BA; b++)
         for (let c = 0; c < C; c++) {
           const d = dlogits[row * B * C + b * C + c]!;
           if (d === 0) continue;
           for (let j = 0; j < n; j++) gw[c * n + j]! += d * feat[b * n + j]!;
         }
     }
-    this.macsBackward += rows * B * C * n;
+    this.macsBackward += rows * BA * C * n;
     if (this.mode !== 'per-step') this.featGrad(0, this.dfeat);
   }
 
   private featGrad(row: number, out: Float32Array): void {
-    const { classes: C, units: n, batch: B, weight } = this;
+    const { classes: C, units: n, batch: B, active: BA, weight } = this;
     out.fill(0, 0, B * n);
-    for (let b = 0; b < B; b++)
+    for (let b = 0; b < BA; b++)
       for (let c = 0; c < C; c++) {
         const d = this.dlogits[row * B * C + b * C + c]!;
         if (d === 0) continue;
         for (let j = 0; j < n; j++) out[b * n + j]! += d * weight[c * n + j]!;
       }
-    this.macsBackward += B * C * n;
+    this.macsBackward += BA * C * n;
   }
 
   /** dL/dy_t for own units ([B × n]); null when the readout puts no gradient on step t. */

@@ -210,13 +210,13 @@ export class ActorCore {
     this.jobKind = Atomics.load(this.ctrl, CTRL.jobKind);
     this.batchActive = Atomics.load(this.ctrl, CTRL.jobBatch);
     this.steps = Atomics.load(this.ctrl, CTRL.jobSteps);
-    this.kernel.beginSequence(this.steps);
+    this.kernel.beginSequence(this.steps, this.batchActive);
     if (this.jobKind === JOB.train) {
       this.kernel.zeroGrads();
       this.shard?.gradWeight.fill(0);
       this.readoutBiasGrad?.fill(0);
     }
-    this.shard?.beginSequence(this.steps);
+    this.shard?.beginSequence(this.steps, this.batchActive);
     this.eventsAtStart = this.kernel.counters.events;
     this.tracing = trace;
     this.traceOffsets = [0];

@@ -1,21 +1,12 @@
 import { it } from 'vitest';
 import { writeFileSync } from 'node:fs';
-import { PRESETS, loadPreset, PARAMETER_NAMES, PARAMETERS } from '../hardware/index.js';
-import { si, memory } from '../hardware/format.js';
-it('gen', () => {
-  const ps = PRESETS.map(loadPreset);
-  const units: Record<string,string> = { B: 'B', bit: 'bit', J: 'J', 's': 's', 'B/s': 'B/s', W: 'W' };
-  let md = '| parameter | unit | ' + PRESETS.join(' | ') + ' |\n|---|---|' + PRESETS.map(() => '---').join('|') + '|\n';
-  md += '| topology | | ' + ps.map((p) => p.topology).join(' | ') + ' |\n';
-  for (const k of PARAMETER_NAMES) {
-    const u = PARAMETERS[k].unit;
-    md += `| \`${k}\` | ${u} | ` + ps.map((p) => { const v = p.params[k]; const txt = u === 'B' ? memory(v.value) : units[u] ? si(v.value, u) : String(v.value); return v.assumption ? `${txt} **A**` : txt; }).join(' | ') + ' |\n';
-  }
-  md += '\n';
-  for (const p of ps) {
-    md += `**${p.name}** — ${p.description}. Topology: ${p.topologySource}.\n\n`;
-    for (const k of PARAMETER_NAMES) { const v = p.params[k]; md += `- \`${k}\`${v.assumption ? ' (assumption)' : ''}: ${v.source}\n`; }
-    md += '\n';
-  }
-  writeFileSync('/tmp/presets-table.md', md);
+import { compare, emulate, eventTraceFrom, formatComparison, formatReport } from '../hardware/index.js';
+it('example', () => {
+  const shape = { inputSize: 28, layers: [256, 256], classes: 10, readout: 'trace' as const };
+  let x = 3;
+  const rnd = () => ((x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const trace = eventTraceFrom(shape, 100, 28, (_s, _t, l) => { const o: number[] = []; for (let u = 0; u < shape.layers[l]!; u++) if (rnd() < 0.05) o.push(u); return o; }, () => Math.floor(rnd() * 28));
+  const a = formatReport(emulate(trace, 'loihi2', { coresPerChip: 2 }));
+  const b = formatComparison(compare(trace, ['spinnaker1', 'spinnaker2', 'loihi1', 'loihi2', 'truenorth']));
+  writeFileSync('/tmp/example.txt', a + '\n\n' + b + '\n');
 });
