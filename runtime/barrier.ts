@@ -26,7 +26,7 @@ export class SpinBarrier {
   constructor(
     buffer: SharedArrayBuffer,
     private readonly parties: number,
-    private readonly spins = 20_000,
+    private readonly spins = Number(globalThis.process?.env?.EGRU_SPINS ?? 20_000),
   ) {
     this.ctrl = new Int32Array(buffer);
   }

@@ -382,6 +382,10 @@ describe('hardware: presets', () => {
       const bad = join(dir, 'bad.json');
       writeFileSync(bad, JSON.stringify({ ...presetToJSON(toyPreset()), memoryPerCore: -5 }));
       expect(() => loadPresetFile(bad)).toThrow(/preset "toy": field "memoryPerCore" must not be negative/);
+      const noEnergy = presetToJSON(toyPreset());
+      delete noEnergy.energyPerSynapticOp;
+      writeFileSync(bad, JSON.stringify(noEnergy));
+      expect(() => loadPresetFile(bad)).toThrow(/preset "toy": field "energyPerSynapticOp" is missing \(energy per synaptic operation, in J\)/);
       writeFileSync(bad, '{ nope');
       expect(() => loadPresetFile(bad)).toThrow(/bad\.json is not valid JSON/);
       expect(() => loadPresetFile(join(dir, 'missing.json'))).toThrow(/cannot read preset file .*missing\.json: ENOENT/);

@@ -123,6 +123,38 @@ describe('actor runtime details', () => {
     }
   });
 
+  it('backward items = partial sums for the other actors backward-active units + announcements', async () => {
+    const cfg = smallModel({ hidden: [9] });
+    const b = randomBatch(cfg, 2, 5, 8);
+    const params = activeParams(cfg);
+    // Backward-active sets from the reference: active at t when o = 1 or |v − ϑ| < 1/s.
+    const T = b.steps;
+    const activeAt = new Array<number>(T).fill(0);
+    let near = 0;
+    referenceForwardBackward(cfg, params, { x: b.x, batch: b.batch, steps: T, inputSize: cfg.inputSize, targets: b.targets }, {
+      probe: (_l, t, _b, _j, d) => {
+        const fired = d > 0;
+        const close = Math.abs(d) < 1 / cfg.support;
+        if (fired || close) activeAt[t]!++;
+        if (!fired && close) near++;
+      },
+    });
+    const G = 3;
+    const trainer = await Trainer.create({ model: cfg, params, actors: G, transport: 'inline', batch: 2, maxSteps: 5 });
+    try {
+      await trainer.train(b);
+      const c = trainer.counters();
+      // Each of the G − 1 other actors sends a sum for every unit active at t − 1 (t ≥ 1), and every actor
+      // announces its near-threshold units to its G − 1 peers.
+      const sums = activeAt.slice(0, T - 1).reduce((s, v) => s + v, 0);
+      expect(near).toBeGreaterThan(0);
+      expect(c.totals['messages.backward.items']).toBe((G - 1) * (sums + near));
+      expect(c.totals.backward_active).toBe(activeAt.reduce((s, v) => s + v, 0));
+    } finally {
+      await trainer.close();
+    }
+  });
+
   it('zero events send no event payload, only control', async () => {
     const cfg = smallModel({ hidden: [6] });
     const params = initParams(cfg);

@@ -1,0 +1,127 @@
+/**
+ * Runtime benchmark (issue 3): per-step synchronisation overhead of the actor clock, and the speed-up of
+ * 2 actors over 1 on this machine's cores.
+ *
+ * sync:     2 actors (threads), 2 units each, batch 1, thresholds so high that nothing ever fires: a tick is
+ *           then nothing but the barrier plus a few gate evaluations. Reported: wall time per forward tick
+ *           (T = 2000 steps per sequence), median over repetitions, next to the same run on 1 actor.
+ * speed-up: hidden 1024, batch 32, row-MNIST shape (T = 28, I = 28, inputs uniform [0,1] with 20 % zeros),
+ *           thresholds shifted until activity sparsity is ≈ 80 %, one training step (forward + backward +
+ *           update, SGD with lr 0 so every repetition sees the same network), 1 actor vs 2 actors, threads.
+ *
+ * Usage (after `npm run build`): node dist/bench/runtime.js [--quick] [--json]
+ */
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { defaultModelConfig, type ModelConfig } from '../model/config.js';
+import { initParams, type Params } from '../model/params.js';
+import { uniformAt } from '../model/rng.js';
+import { Trainer, type SequenceBatch } from '../runtime/coordinator.js';
+
+export function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}`;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function randomInputs(cfg: ModelConfig, batch: number, steps: number, seed: number): SequenceBatch {
+  const x = new Float32Array(batch * steps * cfg.inputSize);
+  for (let i = 0; i < x.length; i++) x[i] = uniformAt(seed, 1, i) < 0.2 ? 0 : uniformAt(seed, 2, i);
+  const targets = new Int32Array(batch);
+  for (let b = 0; b < batch; b++) targets[b] = Math.floor(uniformAt(seed, 3, b) * cfg.classes);
+  return { x, targets, batch, steps };
+}
+
+/** Per forward tick, µs: median over `reps` sequences. */
+export async function syncOverhead(actors: number, reps: number, steps = 2000): Promise<{ medianUs: number; minUs: number; maxUs: number }> {
+  const cfg = defaultModelConfig({ inputSize: 1, hidden: [2 * actors], classes: 2 });
+  const params = initParams(cfg);
+  params.layers[0]!.thr.fill(1e9);
+  const trainer = await Trainer.create({ model: cfg, params, actors, transport: 'threads', batch: 1, maxSteps: steps });
+  try {
+    const batch = randomInputs(cfg, 1, steps, 5);
+    await trainer.evaluate(batch); // warm-up
+    const per: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const t0 = performance.now();
+      await trainer.evaluate(batch);
+      per.push(((performance.now() - t0) * 1000) / trainer.topology.ticks(steps));
+    }
+    if (trainer.counters().totals.events !== 0) throw new Error('sync benchmark: events fired');
+    return { medianUs: median(per), minUs: Math.min(...per), maxUs: Math.max(...per) };
+  } finally {
+    await trainer.close();
+  }
+}
+
+/** Shift every threshold until the evaluated activity sparsity is close to `target`. */
+export async function calibrate(cfg: ModelConfig, params: Params<Float32Array>, batch: SequenceBatch, target: number): Promise<number> {
+  const base = Float32Array.from(params.layers[0]!.thr);
+  let lo = -1;
+  let hi = 1;
+  let sparsity = 0;
+  for (let it = 0; it < 8; it++) {
+    const shift = (lo + hi) / 2;
+    params.layers[0]!.thr.set(base.map((v) => Math.min(1, Math.max(0, v + shift))));
+    const t = await Trainer.create({ model: cfg, params, actors: 1, transport: 'inline', batch: batch.batch, maxSteps: batch.steps });
+    await t.evaluate(batch);
+    const c = t.counters().totals;
+    await t.close();
+    sparsity = 1 - c.events / c.unit_steps;
+    if (Math.abs(sparsity - target) < 0.01) break;
+    if (sparsity < target) lo = shift;
+    else hi = shift;
+  }
+  return sparsity;
+}
+
+export async function parallelSpeedup(reps: number, hidden = 1024, batchSize = 32) {
+  const cfg = defaultModelConfig({ inputSize: 28, hidden: [hidden], classes: 10 });
+  const params = initParams(cfg);
+  const batch = randomInputs(cfg, batchSize, 28, 9);
+  const sparsity = await calibrate(cfg, params, batch, 0.8);
+  const times: Record<number, number[]> = {};
+  for (const actors of [1, 2]) {
+    const trainer = await Trainer.create({ model: cfg, params, actors, transport: 'threads', batch: batchSize, maxSteps: 28, optimizer: { kind: 'sgd', lr: 0 } });
+    try {
+      await trainer.train(batch); // warm-up (JIT)
+      times[actors] = [];
+      for (let r = 0; r < reps; r++) {
+        const t0 = performance.now();
+        await trainer.train(batch);
+        times[actors]!.push(performance.now() - t0);
+      }
+    } finally {
+      await trainer.close();
+    }
+  }
+  const one = median(times[1]!);
+  const two = median(times[2]!);
+  return { sparsity, oneActorMs: one, twoActorsMs: two, speedup: one / two, spread: { one: [Math.min(...times[1]!), Math.max(...times[1]!)], two: [Math.min(...times[2]!), Math.max(...times[2]!)] } };
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const json = process.argv.includes('--json');
+  const reps = quick ? 3 : 7;
+  const sync1 = await syncOverhead(1, reps);
+  const sync2 = await syncOverhead(2, reps);
+  const par = await parallelSpeedup(quick ? 3 : 5, quick ? 512 : 1024);
+  const result = { machine: machine(), sync: { oneActor: sync1, twoActors: sync2, targetUs: 10 }, parallel: { ...par, target: 1.6 } };
+  if (json) {
+    console.log(JSON.stringify(result, null, 2));
+    return;
+  }
+  console.log(`machine: ${result.machine}`);
+  console.log(`sync, zero events, per tick: 1 actor ${sync1.medianUs.toFixed(2)} µs, 2 actors ${sync2.medianUs.toFixed(2)} µs (min ${sync2.minUs.toFixed(2)}, max ${sync2.maxUs.toFixed(2)}; target ≤ 10 µs)`);
+  console.log(
+    `parallel, H=${quick ? 512 : 1024}, B=32, T=28, activity sparsity ${(100 * par.sparsity).toFixed(1)} %: 1 actor ${par.oneActorMs.toFixed(1)} ms, 2 actors ${par.twoActorsMs.toFixed(1)} ms per training step → ${par.speedup.toFixed(2)}× (target ≥ 1.6×)`,
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

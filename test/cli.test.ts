@@ -1,0 +1,334 @@
+/**
+ * The `egru` command line, through the real entry point (`node bin/egru.js`, which runs dist/cli/main.js).
+ * Kept fast: the adding task or tiny .npz files, --limit, tiny hidden sizes, --transport inline.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCheckpoint } from '../cli/io/checkpoint.js';
+import { encodeNpz, readNpz } from '../cli/io/npz.js';
+import { paramList } from '../model/params.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'egru.js');
+let tmp: string;
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function egru(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Result> {
+  return new Promise((res) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? tmp, env: { ...process.env, ...opts.env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      res({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** The sources are newer than dist/cli/main.js (or it is missing): build, so the tests run the current code. */
+function buildIfStale(): void {
+  const entry = join(ROOT, 'dist', 'cli', 'main.js');
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, d) => {
+      const p = join(dir, d.name);
+      return Math.max(m, d.isDirectory() ? newest(p) : d.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
+    }, 0);
+  const src = Math.max(...['cli', 'model', 'runtime'].map((d) => newest(join(ROOT, d))));
+  if (!existsSync(entry) || statSync(entry).mtimeMs < src)
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/** One clean error line on stderr, exit code as given, no stack trace. */
+function expectError(r: Result, code: number, pattern: RegExp): void {
+  const lines = r.stderr.trim().split('\n');
+  expect(r.code, r.stderr).toBe(code);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^egru: error: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+const TINY = ['--task', 'adding', '--seq-len', '12', '--hidden', '6', '--limit', '48', '--val-limit', '16', '--batch', '16', '--transport', 'inline', '--progress', 'none'];
+
+function npzData(file: string, x: Float32Array, shape: [number, number, number], y: Int32Array, yShape: number[] = [shape[0]]): string {
+  const p = join(tmp, file);
+  writeFileSync(p, encodeNpz({ x: { dtype: '<f4', shape, data: x }, y: { dtype: '<i4', shape: yShape, data: y } }));
+  return p;
+}
+
+/** N sequences of T steps × I inputs; label = argmax over the inputs' sums (learnable). */
+function synthetic(N: number, T: number, I: number, seed = 1): { x: Float32Array; y: Int32Array } {
+  const x = new Float32Array(N * T * I);
+  let s = seed;
+  for (let k = 0; k < x.length; k++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    x[k] = (s >>> 8) / 16777216;
+  }
+  const y = new Int32Array(N);
+  for (let n = 0; n < N; n++) {
+    let best = 0;
+    let bestSum = -1;
+    for (let i = 0; i < I; i++) {
+      let sum = 0;
+      for (let t = 0; t < T; t++) sum += x[(n * T + t) * I + i]!;
+      if (sum > bestSum) [best, bestSum] = [i, sum];
+    }
+    y[n] = best;
+  }
+  return { x, y };
+}
+
+const same = (a: Float32Array, b: Float32Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+
+beforeAll(() => {
+  buildIfStale();
+  tmp = mkdtempSync(join(tmpdir(), 'egru-cli-'));
+}, 120_000);
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('egru CLI', () => {
+  it('has --help with examples for every command, and --version', async () => {
+    const rs = await Promise.all([[], ['train'], ['eval'], ['export'], ['import']].map((c) => egru([...c, '--help'])));
+    for (const r of rs) {
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Examples:\n\s+egru /);
+    }
+    expect(rs[1]!.stdout).toMatch(/--max-minutes/);
+    const v = await egru(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('trains into a run directory with config, metrics, summary and checkpoints', async () => {
+    const out = join(tmp, 'run1');
+    const r = await egru(['train', ...TINY, '--epochs', '2', '--log-every', '1', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/activity sparsity/);
+    expect(r.stdout).toMatch(/wall time/);
+    expect(readdirSync(out).sort()).toEqual(['checkpoint-epoch1.egru', 'checkpoint-epoch2.egru', 'checkpoint.egru', 'config.json', 'metrics.jsonl', 'summary.json']);
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(cfg.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(cfg.seed).toBe(1);
+    expect(cfg.model.hidden).toEqual([6]);
+    expect(cfg.totalSteps).toBe(6);
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.filter((l) => l.kind === 'step').map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    const epochs = lines.filter((l) => l.kind === 'epoch');
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(epochs[0].validation.accuracy).toBeGreaterThanOrEqual(0);
+    expect(epochs[0].validation.activity_sparsity).toBeGreaterThan(0);
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(s.figures_from).toBe('validation');
+    for (const k of ['loss', 'accuracy', 'activity_sparsity', 'events', 'unit_steps']) expect(typeof s[k]).toBe('number');
+    for (const k of ['forward', 'backward', 'control']) expect(Object.keys(s.messages[k]).sort()).toEqual(['bytes', 'items', 'packets']);
+    expect(Object.keys(s.macs).sort()).toEqual(['backward', 'dense_backward', 'dense_forward', 'forward']);
+    expect(s.train.backward_sparsity).toBeGreaterThanOrEqual(0);
+    expect(s.train.macs.backward).toBeGreaterThan(0);
+    expect(s.activity_sparsity).toBeCloseTo(1 - s.events / s.unit_steps, 12);
+    const ck = loadCheckpoint(join(out, 'checkpoint.egru'));
+    expect([ck.step, ck.epoch]).toEqual([6, 2]);
+    expect(ck.optimizer!.m).toHaveLength(7);
+
+    // eval --json of the final checkpoint reproduces the summary's validation figures
+    const e = await egru(['eval', '--checkpoint', join(out, 'checkpoint.egru'), '--json', '--limit', '16', '--transport', 'inline', '--progress', 'none']);
+    expect(e.code, e.stderr).toBe(0);
+    const f = JSON.parse(e.stdout);
+    expect(e.stdout.trim().split('\n')).toHaveLength(1);
+    for (const k of ['loss', 'accuracy', 'activity_sparsity', 'events', 'unit_steps', 'messages', 'macs']) expect(f[k]).toEqual(s[k]);
+    expect(f.backward_sparsity).toBeNull();
+  });
+
+  it('--resume continues a run to the bit-identical result', async () => {
+    const [a, b] = [join(tmp, 'straight'), join(tmp, 'halves')];
+    const common = [...TINY, '--lr', '0.01'];
+    // 8 steps = 2 epochs of 3 batches + 2: the resume starts mid-epoch (epoch 2, batch 2)
+    const [ra, rb] = await Promise.all([egru(['train', ...common, '--steps', '8', '--out', a]), egru(['train', ...common, '--steps', '4', '--out', b])]);
+    expect(ra.code, ra.stderr).toBe(0);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(loadCheckpoint(join(b, 'checkpoint.egru')).step).toBe(4);
+    const rc = await egru(['train', '--resume', b, '--steps', '8', '--progress', 'none']);
+    expect(rc.code, rc.stderr).toBe(0);
+    const [ca, cb] = [loadCheckpoint(join(a, 'checkpoint.egru')), loadCheckpoint(join(b, 'checkpoint.egru'))];
+    expect([cb.step, cb.epoch]).toEqual([8, 2]);
+    const [pa, pb] = [paramList(ca.params), paramList(cb.params)];
+    pa.forEach((t, i) => expect(same(t, pb[i]!), `tensor ${i}`).toBe(true));
+    ca.optimizer!.v.forEach((t, i) => expect(same(t, cb.optimizer!.v[i]!)).toBe(true));
+    const [sa, sb] = [a, b].map((d) => JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')));
+    expect(sb.accuracy).toBe(sa.accuracy);
+    expect(sb.train.events).toBe(sa.train.events);
+    // a finished run has nothing to do; run options cannot change on resume
+    const done = await egru(['train', '--resume', b, '--steps', '8']);
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(/already at step 8/);
+    expectError(await egru(['train', '--resume', b, '--lr', '0.1']), 2, /--lr cannot be given with --resume/);
+  });
+
+  it('trains on user .npz data, exports and imports weights', async () => {
+    const tr = synthetic(24, 5, 3, 1);
+    const va = synthetic(8, 5, 3, 2);
+    const data = npzData('train.npz', tr.x, [24, 5, 3], tr.y);
+    const val = npzData('val.npz', va.x, [8, 5, 3], va.y);
+    const out = join(tmp, 'user');
+    const r = await egru(['train', '--data', data, '--val', val, '--hidden', '5', '--batch', '8', '--epochs', '2', '--transport', 'inline', '--progress', 'none', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect([cfg.data, cfg.task, cfg.model.inputSize, cfg.model.classes]).toEqual([data, null, 3, 3]);
+    const ckpt = join(out, 'checkpoint.egru');
+
+    const npz = join(tmp, 'w.npz');
+    const ex = await egru(['export', ckpt, '--format', 'npz', '--out', npz]);
+    expect(ex.code, ex.stderr).toBe(0);
+    const w = readNpz(npz);
+    expect(w.get('layers.0.kernel')!.shape).toEqual([3, 15]);
+    expect(w.get('layers.0.recurrent_kernel')!.shape).toEqual([5, 15]);
+    expect(w.get('layers.0.thr')!.shape).toEqual([5]);
+    expect(w.get('readout.weight')!.shape).toEqual([3, 5]);
+    const js = await egru(['export', ckpt, '--out', join(tmp, 'w.json')]);
+    expect(js.code, js.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(tmp, 'w.json'), 'utf8')).tensors['layers.0.bias'].shape).toEqual([15]);
+    expectError(await egru(['export', ckpt, '--format', 'npz', '--out', npz]), 2, /already exists/);
+
+    const back = join(tmp, 'back.egru');
+    const im = await egru(['import', npz, '--out', back]);
+    expect(im.code, im.stderr).toBe(0);
+    const [c0, c1] = [loadCheckpoint(ckpt), loadCheckpoint(back)];
+    expect(c1.config.model.hidden).toEqual([5]);
+    paramList(c0.params).forEach((t, i) => expect(same(t, paramList(c1.params)[i]!)).toBe(true));
+    const [e0, e1] = await Promise.all(
+      [ckpt, back].map((c) => egru(['eval', '--checkpoint', c, '--data', val, '--json', '--transport', 'inline', '--batch', '8', '--actors', '2', '--progress', 'none'])),
+    );
+    expect(e0!.code, e0!.stderr).toBe(0);
+    expect(JSON.parse(e1!.stdout)).toEqual(JSON.parse(e0!.stdout));
+    // the weights are in the EvNN layout and have no training state: --init starts a new run from them
+    const init = await egru(['train', '--data', data, '--init', back, '--steps', '1', '--batch', '8', '--transport', 'inline', '--progress', 'none', '--out', join(tmp, 'fromInit')]);
+    expect(init.code, init.stderr).toBe(0);
+  });
+
+  it('the default run configuration (row-MNIST, 128 units, 2 actors on threads)', async () => {
+    const out = join(tmp, 'default');
+    const r = await egru(['train', '--steps', '1', '--limit', '32', '--val-limit', '32', '--progress', 'plain', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/train 1\/1 .*loss \d.*acc .*sparsity .*steps\/s.*ETA/);
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect([cfg.task, cfg.model.hidden, cfg.model.inputSize, cfg.actors, cfg.transport, cfg.batch, cfg.optimizer.kind]).toEqual(['row-mnist', [128], 28, 2, 'threads', 32, 'adam']);
+    expect(cfg.preset.task).toBe('row-mnist');
+  });
+
+  it('defaults the run directory to runs/<task>-<timestamp>', async () => {
+    const cwd = join(tmp, 'cwd');
+    rmSync(cwd, { recursive: true, force: true });
+    execFileSync('mkdir', ['-p', cwd]);
+    const r = await egru(['train', ...TINY, '--steps', '1'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const runs = readdirSync(join(cwd, 'runs'));
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatch(/^adding-\d{8}-\d{6}$/);
+  });
+});
+
+describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
+  let data: string;
+  beforeAll(() => {
+    const d = synthetic(8, 4, 2);
+    data = npzData('ok.npz', d.x, [8, 4, 2], d.y);
+  });
+
+  /** Runs in an empty directory with --out inside it; checks that nothing at all was written. */
+  async function rejects(args: string[], pattern: RegExp, opts: { out?: boolean } = {}): Promise<void> {
+    const cwd = mkdtempSync(join(tmp, 'bad-'));
+    const r = await egru([...args, ...(opts.out === false ? [] : ['--out', join(cwd, 'run')])], { cwd });
+    expectError(r, 2, pattern);
+    expect(readdirSync(cwd)).toEqual([]);
+  }
+
+  it('unknown flags, tasks, commands and bad option values', async () => {
+    await rejects(['train', '--lrr', '0.1'], /unknown option '--lrr'.*--lr/);
+    await rejects(['train', '--task', 'cifar'], /--task.*cifar.*known tasks: row-mnist/);
+    await rejects(['train', '--lr', 'fast'], /--lr.*'fast' is invalid/);
+    await rejects(['train', '--hidden', '12,x'], /--hidden/);
+    await rejects(['train', '--dropout', '0.2'], /dropout is not supported by the runtime yet/);
+    await rejects(['train', '--progress', 'fancy'], /--progress.*auto, bar, plain, none/);
+    await rejects(['fit'], /unknown command 'fit'/, { out: false });
+    await rejects(['eval', '--json'], /required option '--checkpoint/, { out: false });
+  });
+
+  it('missing, non-npz, truncated files and bad data', async () => {
+    await rejects(['train', '--data', join(tmp, 'nope.npz')], /cannot read .*nope\.npz: no such file/);
+    const text = join(tmp, 'text.npz');
+    writeFileSync(text, 'hello, this is not a zip archive at all\n');
+    await rejects(['train', '--data', text], /not a \.npz file/);
+    const bytes = readFileSync(data);
+    const trunc = join(tmp, 'trunc.npz');
+    writeFileSync(trunc, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    await rejects(['train', '--data', trunc], /trunc\.npz: .*(corrupt|truncated)/);
+    const nan = synthetic(4, 3, 2);
+    nan.x[5] = NaN;
+    await rejects(['train', '--data', npzData('nan.npz', nan.x, [4, 3, 2], nan.y)], /x\[0, 2, 1\] is NaN/);
+    const inf = synthetic(4, 3, 2);
+    inf.x[7] = Infinity;
+    await rejects(['train', '--data', npzData('inf.npz', inf.x, [4, 3, 2], inf.y)], /is Infinity/);
+    const lab = synthetic(4, 3, 2);
+    await rejects(['train', '--data', data, '--val', npzData('badlab.npz', lab.x, [4, 3, 2], Int32Array.from([0, 1, 5, 0]))], /y\[2\] = 5 is outside \[0, 2\)/);
+    await rejects(['train', '--data', data, '--classes', '1'], /outside \[0, 1\)/);
+    await rejects(['train', '--data', data, '--val', npzData('wide.npz', new Float32Array(4 * 4 * 3), [4, 4, 3], Int32Array.from([0, 1, 1, 0]))], /3 inputs per step, expected 2/);
+  });
+
+  it('bad checkpoints and shape mismatches', async () => {
+    const out = join(tmp, 'small');
+    const r = await egru(['train', '--data', data, '--hidden', '4', '--steps', '1', '--batch', '8', '--transport', 'inline', '--progress', 'none', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const ckpt = join(out, 'checkpoint.egru');
+    const text = join(tmp, 'text.egru');
+    writeFileSync(text, 'not a checkpoint');
+    await rejects(['eval', '--checkpoint', text, '--data', data], /not an EGRU checkpoint/, { out: false });
+    const bytes = readFileSync(ckpt);
+    const trunc = join(tmp, 'trunc.egru');
+    writeFileSync(trunc, bytes.subarray(0, bytes.length - 100));
+    await rejects(['eval', '--checkpoint', trunc, '--data', data], /trunc\.egru: .*(truncated|corrupt)/, { out: false });
+    await rejects(['eval', '--checkpoint', join(tmp, 'absent.egru'), '--data', data], /no such file/, { out: false });
+    await rejects(['eval', '--checkpoint', ckpt, '--task', 'adding'], /shape mismatch: .* takes 2 inputs per step, adding \(test\) has 2|shape mismatch/, { out: false });
+    await rejects(['eval', '--checkpoint', ckpt, '--task', 'row-mnist', '--limit', '4'], /shape mismatch: the checkpoint .* takes 2 inputs per step, row-mnist \(test\) has 28/, { out: false });
+    await rejects(['train', '--task', 'row-mnist', '--limit', '8', '--init', ckpt], /takes 28 inputs per step|shape mismatch/);
+    await rejects(['train', '--data', data, '--init', ckpt, '--hidden', '8'], /shape mismatch: --hidden 8 but the checkpoint .* has hidden sizes 4/);
+    await rejects(['train', '--data', data, '--init', text], /not an EGRU checkpoint/);
+    await rejects(['import', data, '--out', join(tmp, 'x.egru')], /not an EGRU weights file/, { out: false });
+    expect(existsSync(join(tmp, 'x.egru'))).toBe(false);
+  });
+
+  it('--out that exists is never overwritten without --force', async () => {
+    const out = join(tmp, 'taken');
+    execFileSync('mkdir', ['-p', out]);
+    writeFileSync(join(out, 'summary.json'), 'precious');
+    const r = await egru(['train', ...TINY, '--steps', '1', '--out', out]);
+    expectError(r, 2, /already exists .*--force/);
+    expect(readdirSync(out)).toEqual(['summary.json']);
+    expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe('precious');
+    const f = await egru(['train', ...TINY, '--steps', '1', '--out', out, '--force']);
+    expect(f.code, f.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).steps).toBe(1);
+  });
+});
+
+describe('egru CLI: failures during training', () => {
+  it('NaN loss: stops, names the step, keeps the last good checkpoint, exit 3', async () => {
+    const out = join(tmp, 'diverge');
+    const r = await egru(['train', ...TINY, '--optimizer', 'sgd', '--lr', '1e30', '--epochs', '3', '--out', out]);
+    expectError(r, 3, /training diverged: the loss is NaN at step \d+ \(epoch \d\); kept the last good checkpoint .*checkpoint\.egru \(step \d+\)/);
+    const ck = loadCheckpoint(join(out, 'checkpoint.egru'));
+    const step = Number(/at step (\d+)/.exec(r.stderr)![1]);
+    expect(ck.step).toBeLessThan(step);
+    expect(existsSync(join(out, 'summary.json'))).toBe(false);
+  });
+
+  it('an actor failure: one line naming the actor, exit 1 (inline and threads)', async () => {
+    const inline = await egru(['train', ...TINY, '--steps', '3', '--out', join(tmp, 'fault1')], { env: { EGRU_INJECT_FAULT: '1:1:3:throw' } });
+    expectError(inline, 1, /actor failure: actor 1 \(layer 0, units 3–5\).*injected fault/);
+    const threads = await egru(['train', ...TINY, '--transport', 'threads', '--steps', '3', '--out', join(tmp, 'fault2')], { env: { EGRU_INJECT_FAULT: '0:1:2:exit' } });
+    expectError(threads, 1, /actor failure: actor 0 \(layer 0, units 0–2\)/);
+  });
+});
