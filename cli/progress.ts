@@ -3,7 +3,7 @@
  * (`--progress auto|bar|plain|none`). stdout stays free for results (tables, `--json`).
  */
 import cliProgress from 'cli-progress';
-import { duration, pct } from './summary.js';
+import { duration, num, pct } from './summary.js';
 
 export type ProgressMode = 'auto' | 'bar' | 'plain' | 'none';
 export const PROGRESS_MODES: ProgressMode[] = ['auto', 'bar', 'plain', 'none'];
@@ -50,7 +50,7 @@ function fields(s: ProgressState, rate: number, unit: string) {
   const left = s.total - s.step;
   return {
     epoch: s.epoch !== undefined ? `epoch ${s.epoch}${s.epochs ? `/${s.epochs}` : ''}` : '',
-    loss: Number.isFinite(s.loss) ? s.loss.toFixed(4) : '–',
+    loss: num(s.loss),
     acc: pct(s.accuracy),
     sparsity: pct(s.sparsity),
     rate: Number.isFinite(rate) ? `${rate.toFixed(rate < 10 ? 2 : 1)} ${unit}/s` : `– ${unit}/s`,

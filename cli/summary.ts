@@ -124,7 +124,9 @@ export function pct(x: number | null | undefined, digits = 1): string {
 }
 
 export function num(x: number | null | undefined, digits = 4): string {
-  return x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
+  if (x === null || x === undefined || Number.isNaN(x)) return '–';
+  if (!Number.isFinite(x) || Math.abs(x) >= 1e5) return x.toExponential(2);
+  return x.toFixed(digits);
 }
 
 /** 1234567 → "1.23 M". */

@@ -35,6 +35,7 @@ import {
   figures,
   figuresTable,
   LossMeter,
+  num,
   pct,
   sparsity,
   toJson,
@@ -456,14 +457,14 @@ export async function trainLoop(input: TrainInput): Promise<TrainOutcome> {
         snapshot = trainer.counters().totals;
         if (vf && !epochDone) {
           metricsLine({ kind: 'eval', step, epoch: epoch + 1, split: 'validation', ...vf });
-          progress.note(`step ${step}: validation accuracy ${pct(vf.accuracy, 2)}, loss ${vf.loss.toFixed(4)}, activity sparsity ${pct(vf.activity_sparsity)}`);
+          progress.note(`step ${step}: validation accuracy ${pct(vf.accuracy, 2)}, loss ${num(vf.loss)}, activity sparsity ${pct(vf.activity_sparsity)}`);
         }
         if (epochDone) {
           const tf = figures(epochM.totals, epochM.meter, { backward: true, perStep: train.perStep });
           metricsLine({ kind: 'epoch', step, epoch: epoch + 1, train: tf, validation: vf, wall_seconds: wall() });
           progress.note(
-            `epoch ${epoch + 1}: train loss ${tf.loss.toFixed(4)}, acc ${pct(tf.accuracy, 2)}, sparsity ${pct(tf.activity_sparsity)}` +
-              (vf ? ` | validation loss ${vf.loss.toFixed(4)}, acc ${pct(vf.accuracy, 2)}, sparsity ${pct(vf.activity_sparsity)}` : '') +
+            `epoch ${epoch + 1}: train loss ${num(tf.loss)}, acc ${pct(tf.accuracy, 2)}, sparsity ${pct(tf.activity_sparsity)}` +
+              (vf ? ` | validation loss ${num(vf.loss)}, acc ${pct(vf.accuracy, 2)}, sparsity ${pct(vf.activity_sparsity)}` : '') +
               ` | ${duration(wall())}`,
           );
           epoch++;

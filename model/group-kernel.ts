@@ -358,6 +358,40 @@ export class GroupKernel {
     this.dyLocal.fill(0);
   }
 
+  /**
+   * Bytes of the BPTT history (read-only; for reports and benchmarks). `inUse`: what the current (or last)
+   * sequence actually holds — the state, T·activeBatch·n float32, plus, per item pool, 8 bytes per recorded
+   * item (int32 address + float32 value), B+1 int32 offsets and a flag per recorded step; `capacity`: the byte
+   * length of the allocated buffers (they grow by doubling and are kept between sequences).
+   */
+  historyBytes(): { inUse: number; capacity: number; parts: Record<string, { inUse: number; capacity: number }> } {
+    const T = this.steps;
+    const B1 = this.batch + 1;
+    const pool = (p: StepPool) => {
+      let recorded = 0;
+      for (let t = 0; t < T; t++) recorded += p.present[t]!;
+      return {
+        inUse: p.fill * 8 + recorded * (B1 * 4 + 1),
+        capacity: p.index.byteLength + p.value.byteLength + p.offs.byteLength + p.present.byteLength,
+      };
+    };
+    const parts: Record<string, { inUse: number; capacity: number }> = {
+      state: { inUse: T * this.activeBatch * this.n * 4, capacity: this.state.byteLength },
+      inputs: pool(this.poolX),
+      recurrentEvents: pool(this.poolE),
+      resetMessages: pool(this.poolM),
+      announcementsLayer: pool(this.poolAL),
+      announcementsBelow: pool(this.poolAB),
+    };
+    let inUse = 0;
+    let capacity = 0;
+    for (const k in parts) {
+      inUse += parts[k]!.inUse;
+      capacity += parts[k]!.capacity;
+    }
+    return { inUse, capacity, parts };
+  }
+
   setActivityGradient(coef: number): void {
     this.activityCoef = coef;
   }

@@ -16,8 +16,9 @@ import { allocateFabric, COUNTER_NAMES, NCOUNTERS, PAIR_FIELDS, SCALAR, type Cou
 import { execPhase, Phase, phaseName, runSchedule } from './schedule.js';
 import { Topology } from './topology.js';
 import type { WorkerApi } from './worker.js';
+import type { NatsWorkerApi } from './nats-worker.js';
 
-export type TransportKind = 'inline' | 'threads';
+export type TransportKind = 'inline' | 'threads' | 'nats';
 
 export interface TrainerOptions {
   model: ModelConfig;
@@ -38,6 +39,8 @@ export interface TrainerOptions {
   callTimeoutMs?: number;
   /** Timeout of one sequence, ms. */
   sequenceTimeoutMs?: number;
+  /** `nats` transport: server URL(s), e.g. "nats://127.0.0.1:4222", and a run id that scopes the subjects. */
+  nats?: { servers: string; run?: string };
 }
 
 export interface SequenceBatch {
@@ -110,9 +113,9 @@ class InlineTransport implements Transport {
   }
 }
 
-function workerUrl(): URL {
+function workerUrl(file: string): URL {
   // Node 20 cannot start a .ts worker: from sources (tests) use the compiled copy in dist/.
-  return import.meta.url.endsWith('.ts') ? new URL('../dist/runtime/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url);
+  return import.meta.url.endsWith('.ts') ? new URL(`../dist/runtime/${file}`, import.meta.url) : new URL(`./${file}`, import.meta.url);
 }
 
 class ThreadsTransport implements Transport {
@@ -129,13 +132,17 @@ class ThreadsTransport implements Transport {
     private readonly fabric: FabricBuffers,
     private readonly callTimeoutMs: number,
     private readonly sequenceTimeoutMs: number,
+    private readonly nats?: { servers: string; run: string },
   ) {
-    const url = workerUrl();
+    const url = workerUrl(nats ? 'nats-worker.js' : 'worker.js');
     let fail: (e: Error) => void = () => {};
     this.failure = new Promise<never>((_, reject) => (fail = reject));
     this.failure.catch(() => {});
     for (const init of inits) {
-      const w = new Worker(fileURLToPath(url), { workerData: { init, fabric }, env: { ...process.env, EGRU_ACTOR_THREAD: '1' } });
+      const workerData = nats
+        ? { init, servers: nats.servers, run: nats.run, batch: fabric.batch, maxSteps: fabric.maxSteps }
+        : { init, fabric };
+      const w = new Worker(fileURLToPath(url), { workerData, env: { ...process.env, EGRU_ACTOR_THREAD: '1' } });
       const who = top.describe(top.actors[init.id]!);
       w.on('error', (e) => this.fail(new ActorFailure(`${who} crashed: ${e.message}`), fail));
       w.on('exit', (code) => {
@@ -174,8 +181,28 @@ class ThreadsTransport implements Transport {
   }
 
   async run(train: boolean, trace: boolean, steps: number): Promise<void> {
-    // The first rejection is the failing actor's own; the others then stop on the abort word.
-    await this.guard(Promise.all(this.remotes.map((r) => r.run(train, trace, steps))), this.sequenceTimeoutMs, 'sequence');
+    if (!this.nats) {
+      // The first rejection is the failing actor's own; the others then stop on the abort word.
+      await this.guard(Promise.all(this.remotes.map((r) => r.run(train, trace, steps))), this.sequenceTimeoutMs, 'sequence');
+      return;
+    }
+    // nats: every actor has a private fabric; send each its inputs, then copy its counters and scalars back.
+    const f = this.fabric;
+    const ctrl = new Int32Array(f.control);
+    const job = [CTRL.jobKind, CTRL.jobBatch, CTRL.jobSteps, CTRL.jobStep].map((i) => Atomics.load(ctrl, i));
+    const B = f.batch;
+    const perStep = this.top.model.readout === 'per-step';
+    const x = new Float32Array(f.input, 0, B * steps * this.top.model.inputSize);
+    const targets = new Int32Array(f.targets, 0, perStep ? B * steps : B);
+    const remotes = this.remotes as unknown as Remote<NatsWorkerApi>[];
+    await this.guard(Promise.all(remotes.map((r) => r.run(train, trace, steps, x, targets, job))), this.sequenceTimeoutMs, 'sequence');
+    const rows = await this.guard(Promise.all(remotes.map((r) => r.rows())), this.callTimeoutMs, 'counters');
+    const G = this.top.size;
+    rows.forEach((r, id) => {
+      new Float64Array(f.counters, 8 * id * NCOUNTERS, NCOUNTERS).set(r.counters);
+      new Float64Array(f.pairCounters, 8 * id * G * PAIR_FIELDS, G * PAIR_FIELDS).set(r.pairs);
+      new Float64Array(f.scalars, 8 * id * SCALAR.size, SCALAR.size).set(r.scalars);
+    });
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -185,6 +212,8 @@ class ThreadsTransport implements Transport {
   }
 
   private async terminate(): Promise<void> {
+    if (this.nats && !this.closing && !this.failed)
+      await Promise.allSettled((this.remotes as unknown as Remote<NatsWorkerApi>[]).map((r) => withTimeout(r.shutdown(), 2000, 'shutdown')));
     this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
@@ -223,7 +252,9 @@ export class Trainer {
     if (!(Number.isInteger(options.batch) && options.batch > 0)) throw new Error(`batch must be a positive integer, got ${options.batch}`);
     if (!(Number.isInteger(options.maxSteps) && options.maxSteps > 0)) throw new Error(`maxSteps must be a positive integer, got ${options.maxSteps}`);
     const transport = options.transport ?? 'threads';
-    if (transport !== 'inline' && transport !== 'threads') throw new Error(`unknown transport "${String(transport)}" (inline, threads)`);
+    if (transport !== 'inline' && transport !== 'threads' && transport !== 'nats')
+      throw new Error(`unknown transport "${String(transport)}" (inline, threads, nats)`);
+    if (transport === 'nats' && !options.nats?.servers) throw new Error('the nats transport needs a server URL (nats.servers)');
     const top = new Topology(model, options.actors ?? 1);
     const params = options.params ?? initParams(model);
     const fabric = allocateFabric(top, model, options.batch, options.maxSteps);
@@ -253,7 +284,8 @@ export class Trainer {
     let t: Transport;
     if (transport === 'inline') t = new InlineTransport(inits.map((i) => new ActorCore(i, fabric)));
     else {
-      const threads = new ThreadsTransport(top, inits, fabric, options.callTimeoutMs ?? 30_000, options.sequenceTimeoutMs ?? 600_000);
+      const nats = transport === 'nats' ? { servers: options.nats!.servers, run: options.nats!.run ?? randomRunId() } : undefined;
+      const threads = new ThreadsTransport(top, inits, fabric, options.callTimeoutMs ?? 30_000, options.sequenceTimeoutMs ?? 600_000, nats);
       await threads.ready();
       t = threads;
     }
@@ -408,6 +440,10 @@ export class Trainer {
   aliveWorkers(): number {
     return this.transport.alive();
   }
+}
+
+function randomRunId(): string {
+  return `${process.pid}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 
 function initShapes(model: ModelConfig): Params<Float32Array> {

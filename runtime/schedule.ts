@@ -27,6 +27,13 @@ export function runSchedule(
   step(Phase.End, 0, 0);
 }
 
+/** The same schedule as a list, for drivers that await between phases (network transports). */
+export function phaseList(ticks: number, forwardPhases: number, backwardPhases: number, train: boolean): [Phase, number, number][] {
+  const out: [Phase, number, number][] = [];
+  runSchedule(ticks, forwardPhases, backwardPhases, train, (phase, k, p) => out.push([phase, k, p]));
+  return out;
+}
+
 /** Run one phase on one actor. */
 export function execPhase(actor: ActorCore, phase: Phase, k: number, p: number, trace: boolean): void {
   switch (phase) {

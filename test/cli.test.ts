@@ -317,7 +317,7 @@ describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
 describe('egru CLI: failures during training', () => {
   it('NaN loss: stops, names the step, keeps the last good checkpoint, exit 3', async () => {
     const out = join(tmp, 'diverge');
-    const r = await egru(['train', ...TINY, '--optimizer', 'sgd', '--lr', '1e30', '--epochs', '3', '--out', out]);
+    const r = await egru(['train', ...TINY, '--optimizer', 'sgd', '--lr', '3e38', '--momentum', '1', '--epochs', '3', '--out', out]);
     expectError(r, 3, /training diverged: the loss is NaN at step \d+ \(epoch \d\); kept the last good checkpoint .*checkpoint\.egru \(step \d+\)/);
     const ck = loadCheckpoint(join(out, 'checkpoint.egru'));
     const step = Number(/at step (\d+)/.exec(r.stderr)![1]);
