@@ -13,13 +13,14 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { defaultModelConfig, type ModelConfig } from '../model/config.js';
 import { GroupKernel } from '../model/group-kernel.js';
 import { ItemList } from '../model/items.js';
 import { initParams, sliceGroup, type GroupParams } from '../model/params.js';
 import { uniformAt } from '../model/rng.js';
 
-interface Options {
+export interface Options {
   formulation: 'evnn' | 'paper';
   cell: 'egru' | 'gru';
   hidden: number;
@@ -49,7 +50,7 @@ function parseArgs(argv: string[]): Options {
 }
 
 /** Random event list of the given density over `size` addresses, per batch element. */
-function synthetic(list: ItemList, size: number, density: number, seed: number, step: number): void {
+export function synthetic(list: ItemList, size: number, density: number, seed: number, step: number): void {
   const B = list.batch;
   list.clear();
   list.ensureCapacity(Math.ceil(B * size * Math.min(1, density * 1.2 + 0.01)));
@@ -67,20 +68,21 @@ function median(a: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-interface Row {
+export interface Row {
   sparsity: number;
   eventsPerStep: number; // received events (inputs + recurrent) per step, all batch elements
   ms: number; // median forward + backward time of one step
   forwardMs: number;
   backwardMs: number;
   macs: number; // MACs per step (forward + backward, counted by the kernel)
+  samples: number[]; // forward + backward time of each timed step, ms
 }
 
-function benchConfig(o: Options): ModelConfig {
+export function benchConfig(o: Options): ModelConfig {
   return defaultModelConfig({ cell: o.cell, formulation: o.formulation, inputSize: o.hidden, hidden: [o.hidden, o.hidden], classes: 10, seed: 3 });
 }
 
-function measure(o: Options, cfg: ModelConfig, gp: GroupParams, sparsity: number): Row {
+export function measure(o: Options, cfg: ModelConfig, gp: GroupParams, sparsity: number): Row {
   const H = o.hidden;
   const B = o.batch;
   const k = new GroupKernel({ cfg, layer: 1, unitStart: 0, units: H, batch: B }, gp);
@@ -150,6 +152,7 @@ function measure(o: Options, cfg: ModelConfig, gp: GroupParams, sparsity: number
     forwardMs: median(fwd),
     backwardMs: median(bwd),
     macs: macs / steps,
+    samples: per,
   };
 }
 
@@ -165,7 +168,7 @@ function main(): void {
   const rows = sparsities.map((s) => measure(o, cfg, gp, s));
   const base = rows[0]!.ms;
   if (o.json) {
-    process.stdout.write(JSON.stringify({ machine, options: o, rows: rows.map((r) => ({ ...r, speedup: base / r.ms })) }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ machine, options: o, rows: rows.map(({ samples: _samples, ...r }) => ({ ...r, speedup: base / r.ms })) }, null, 2) + '\n');
     return;
   }
   const lines: string[] = [];
@@ -184,4 +187,4 @@ function main(): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -13,6 +13,7 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { defaultModelConfig, type ModelConfig } from '../model/config.js';
 import { initParams, type Params } from '../model/params.js';
 import { uniformAt } from '../model/rng.js';
@@ -124,4 +125,4 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
