@@ -107,14 +107,14 @@ class BarProgress implements Progress {
   private readonly rate = new Rate();
   constructor(
     out: NodeJS.WritableStream,
-    private readonly label: string,
+    label: string,
     private readonly unit: string,
   ) {
     this.multi = new cliProgress.MultiBar(
       {
         stream: out,
-        format: `${label} {bar} {value}/{total} {epoch} | loss {loss} | acc {acc} | sparsity {sparsity} | {rate} | ETA {eta2}`,
-        barsize: 24,
+        format: `${label} {bar} {value}/{total}{epoch} loss {loss} acc {acc} sparsity {sparsity} {rate} ETA {eta2}`,
+        barsize: 16,
         hideCursor: true,
         clearOnComplete: false,
         stopOnComplete: false,
@@ -122,14 +122,14 @@ class BarProgress implements Progress {
         // Print even when the stream is not a terminal (the user asked for a bar).
         noTTYOutput: true,
         notTTYSchedule: 2000,
-        emptyOnZero: true,
       },
       cliProgress.Presets.shades_classic,
     );
   }
   private payload(s: ProgressState) {
     const f = fields(s, this.rate.perSecond, this.unit);
-    return { epoch: f.epoch, loss: f.loss, acc: f.acc, sparsity: f.sparsity, rate: f.rate, eta2: f.eta };
+    const tight = (p: string) => p.replace(' %', '%');
+    return { epoch: f.epoch ? ` ${f.epoch.replace('epoch', 'ep')}` : '', loss: f.loss, acc: tight(f.acc), sparsity: tight(f.sparsity), rate: f.rate, eta2: f.eta };
   }
   start(s: ProgressState): void {
     this.rate.reset();
@@ -145,8 +145,11 @@ class BarProgress implements Progress {
   }
   note(line: string): void {
     this.multi.log(line + '\n');
+    // Flush now (the buffer is otherwise written at the next redraw, and dropped by stop()).
+    (this.multi as unknown as { update(): void }).update();
   }
   stop(): void {
+    if (!this.bar) return;
     this.multi.stop();
     this.bar = null;
   }

@@ -169,6 +169,7 @@ export function figuresTable(columns: [string, Figures | null][], wallSeconds?: 
     ['backward sparsity', (f) => pct(f.backward_sparsity)],
     ['events / sample', (f) => compact(per(f, f.events))],
     ['messages / sample (fwd)', (f) => compact(per(f, f.messages.forward.packets))],
+    ['message items / sample (fwd)', (f) => compact(per(f, f.messages.forward.items))],
     ['messages / sample (bwd)', (f) => (f.backward_sparsity === null ? '–' : compact(per(f, f.messages.backward.packets)))],
     ['MACs / dense (fwd)', (f) => pct(f.macs.dense_forward > 0 ? f.macs.forward / f.macs.dense_forward : NaN)],
     ['samples', (f) => String(f.samples)],

@@ -417,6 +417,8 @@ export async function trainLoop(input: TrainInput): Promise<TrainOutcome> {
       const from = position * cfg.batch;
       const to = Math.min(train.n, from + cfg.batch);
       const r = await trainer.train(batcher.batch(order, from, to));
+      // Let timers and signals run (the inline transport never yields to the event loop by itself).
+      await new Promise((res) => setImmediate(res));
       step++;
       position++;
       samplesSeen += to - from;

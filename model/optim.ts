@@ -27,7 +27,16 @@ export interface OptimizerState {
 export class Optimizer {
   stepCount = 0;
   private readonly kind: 'adam' | 'sgd';
-  private readonly lr: number;
+
+  /** Change the learning rate between steps (schedules). */
+  setLearningRate(lr: number): void {
+    if (!(lr >= 0)) throw new Error(`learning rate must be ≥ 0, got ${lr}`);
+    this.lr = lr;
+  }
+  get learningRate(): number {
+    return this.lr;
+  }
+  private lr: number;
   private readonly beta1: number;
   private readonly beta2: number;
   private readonly eps: number;

@@ -47,6 +47,9 @@ export function actorApi(actor: ActorCore) {
     loadOptimizerState(s: OptimizerState): void {
       actor.loadOptimizerState(s);
     },
+    setLearningRate(lr: number): void {
+      actor.optimizer.setLearningRate(lr);
+    },
     resetCounters(): void {
       actor.resetCounters();
     },

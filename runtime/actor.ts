@@ -233,9 +233,11 @@ export class ActorCore {
     const pout = k & 1;
     const kernel = this.kernel;
     const inputs: readonly ItemList[] = this.info.layer === 0 ? this.buildInput(t) : this.belowEvents[pin]!;
+    const training = this.jobKind === JOB.train;
     if (p === 0) {
-      if (t >= 1) kernel.receiveActive('layer', t - 1, this.layerNear[pin]!);
-      if (this.info.layer > 0) kernel.receiveActive('below', t, this.belowNear[pin]!);
+      // Announcements of backward-active units serve only the backward pass.
+      if (training && t >= 1) kernel.receiveActive('layer', t - 1, this.layerNear[pin]!);
+      if (training && this.info.layer > 0) kernel.receiveActive('below', t, this.belowNear[pin]!);
       const recurrent = t >= 1 ? this.layerEvents[pin]! : EMPTY;
       if (kernel.forwardPhases === 1) {
         kernel.forward(0, t, inputs, recurrent, this.eventsOut[pout]!);
@@ -252,11 +254,13 @@ export class ActorCore {
 
   private afterStep(t: number, pout: number): void {
     const events = this.eventsOut[pout]!;
-    const near = this.nearOut[pout]!;
-    this.kernel.nearThreshold(t, near);
     this.countForward(events, this.forwardConsumers);
-    // Announcements of backward-active units serve the backward pass: counted there.
-    for (const dst of this.forwardConsumers) this.countPair(dst, 3, near, 4);
+    if (this.jobKind === JOB.train) {
+      // Announcements of backward-active units serve the backward pass: counted there.
+      const near = this.nearOut[pout]!;
+      this.kernel.nearThreshold(t, near);
+      for (const dst of this.forwardConsumers) this.countPair(dst, 3, near, 4);
+    }
     if (this.shard) this.shard.observe(t, events, this.logitsOwn);
     if (this.tracing) {
       for (let b = 0; b < this.B; b++) {

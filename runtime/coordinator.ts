@@ -403,6 +403,12 @@ export class Trainer {
     this.trainSteps = states[0]?.step ?? this.trainSteps;
   }
 
+  /** Set every actor's learning rate (for schedules); takes effect at the next training step. */
+  async setLearningRate(lr: number): Promise<void> {
+    if (!(lr >= 0)) throw new Error(`learning rate must be ≥ 0, got ${lr}`);
+    await Promise.all(this.topology.actors.map((a) => this.transport.call(a.id, 'setLearningRate', lr)));
+  }
+
   /** Counters (SPEC §4) read straight from shared memory: totals, per actor and per (src, dst) pair. */
   counters(): RuntimeCounters {
     const G = this.topology.size;

@@ -106,7 +106,7 @@ describe('egru CLI', () => {
 
   it('trains into a run directory with config, metrics, summary and checkpoints', async () => {
     const out = join(tmp, 'run1');
-    const r = await egru(['train', ...TINY, '--epochs', '2', '--log-every', '1', '--out', out]);
+    const r = await egru(['train', ...TINY, '--epochs', '2', '--log-every', '1', '--eval-every', '2', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/activity sparsity/);
     expect(r.stdout).toMatch(/wall time/);
@@ -122,6 +122,7 @@ describe('egru CLI', () => {
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
     expect(epochs[0].validation.accuracy).toBeGreaterThanOrEqual(0);
     expect(epochs[0].validation.activity_sparsity).toBeGreaterThan(0);
+    expect(lines.filter((l) => l.kind === 'eval').map((l) => l.step)).toEqual([2, 4]);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(s.figures_from).toBe('validation');
     for (const k of ['loss', 'accuracy', 'activity_sparsity', 'events', 'unit_steps']) expect(typeof s[k]).toBe('number');
@@ -168,6 +169,19 @@ describe('egru CLI', () => {
     expectError(await egru(['train', '--resume', b, '--lr', '0.1']), 2, /--lr cannot be given with --resume/);
   });
 
+  it('--max-minutes stops with a checkpoint and a summary; --resume finishes the run', async () => {
+    const out = join(tmp, 'timed');
+    const r = await egru(['train', ...TINY, '--steps', '400', '--max-minutes', '0.0001', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(s.stopped).toBe('max-minutes');
+    expect(s.steps).toBeLessThan(400);
+    expect(loadCheckpoint(join(out, 'checkpoint.egru')).step).toBe(s.steps);
+    const c = await egru(['train', '--resume', out, '--steps', '7', '--progress', 'none', '--max-minutes', '5']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'))).toMatchObject({ stopped: 'completed', steps: 7 });
+  });
+
   it('trains on user .npz data, exports and imports weights', async () => {
     const tr = synthetic(24, 5, 3, 1);
     const va = synthetic(8, 5, 3, 2);
@@ -209,6 +223,32 @@ describe('egru CLI', () => {
     expect(init.code, init.stderr).toBe(0);
   });
 
+  it('model variants: dense GRU, paper formulation, last readout, two layers, per-step targets', async () => {
+    const runs = [
+      ['--model', 'gru'],
+      ['--formulation', 'paper', '--readout', 'last', '--hidden', '5,4', '--clip', '1', '--weight-decay', '0.01'],
+      ['--optimizer', 'sgd', '--lr', '0.1', '--momentum', '0.9', '--activity-reg', '0.5'],
+    ];
+    const rs = await Promise.all(runs.map((extra, k) => egru(['train', ...TINY, '--steps', '2', ...extra, '--out', join(tmp, `variant${k}`)])));
+    rs.forEach((r) => expect(r.code, r.stderr).toBe(0));
+    const gru = JSON.parse(readFileSync(join(tmp, 'variant0', 'summary.json'), 'utf8'));
+    expect(gru.activity_sparsity).toBe(0); // every unit "fires" every step
+    const paper = JSON.parse(readFileSync(join(tmp, 'variant1', 'config.json'), 'utf8'));
+    expect([paper.model.formulation, paper.model.readout, paper.model.hidden, paper.clip]).toEqual(['paper', 'last', [5, 4], 1]);
+
+    const N = 6;
+    const T = 4;
+    const { x } = synthetic(N, T, 2, 5);
+    const y = new Int32Array(N * T).map((_, k) => (k % 3 === 0 ? -1 : k % 2));
+    const data = npzData('lm.npz', x, [N, T, 2], y, [N, T]);
+    const r = await egru(['train', '--data', data, '--hidden', '4', '--batch', '3', '--steps', '2', '--transport', 'inline', '--progress', 'none', '--out', join(tmp, 'lm')]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(readFileSync(join(tmp, 'lm', 'summary.json'), 'utf8'));
+    expect(s.figures_from).toBe('train');
+    expect(s.train.perplexity).toBeCloseTo(Math.exp(s.train.loss), 9);
+    expect(JSON.parse(readFileSync(join(tmp, 'lm', 'config.json'), 'utf8')).model.readout).toBe('per-step');
+  });
+
   it('the default run configuration (row-MNIST, 128 units, 2 actors on threads)', async () => {
     const out = join(tmp, 'default');
     const r = await egru(['train', '--steps', '1', '--limit', '32', '--val-limit', '32', '--progress', 'plain', '--out', out]);
@@ -216,7 +256,9 @@ describe('egru CLI', () => {
     expect(r.stderr).toMatch(/train 1\/1 .*loss \d.*acc .*sparsity .*steps\/s.*ETA/);
     const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect([cfg.task, cfg.model.hidden, cfg.model.inputSize, cfg.actors, cfg.transport, cfg.batch, cfg.optimizer.kind]).toEqual(['row-mnist', [128], 28, 2, 'threads', 32, 'adam']);
-    expect(cfg.preset.task).toBe('row-mnist');
+    expect(cfg.preset).toEqual({ task: 'row-mnist', applied: { hidden: [128], batch: 32, lr: 3e-3, activityReg: 0.3 } });
+    expect(cfg.model.activityReg).toBe(0.3);
+    expect(cfg.maxMinutes).toBeNull(); // the safety net only applies when the preset also sets the run length
   });
 
   it('defaults the run directory to runs/<task>-<timestamp>', async () => {
@@ -291,7 +333,7 @@ describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
     writeFileSync(trunc, bytes.subarray(0, bytes.length - 100));
     await rejects(['eval', '--checkpoint', trunc, '--data', data], /trunc\.egru: .*(truncated|corrupt)/, { out: false });
     await rejects(['eval', '--checkpoint', join(tmp, 'absent.egru'), '--data', data], /no such file/, { out: false });
-    await rejects(['eval', '--checkpoint', ckpt, '--task', 'adding'], /shape mismatch: .* takes 2 inputs per step, adding \(test\) has 2|shape mismatch/, { out: false });
+    await rejects(['eval', '--checkpoint', ckpt, '--task', 'adding', '--limit', '4'], /shape mismatch: the checkpoint .* has 2 classes, adding \(test\) has labels up to 9/, { out: false });
     await rejects(['eval', '--checkpoint', ckpt, '--task', 'row-mnist', '--limit', '4'], /shape mismatch: the checkpoint .* takes 2 inputs per step, row-mnist \(test\) has 28/, { out: false });
     await rejects(['train', '--task', 'row-mnist', '--limit', '8', '--init', ckpt], /takes 28 inputs per step|shape mismatch/);
     await rejects(['train', '--data', data, '--init', ckpt, '--hidden', '8'], /shape mismatch: --hidden 8 but the checkpoint .* has hidden sizes 4/);

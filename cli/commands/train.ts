@@ -30,8 +30,12 @@ import {
  * config.json (`preset`). row-mnist's is the default run (`egru train`): measured to finish in under ten minutes
  * on two cores with ≥ 95 % test accuracy and ≥ 70 % activity sparsity.
  */
-export const PRESETS: Record<TaskName, { hidden: number[]; batch: number; lr: number; epochs: number; activityReg?: number; thresholdMean?: number }> = {
-  'row-mnist': { hidden: [128], batch: 32, lr: 3e-3, epochs: 2 },
+export const PRESETS: Record<
+  TaskName,
+  { hidden: number[]; batch: number; lr: number; epochs: number; activityReg?: number; thresholdMean?: number; maxMinutes?: number }
+> = {
+  // maxMinutes: a safety net for the default run only (applied when neither --steps nor --epochs is given).
+  'row-mnist': { hidden: [128], batch: 32, lr: 3e-3, epochs: 2, activityReg: 0.3, maxMinutes: 9 },
   'pixel-mnist': { hidden: [128], batch: 32, lr: 1e-3, epochs: 1 },
   'perm-mnist': { hidden: [128], batch: 32, lr: 1e-3, epochs: 1 },
   adding: { hidden: [64], batch: 32, lr: 3e-3, epochs: 5 },
@@ -122,6 +126,10 @@ export function trainCommand(): Command {
         'final validation, nested: {"messages": {"forward": {"packets": …}}, "macs": {…}}, plus "train": the figures',
         'of all training steps), checkpoint.egru (final) and checkpoint-epochN.egru.',
         'Exit codes: 0 done, 1 an actor failed, 2 bad input, 3 training diverged (NaN loss), 130 interrupted.',
+        '',
+        'Task presets (used for the options you do not give; recorded in config.json):',
+        ...Object.entries(PRESETS).map(([t, p]) => `  ${t.padEnd(12)} ${Object.entries(p).map(([k, v]) => `${kebab(k)} ${Array.isArray(v) ? v.join(',') : v}`).join(', ')}`),
+        `  --data       ${Object.entries(DATA_DEFAULTS).map(([k, v]) => `${kebab(k)} ${Array.isArray(v) ? v.join(',') : v}`).join(', ')}`,
       ]),
     )
     .action(async (opts: TrainOptions, command: Command) => {
@@ -234,7 +242,8 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   } else hidden = pick('hidden', o.hidden);
   const preset = task ? PRESETS[task] : undefined;
   const mo: ModelOptions = { ...o };
-  if (preset?.activityReg !== undefined && o.activityReg === undefined && !initModel) mo.activityReg = applied.activityReg = preset.activityReg;
+  // The activity regulariser of a preset is for EGRU (a dense GRU has no events to regularise).
+  if (preset?.activityReg !== undefined && o.activityReg === undefined && !initModel && o.model !== 'gru') mo.activityReg = applied.activityReg = preset.activityReg;
   if (preset?.thresholdMean !== undefined && o.thresholdMean === undefined && !initModel) mo.thresholdMean = applied.thresholdMean = preset.thresholdMean;
   const readout = train.perStep ? 'per-step' : (o.readout ?? initModel?.readout ?? 'trace');
   if (train.perStep && o.readout !== undefined) throw new InputError(`--readout ${o.readout}: the data has per-step targets [N, T], which use the per-step readout`);
@@ -265,7 +274,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
     evalEvery: o.evalEvery,
     logEvery: o.logEvery,
     saveEvery: o.saveEvery,
-    maxMinutes: o.maxMinutes ?? null,
+    maxMinutes: o.maxMinutes ?? (preset?.maxMinutes !== undefined && o.steps === undefined && o.epochs === undefined ? (applied.maxMinutes = preset.maxMinutes) : null),
     init: o.init !== undefined ? resolve(o.init) : null,
     preset: task ? { task, applied } : null,
     trainSamples: train.n,

