@@ -12,6 +12,7 @@ import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { trainCommand } from './commands/train.js';
+import { hardwareCommand } from './commands/hardware.js';
 import { examples, packageVersion } from './commands/common.js';
 
 export const EXIT = { ok: 0, actor: 1, input: 2, diverged: 3, interrupted: 130 } as const;
@@ -35,11 +36,12 @@ export function buildProgram(): Command {
         'egru eval --checkpoint runs/adding/checkpoint.egru --json',
         'egru export runs/adding/checkpoint.egru --format npz --out weights.npz',
         'egru import weights.npz --out model.egru',
+        'egru hardware --checkpoint runs/adding/checkpoint.egru --samples 50 --compare loihi2,spinnaker2',
         '',
         'Run `egru <command> --help` for the options of a command.',
       ]),
     );
-  for (const cmd of [trainCommand(), evalCommand(), exportCommand(), importCommand()]) program.addCommand(cmd);
+  for (const cmd of [trainCommand(), evalCommand(), exportCommand(), importCommand(), hardwareCommand()]) program.addCommand(cmd);
   const configure = (c: Command) => {
     c.exitOverride()
       .showSuggestionAfterError(true)

@@ -38,7 +38,7 @@ function buildIfStale(): void {
       const p = join(dir, d.name);
       return Math.max(m, d.isDirectory() ? newest(p) : d.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
     }, 0);
-  const src = Math.max(...['cli', 'model', 'runtime'].map((d) => newest(join(ROOT, d))));
+  const src = Math.max(...['cli', 'model', 'runtime', 'hardware'].map((d) => newest(join(ROOT, d))));
   if (!existsSync(entry) || statSync(entry).mtimeMs < src)
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
 }
@@ -93,7 +93,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('egru CLI', () => {
   it('has --help with examples for every command, and --version', async () => {
-    const rs = await Promise.all([[], ['train'], ['eval'], ['export'], ['import']].map((c) => egru([...c, '--help'])));
+    const rs = await Promise.all([[], ['train'], ['eval'], ['export'], ['import'], ['hardware']].map((c) => egru([...c, '--help'])));
     for (const r of rs) {
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Examples:\n\s+egru /);
@@ -372,5 +372,26 @@ describe('egru CLI: failures during training', () => {
     expectError(inline, 1, /actor failure: actor 1 \(layer 0, units 3–5\).*injected fault/);
     const threads = await egru(['train', ...TINY, '--transport', 'threads', '--steps', '3', '--out', join(tmp, 'fault2')], { env: { EGRU_INJECT_FAULT: '0:1:2:exit' } });
     expectError(threads, 1, /actor failure: actor 0 \(layer 0, units 0–2\)/);
+  });
+
+  it('hardware: records the events of a checkpoint and reports packets, hops and energy', async () => {
+    const out = join(tmp, 'hw-run');
+    const t = await egru(['train', ...TINY, '--epochs', '1', '--out', out]);
+    expect(t.code, t.stderr).toBe(0);
+    const ck = join(out, 'checkpoint.egru');
+    const r = await egru(['hardware', '--checkpoint', ck, '--samples', '8', '--transport', 'inline', '--preset', 'loihi1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const rep = JSON.parse(r.stdout);
+    expect(rep.preset.name).toBe('loihi1');
+    const ev = await egru(['eval', '--checkpoint', ck, '--limit', '8', '--transport', 'inline', '--json', '--progress', 'none']);
+    // The emulator saw exactly the events the runtime counted on the same 8 samples.
+    expect(JSON.stringify(rep)).toContain(`"events":${JSON.parse(ev.stdout).events}`);
+    const table = await egru(['hardware', '--checkpoint', ck, '--samples', '8', '--transport', 'inline', '--compare', 'spinnaker1,loihi2']);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/spinnaker1[\s\S]*loihi2/);
+    expectError(await egru(['hardware', '--checkpoint', ck, '--compare', 'nope']), 2, /unknown preset "nope"/);
+    const bad = join(tmp, 'bad-preset.json');
+    writeFileSync(bad, JSON.stringify({ extends: 'loihi1', energyPerSynapticOp: -1 }));
+    expectError(await egru(['hardware', '--checkpoint', ck, '--samples', '4', '--transport', 'inline', '--hardware', bad]), 2, /energyPerSynapticOp|negative/);
   });
 });

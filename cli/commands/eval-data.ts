@@ -1,0 +1,44 @@
+/** The data a checkpoint is evaluated on (`eval`, `hardware`): a task's split or an .npz, checked against the model. */
+import type { ModelConfig } from '../../model/config.js';
+import type { Checkpoint } from '../io/checkpoint.js';
+import { InputError } from '../io/errors.js';
+import { datasetFromNpz, loadTask, type Dataset } from '../data/tasks.js';
+
+export interface EvalDataOptions {
+  task?: string;
+  data?: string;
+  split: 'test' | 'train';
+  seqLen?: number;
+  limit?: number;
+}
+
+export function resolveEvalData(file: string, ck: Checkpoint, o: EvalDataOptions): { ds: Dataset; source: string } {
+  if (o.task !== undefined && o.data !== undefined) throw new InputError('give either --task or --data, not both');
+  const model = ck.config.model as ModelConfig;
+  const run = ck.config as Record<string, unknown>;
+  const what = `the checkpoint ${file}`;
+  let ds: Dataset;
+  let source: string;
+  if (o.data !== undefined) {
+    if (o.seqLen !== undefined) throw new InputError('--seq-len applies to the adding task only');
+    ds = datasetFromNpz(o.data, { classes: model.classes });
+    source = o.data;
+  } else {
+    const task = o.task ?? (typeof run.task === 'string' ? run.task : undefined);
+    if (!task) throw new InputError(`${what} records no task: give --task or --data`);
+    if (o.seqLen !== undefined && task !== 'adding') throw new InputError('--seq-len applies to the adding task only');
+    const seqLen = o.seqLen ?? (task === 'adding' && run.task === 'adding' && typeof run.seqLen === 'number' ? run.seqLen : undefined);
+    ds = loadTask(task, o.split, { limit: o.limit, steps: seqLen });
+    source = `${task} (${o.split})`;
+  }
+  if (ds.inputSize !== model.inputSize) throw new InputError(`shape mismatch: ${what} takes ${model.inputSize} inputs per step, ${source} has ${ds.inputSize}`);
+  if (ds.classes > model.classes) throw new InputError(`shape mismatch: ${what} has ${model.classes} classes, ${source} has labels up to ${ds.classes - 1}`);
+  if ((model.readout === 'per-step') !== ds.perStep)
+    throw new InputError(`shape mismatch: ${what} has a ${model.readout} readout, ${source} has ${ds.perStep ? 'per-step targets [N, T]' : 'one label per sequence'}`);
+  if (o.limit !== undefined && o.limit < ds.n) {
+    const rowX = ds.steps * ds.inputSize;
+    const rowY = ds.perStep ? ds.steps : 1;
+    ds = { ...ds, n: o.limit, x: ds.x.subarray(0, o.limit * rowX), y: ds.y.subarray(0, o.limit * rowY) };
+  }
+  return { ds, source };
+}
