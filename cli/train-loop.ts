@@ -67,6 +67,8 @@ export interface TrainConfig {
   seed: number;
   actors: number;
   transport: TransportKind;
+  /** NATS server URL when transport is nats. */
+  nats?: string | null;
   clip: number;
   dropout: number;
   evalEvery: number;
@@ -320,6 +322,7 @@ export async function trainLoop(input: TrainInput): Promise<TrainOutcome> {
     params: input.params,
     actors: cfg.actors,
     transport: cfg.transport,
+    nats: cfg.transport === 'nats' ? { servers: cfg.nats ?? 'nats://127.0.0.1:4222' } : undefined,
     batch: cfg.batch,
     maxSteps: Math.max(train.steps, val?.steps ?? 0),
     optimizer: cfg.optimizer,

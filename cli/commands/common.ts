@@ -50,7 +50,14 @@ export function taskArg(v: string): string {
 }
 
 export const progressArg = choiceArg<ProgressMode>(PROGRESS_MODES);
-export const transportArg = choiceArg(['inline', 'threads'] as const);
+export const transportArg = choiceArg(['inline', 'threads', 'nats'] as const);
+export type TransportName = 'inline' | 'threads' | 'nats';
+export const TRANSPORT_HELP = 'inline (one thread), threads (one worker per actor) or nats (actor messages over a NATS server, see --nats)';
+export const DEFAULT_NATS = 'nats://127.0.0.1:4222';
+/** The runtime's nats option from --transport/--nats. */
+export function natsOption(o: { transport: string; nats?: string }): { servers: string } | undefined {
+  return o.transport === 'nats' ? { servers: o.nats ?? DEFAULT_NATS } : undefined;
+}
 
 /** True when the user gave the option on the command line (not a default). */
 export function given(cmd: Command, key: string): boolean {

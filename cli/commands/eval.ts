@@ -8,7 +8,7 @@ import { resolveEvalData } from './eval-data.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
 import { figuresTable, sparsity, toJson } from '../summary.js';
 import { evaluateDataset } from '../train-loop.js';
-import { choiceArg, examples, intArg, progressArg, taskArg, transportArg } from './common.js';
+import { choiceArg, examples, intArg, progressArg, taskArg, transportArg, natsOption, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
 
 interface EvalOptions {
   checkpoint: string;
@@ -19,7 +19,8 @@ interface EvalOptions {
   limit?: number;
   batch?: number;
   actors?: number;
-  transport: 'inline' | 'threads';
+  transport: TransportName;
+  nats?: string;
   json?: boolean;
   progress: ProgressMode;
 }
@@ -35,7 +36,8 @@ export function evalCommand(): Command {
     .option('--limit <N>', 'evaluate only the first N samples', intArg(1))
     .option('--batch <B>', "sequences per batch (default: the checkpoint run's batch, else 32)", intArg(1))
     .option('--actors <n>', "actors per layer (default: the checkpoint run's, else 2)", intArg(1))
-    .option('--transport <t>', 'inline or threads', transportArg, 'threads')
+    .option('--transport <t>', TRANSPORT_HELP, transportArg, 'threads')
+    .option('--nats <url>', `NATS server of --transport nats (default ${DEFAULT_NATS})`)
     .option('--json', 'print the figures as one JSON object on stdout')
     .addOption(new Option('--progress <mode>', 'auto, bar, plain or none (on stderr)').argParser(progressArg).default('auto'))
     .addHelpText(
@@ -64,7 +66,7 @@ async function runEval(o: EvalOptions): Promise<number> {
   const actors = o.actors ?? (typeof run.actors === 'number' ? run.actors : 2);
 
   const started = performance.now();
-  const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, batch, maxSteps: ds.steps });
+  const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, nats: natsOption(o), batch, maxSteps: ds.steps });
   const progress = makeProgress(o.progress, { label: 'eval', unit: 'batches' });
   try {
     progress.start({ step: 0, total: Math.ceil(ds.n / batch), loss: NaN, accuracy: NaN, sparsity: NaN });

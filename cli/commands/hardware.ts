@@ -9,7 +9,7 @@ import { TASKS } from '../data/tasks.js';
 import { Batcher } from '../train-loop.js';
 import { appendBatchTrace } from '../event-trace.js';
 import { resolveEvalData } from './eval-data.js';
-import { choiceArg, examples, floatArg, intArg, taskArg, transportArg } from './common.js';
+import { choiceArg, examples, floatArg, intArg, taskArg, transportArg, natsOption, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
 
 interface HardwareOptions {
   checkpoint: string;
@@ -26,7 +26,8 @@ interface HardwareOptions {
   weightBits: number;
   batch?: number;
   actors?: number;
-  transport: 'inline' | 'threads';
+  transport: TransportName;
+  nats?: string;
   json?: boolean;
 }
 
@@ -47,7 +48,8 @@ export function hardwareCommand(): Command {
     .option('--weight-bits <bits>', 'bits per stored synaptic weight (core memory check)', intArg(1), 8)
     .option('--batch <B>', 'sequences per evaluation batch', intArg(1))
     .option('--actors <n>', "actors per layer while recording (default: the checkpoint run's, else 2)", intArg(1))
-    .option('--transport <t>', 'inline or threads', transportArg, 'threads')
+    .option('--transport <t>', TRANSPORT_HELP, transportArg, 'threads')
+    .option('--nats <url>', `NATS server of --transport nats (default ${DEFAULT_NATS})`)
     .option('--json', 'print the report as JSON on stdout')
     .addHelpText(
       'after',
@@ -81,7 +83,7 @@ async function runHardware(o: HardwareOptions): Promise<number> {
   const actors = o.actors ?? (typeof run.actors === 'number' ? run.actors : 2);
   const shape = { inputSize: model.inputSize, layers: model.hidden, classes: model.classes, readout: model.readout };
   const builder = new TraceBuilder(shape);
-  const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, batch, maxSteps: ds.steps });
+  const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, nats: natsOption(o), batch, maxSteps: ds.steps });
   try {
     const batcher = new Batcher(ds, batch);
     for (let from = 0; from < ds.n; from += batch) {

@@ -22,6 +22,9 @@ import {
   progressArg,
   taskArg,
   transportArg,
+  TRANSPORT_HELP,
+  DEFAULT_NATS,
+  type TransportName,
   type ModelOptions,
 } from './common.js';
 
@@ -62,7 +65,8 @@ interface TrainOptions extends ModelOptions {
   steps?: number;
   epochs?: number;
   actors: number;
-  transport: 'inline' | 'threads';
+  transport: TransportName;
+  nats?: string;
   init?: string;
   resume?: string;
   out?: string;
@@ -76,7 +80,7 @@ interface TrainOptions extends ModelOptions {
 }
 
 /** Options that may be given with --resume (they change neither the data nor the arithmetic). */
-const RESUME_OK = new Set(['resume', 'steps', 'epochs', 'maxMinutes', 'progress', 'evalEvery', 'logEvery', 'saveEvery', 'transport', 'actors']);
+const RESUME_OK = new Set(['resume', 'steps', 'epochs', 'maxMinutes', 'progress', 'evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'actors']);
 
 export function trainCommand(): Command {
   const cmd = new Command('train')
@@ -101,7 +105,8 @@ export function trainCommand(): Command {
     .option('--epochs <n>', 'run length in epochs (default: the task preset, row-mnist 2)', intArg(1))
     .option('--seed <n>', 'seed of the initialisation and of the shuffling', intArg(0), 1)
     .option('--actors <n>', 'actors (unit groups) per layer', intArg(1), 2)
-    .option('--transport <t>', 'inline (one thread) or threads (one worker per actor)', transportArg, 'threads')
+    .option('--transport <t>', TRANSPORT_HELP, transportArg, 'threads')
+    .option('--nats <url>', `NATS server of --transport nats (default ${DEFAULT_NATS})`)
     .option('--init <ckpt>', 'start from the parameters of a checkpoint (fresh optimiser)')
     .option('--resume <dir>', 'continue the run in DIR from its checkpoint.egru (only run-length options may change)')
     .option('--out <dir>', 'run directory (default runs/<task>-<timestamp>)')
@@ -269,6 +274,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
     seed: o.seed,
     actors: o.actors,
     transport: o.transport,
+    nats: o.transport === 'nats' ? (o.nats ?? DEFAULT_NATS) : null,
     clip: o.clip,
     dropout: o.dropout,
     evalEvery: o.evalEvery,
@@ -335,7 +341,7 @@ async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
     cfg.steps = null;
   }
   if (given(cmd, 'maxMinutes')) cfg.maxMinutes = o.maxMinutes ?? null;
-  for (const k of ['evalEvery', 'logEvery', 'saveEvery', 'transport', 'actors'] as const) if (given(cmd, k)) (cfg as unknown as Record<string, unknown>)[k] = o[k];
+  for (const k of ['evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'actors'] as const) if (given(cmd, k)) (cfg as unknown as Record<string, unknown>)[k] = o[k];
 
   const { train, val } = loadData(cfg, cfg.data ? cfg.model.classes : undefined);
   if (train.n !== cfg.trainSamples)
