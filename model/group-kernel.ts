@@ -118,6 +118,62 @@ class StepPool {
   }
 }
 
+/**
+ * Backward-active announcements as a bitmask: step t, element b, unit m is bit m of row (t·B + b). With the
+ * default support most units are backward-active, so one bit per unit-step beats an 8-byte item per unit.
+ */
+class MaskPool {
+  bits = new Uint32Array(0);
+  present = new Uint8Array(16);
+  readonly words: number;
+  private steps = 0;
+
+  constructor(
+    readonly batch: number,
+    size: number,
+  ) {
+    this.words = (size + 31) >>> 5;
+  }
+
+  reset(steps: number): void {
+    const need = steps * this.batch * this.words;
+    if (this.bits.length < need) this.bits = new Uint32Array(capacityFor(this.bits.length, need));
+    if (this.present.length < steps) this.present = new Uint8Array(capacityFor(this.present.length, steps));
+    this.present.fill(0, 0, steps);
+    this.steps = steps;
+  }
+
+  record(t: number, lists: readonly ItemList[]): void {
+    if (!(t >= 0 && t < this.steps)) throw new Error(`step ${t} outside the sequence (0..${this.steps - 1}); call beginSequence first`);
+    const B = this.batch;
+    const W = this.words;
+    const bits = this.bits;
+    bits.fill(0, t * B * W, (t + 1) * B * W);
+    for (let li = 0; li < lists.length; li++) {
+      const L = lists[li]!;
+      if (L.batch !== B) throw new Error(`item list has batch ${L.batch}, kernel batch is ${B}`);
+      const idx = L.index;
+      for (let b = 0; b < B; b++) {
+        const r0 = (t * B + b) * W;
+        const hi = L.offsets[b + 1]!;
+        for (let e = L.offsets[b]!; e < hi; e++) {
+          const m = idx[e]!;
+          if (m < 0 || m >= W << 5) throw new Error(`announced unit ${m} outside the layer`);
+          bits[r0 + (m >>> 5)]! |= 1 << (m & 31);
+        }
+      }
+    }
+    this.present[t] = 1;
+  }
+
+  /** Bytes the current sequence uses. */
+  inUse(): number {
+    let recorded = 0;
+    for (let t = 0; t < this.steps; t++) recorded += this.present[t]!;
+    return recorded * (this.batch * this.words * 4 + 1);
+  }
+}
+
 /** Sum of dense-list items into a [B × n] float64 buffer (addresses layer-global, own range only). */
 function scatterAdd(lists: readonly ItemList[], dst: Float64Array, B: number, n: number, unitStart: number): void {
   for (let li = 0; li < lists.length; li++) {
@@ -256,8 +312,8 @@ export class GroupKernel {
   private readonly poolX: StepPool; // inputs at t
   private readonly poolE: StepPool; // recurrent events at t−1, recorded at t
   private readonly poolM: StepPool; // paper: reset messages r_m·y_{t−1,m}, recorded at t
-  private readonly poolAL: StepPool; // near-threshold announcements of this layer at t
-  private readonly poolAB: StepPool; // near-threshold announcements of the layer below at t
+  private readonly poolAL: MaskPool; // near-threshold announcements of this layer at t
+  private readonly poolAB: MaskPool; // near-threshold announcements of the layer below at t
 
   // scratch, all preallocated
   private readonly acc: Float64Array; // B × 3n pre-activations (wx + rh for z|u, r; wx for g)
@@ -305,8 +361,8 @@ export class GroupKernel {
     this.poolX = new StepPool(batch);
     this.poolE = new StepPool(batch);
     this.poolM = new StepPool(batch);
-    this.poolAL = new StepPool(batch);
-    this.poolAB = new StepPool(batch);
+    this.poolAL = new MaskPool(batch, this.layerSize);
+    this.poolAB = new MaskPool(batch, layer > 0 ? this.inputSize : 1);
     this.acc = new Float64Array(batch * n3);
     this.rg = new Float64Array(batch * units);
     this.dw = new Float64Array(batch * n3);
@@ -380,8 +436,8 @@ export class GroupKernel {
       inputs: pool(this.poolX),
       recurrentEvents: pool(this.poolE),
       resetMessages: pool(this.poolM),
-      announcementsLayer: pool(this.poolAL),
-      announcementsBelow: pool(this.poolAB),
+      announcementsLayer: { inUse: this.poolAL.inUse(), capacity: this.poolAL.bits.byteLength + this.poolAL.present.byteLength },
+      announcementsBelow: { inUse: this.poolAB.inUse(), capacity: this.poolAB.bits.byteLength + this.poolAB.present.byteLength },
     };
     let inUse = 0;
     let capacity = 0;
@@ -764,14 +820,22 @@ export class GroupKernel {
         }
       }
       if (abOk) {
-        const idx = pab.index;
-        const lo = pab.offs[s]!;
-        const hi = pab.offs[s + 1]!;
-        for (let e = lo; e < hi; e++) {
-          const i = idx[e]!;
-          outBelow.push(i, rowDot(K, i * n3, dwAll, a0, n3));
+        // announced units: set bits of the mask, in ascending unit order (the order of the lists)
+        const bits = pab.bits;
+        const W = pab.words;
+        const r0 = (t * B + b) * W;
+        let announced = 0;
+        for (let w = 0; w < W; w++) {
+          let x = bits[r0 + w]!;
+          while (x !== 0) {
+            const low = x & -x;
+            x ^= low;
+            const i = (w << 5) + 31 - Math.clz32(low);
+            outBelow.push(i, rowDot(K, i * n3, dwAll, a0, n3));
+            announced++;
+          }
         }
-        macs += (hi - lo) * n3;
+        macs += announced * n3;
       }
       // recurrent events at t−1: dR rows + partial sums (event units are backward-active)
       outRecurrent.begin(b);
@@ -787,15 +851,22 @@ export class GroupKernel {
         macs += (hi - lo) * 3 * n3;
       }
       if (alOk) {
-        const sa = (t - 1) * B1 + b;
-        const idx = pal.index;
-        const lo = pal.offs[sa]!;
-        const hi = pal.offs[sa + 1]!;
-        for (let e = lo; e < hi; e++) {
-          const m = idx[e]!;
-          outRecurrent.push(m, rowDot(R, m * n3, drh, 0, n3));
+        // announced units: set bits of the mask, in ascending unit order (the order of the lists)
+        const bits = pal.bits;
+        const W = pal.words;
+        const r0 = ((t - 1) * B + b) * W;
+        let announced = 0;
+        for (let w = 0; w < W; w++) {
+          let x = bits[r0 + w]!;
+          while (x !== 0) {
+            const low = x & -x;
+            x ^= low;
+            const m = (w << 5) + 31 - Math.clz32(low);
+            outRecurrent.push(m, rowDot(R, m * n3, drh, 0, n3));
+            announced++;
+          }
         }
-        macs += (hi - lo) * n3;
+        macs += announced * n3;
       }
     }
     outRecurrent.end();
@@ -889,15 +960,22 @@ export class GroupKernel {
         macs += (hi - lo) * n;
       }
       if (alOk) {
-        const sa = (t - 1) * B1 + b;
-        const idx = pal.index;
-        const lo = pal.offs[sa]!;
-        const hi = pal.offs[sa + 1]!;
-        for (let e = lo; e < hi; e++) {
-          const m = idx[e]!;
-          outRecurrent.push(m, rowDot(R, m * n3 + n2, dwAll, ag, n));
+        // announced units: set bits of the mask, in ascending unit order (the order of the lists)
+        const bits = pal.bits;
+        const W = pal.words;
+        const r0 = ((t - 1) * B + b) * W;
+        let announced = 0;
+        for (let w = 0; w < W; w++) {
+          let x = bits[r0 + w]!;
+          while (x !== 0) {
+            const low = x & -x;
+            x ^= low;
+            const m = (w << 5) + 31 - Math.clz32(low);
+            outRecurrent.push(m, rowDot(R, m * n3 + n2, dwAll, ag, n));
+            announced++;
+          }
         }
-        macs += (hi - lo) * n;
+        macs += announced * n;
       }
     }
     outRecurrent.end();
@@ -979,14 +1057,22 @@ export class GroupKernel {
         }
       }
       if (abOk) {
-        const idx = pab.index;
-        const lo = pab.offs[s]!;
-        const hi = pab.offs[s + 1]!;
-        for (let e = lo; e < hi; e++) {
-          const i = idx[e]!;
-          outBelow.push(i, rowDot(K, i * n3, dwAll, a0, n3));
+        // announced units: set bits of the mask, in ascending unit order (the order of the lists)
+        const bits = pab.bits;
+        const W = pab.words;
+        const r0 = (t * B + b) * W;
+        let announced = 0;
+        for (let w = 0; w < W; w++) {
+          let x = bits[r0 + w]!;
+          while (x !== 0) {
+            const low = x & -x;
+            x ^= low;
+            const i = (w << 5) + 31 - Math.clz32(low);
+            outBelow.push(i, rowDot(K, i * n3, dwAll, a0, n3));
+            announced++;
+          }
         }
-        macs += (hi - lo) * n3;
+        macs += announced * n3;
       }
       outRecurrent.begin(b);
       {
@@ -1001,15 +1087,22 @@ export class GroupKernel {
         macs += (hi - lo) * 3 * n2; // recompute (phase 0) + dR_{u,r} + partial sum
       }
       if (alOk) {
-        const sa = (t - 1) * B1 + b;
-        const idx = pal.index;
-        const lo = pal.offs[sa]!;
-        const hi = pal.offs[sa + 1]!;
-        for (let e = lo; e < hi; e++) {
-          const m = idx[e]!;
-          outRecurrent.push(m, rowDot(R, m * n3, dwAll, a0, n2));
+        // announced units: set bits of the mask, in ascending unit order (the order of the lists)
+        const bits = pal.bits;
+        const W = pal.words;
+        const r0 = ((t - 1) * B + b) * W;
+        let announced = 0;
+        for (let w = 0; w < W; w++) {
+          let x = bits[r0 + w]!;
+          while (x !== 0) {
+            const low = x & -x;
+            x ^= low;
+            const m = (w << 5) + 31 - Math.clz32(low);
+            outRecurrent.push(m, rowDot(R, m * n3, dwAll, a0, n2));
+            announced++;
+          }
         }
-        macs += (hi - lo) * n2;
+        macs += announced * n2;
       }
     }
     outRecurrent.end();
