@@ -13,6 +13,7 @@ import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
 import { trainCommand } from './commands/train.js';
 import { hardwareCommand } from './commands/hardware.js';
+import { benchCommand } from './commands/bench.js';
 import { examples, packageVersion } from './commands/common.js';
 
 export const EXIT = { ok: 0, actor: 1, input: 2, diverged: 3, interrupted: 130 } as const;
@@ -37,11 +38,12 @@ export function buildProgram(): Command {
         'egru export runs/adding/checkpoint.egru --format npz --out weights.npz',
         'egru import weights.npz --out model.egru',
         'egru hardware --checkpoint runs/adding/checkpoint.egru --samples 50 --compare loihi2,spinnaker2',
+        'egru bench --quick',
         '',
         'Run `egru <command> --help` for the options of a command.',
       ]),
     );
-  for (const cmd of [trainCommand(), evalCommand(), exportCommand(), importCommand(), hardwareCommand()]) program.addCommand(cmd);
+  for (const cmd of [trainCommand(), evalCommand(), exportCommand(), importCommand(), hardwareCommand(), benchCommand()]) program.addCommand(cmd);
   const configure = (c: Command) => {
     c.exitOverride()
       .showSuggestionAfterError(true)
