@@ -43,7 +43,7 @@ export async function loadTfjsPeer(root: string, opts: { install: boolean; log: 
   if (!existsSync(marker)) {
     if (!opts.install) return { available: false, reason: 'bench/peers/node_modules is missing and --no-install was given', installed };
     const args = ['install', '--prefix', dir, '--no-audit', '--no-fund'];
-    opts.log(`peers: bench/peers/node_modules is missing; installing the pinned peers (TensorFlow.js 4.22.0 + wasm backend, ~300 MB): npm ${args.join(' ')}`);
+    opts.log(`peers: bench/peers/node_modules is missing; installing the pinned peers (TensorFlow.js 4.22.0 + wasm backend, ~300 MB): npm install --prefix bench/peers --no-audit --no-fund`);
     const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', args, { stdio: ['ignore', 2, 2], timeout: 600_000 });
     if (r.error || r.status !== 0) {
       const why = r.error ? r.error.message : `npm exited with code ${r.status}`;

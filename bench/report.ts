@@ -58,6 +58,8 @@ export interface MachineInfo {
   platform: string;
   memoryGiB: number;
   loadAtStart: number[];
+  /** Compute two busy threads got relative to one at the start (2.00 = two free cores). */
+  concurrencyAtStart?: number;
 }
 
 export interface BenchResults {
@@ -137,7 +139,9 @@ export function markdown(res: BenchResults): string {
   out.push('');
   out.push(`Measured ${res.date.slice(0, 10)} with \`${res.command}\` (${res.mode} run, ${(res.seconds / 60).toFixed(1)} min), egru-actors ${res.version}.`);
   out.push('');
-  out.push(`**Machine:** ${m.cpu}, ${m.cores} cores, ${m.memoryGiB.toFixed(0)} GiB, Node ${m.node}, ${m.platform}; load average at start ${m.loadAtStart.map((v) => v.toFixed(2)).join(' / ')}.`);
+  out.push(`**Machine:** ${m.cpu}, ${m.cores} cores, ${m.memoryGiB.toFixed(0)} GiB, Node ${m.node}, ${m.platform}; load average at start ${m.loadAtStart.map((v) => v.toFixed(2)).join(' / ')}${
+      m.concurrencyAtStart !== undefined ? `; two busy threads got ${m.concurrencyAtStart.toFixed(2)}× the compute of one at the start (2.00 = two free cores; the cases with 2 threads repeat this check)` : ''
+    }.`);
   const tf = res.peers.tfjs;
   const info = tf.info as { tfjs?: string; simd?: boolean; multithread?: boolean; threads?: number } | undefined;
   out.push('');
@@ -150,7 +154,8 @@ export function markdown(res: BenchResults): string {
   out.push(
     'Every figure is the median of the runs shown as n (each run = one complete measurement, e.g. one training step); min–max is the spread over those runs. ' +
       'Ratios are taken between medians measured in the same run of the benchmark; where a range is shown it pairs the extremes (worst–best). ' +
-      'A missed target is shown as measured, with the reason where it is known.',
+      'A missed target is shown as measured, with the reason where it is known. ' +
+      'Compare ratios within one run: between runs, and even between two freshly created trainers in one run, the same work has been seen to run up to ~1.5× faster or slower on this virtual machine (not explained by CPU contention; the cause is not pinned down), while the machine-check lines (two busy threads vs one) tell whether the second core was free.',
   );
   out.push('');
   out.push('## Summary');

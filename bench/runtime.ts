@@ -4,16 +4,19 @@
  *
  * sync:     2 actors (threads), 2 units each, batch 1, thresholds so high that nothing ever fires: a tick is
  *           then nothing but the barrier plus a few gate evaluations. Reported: wall time per forward tick
- *           (T = 2000 steps per sequence), median over repetitions, next to the same run on 1 actor.
+ *           (T = 2000 steps per sequence), median over repetitions after 10 warm-up sequences, next to the
+ *           same run on 1 actor.
  * speed-up: hidden 1024, batch 32, row-MNIST shape (T = 28, I = 28, inputs uniform [0,1] with 20 % zeros),
  *           thresholds shifted until activity sparsity is ≈ 80 %, one training step (forward + backward +
- *           update, SGD with lr 0 so every repetition sees the same network), 1 actor vs 2 actors, threads.
+ *           update, SGD with lr 0 so every repetition sees the same network), 1 actor vs 2 actors, threads,
+ *           the two trainers timed alternately.
  *
  * Usage (after `npm run build`): node dist/bench/runtime.js [--quick] [--json]
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { defaultModelConfig, type ModelConfig } from '../model/config.js';
 import { initParams, type Params } from '../model/params.js';
 import { uniformAt } from '../model/rng.js';
@@ -22,6 +25,43 @@ import { Trainer, type SequenceBatch } from '../runtime/coordinator.js';
 export function machine(): string {
   const cpus = os.cpus();
   return `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, Node ${process.version}, ${os.platform()} ${os.arch()}`;
+}
+
+const PROBE = `
+const { parentPort } = require('node:worker_threads');
+function loop(n) { let x = 1.0001, s = 0; for (let i = 0; i < n; i++) { s += x * 1.0000001; x = x * 0.9999999 + 1e-9; } return s; }
+loop(1e6);
+parentPort.on('message', (n) => { const t0 = performance.now(); const s = loop(n); parentPort.postMessage([performance.now() - t0, s]); });
+`;
+
+/**
+ * How much compute this machine gives two busy threads at once: the same floating-point loop (~0.1 s) on one
+ * thread alone, then on two threads together; ratio = 2·t(alone)/t(pair) — 2.0 for two free cores, ~1 when the
+ * second core is taken (by another process, or by the host of a virtual machine). The ceiling of any 2-actor speed-up.
+ */
+export async function concurrencyCheck(rounds = 3, iterations = 5e7): Promise<{ ratio: number; aloneMs: number; pairMs: number }> {
+  const ws = [new Worker(PROBE, { eval: true }), new Worker(PROBE, { eval: true })];
+  const run = (w: Worker, n: number) =>
+    new Promise<number>((resolve, reject) => {
+      w.once('message', (m: [number, number]) => resolve(m[0]));
+      w.once('error', reject);
+      w.postMessage(n);
+    });
+  try {
+    await Promise.all(ws.map((w) => run(w, iterations / 10))); // warm-up
+    const alone: number[] = [];
+    const pair: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      alone.push(await run(ws[0]!, iterations));
+      const both = await Promise.all(ws.map((w) => run(w, iterations)));
+      pair.push((both[0]! + both[1]!) / 2);
+    }
+    const a = median(alone);
+    const p = median(pair);
+    return { ratio: (2 * a) / p, aloneMs: a, pairMs: p };
+  } finally {
+    await Promise.all(ws.map((w) => w.terminate()));
+  }
 }
 
 export function median(xs: number[]): number {
@@ -38,23 +78,33 @@ export function randomInputs(cfg: ModelConfig, batch: number, steps: number, see
   return { x, targets, batch, steps };
 }
 
-/** Per forward tick, µs: median over `reps` sequences. */
-export async function syncOverhead(actors: number, reps: number, steps = 2000): Promise<{ medianUs: number; minUs: number; maxUs: number }> {
+/**
+ * Per forward tick, µs: median over `reps` sequences, after `warmup` sequences (the first few thousand ticks of a
+ * fresh trainer run before the JIT has optimised the tick path and are several times slower; `warmupUs` has them).
+ */
+export async function syncOverhead(
+  actors: number,
+  reps: number,
+  steps = 2000,
+  warmup = 10,
+): Promise<{ medianUs: number; minUs: number; maxUs: number; samples: number[]; warmupUs: number[] }> {
   const cfg = defaultModelConfig({ inputSize: 1, hidden: [2 * actors], classes: 2 });
   const params = initParams(cfg);
   params.layers[0]!.thr.fill(1e9);
   const trainer = await Trainer.create({ model: cfg, params, actors, transport: 'threads', batch: 1, maxSteps: steps });
   try {
     const batch = randomInputs(cfg, 1, steps, 5);
-    await trainer.evaluate(batch); // warm-up
-    const per: number[] = [];
-    for (let r = 0; r < reps; r++) {
+    const perTick = async () => {
       const t0 = performance.now();
       await trainer.evaluate(batch);
-      per.push(((performance.now() - t0) * 1000) / trainer.topology.ticks(steps));
-    }
+      return ((performance.now() - t0) * 1000) / trainer.topology.ticks(steps);
+    };
+    const warmupUs: number[] = [];
+    for (let r = 0; r < warmup; r++) warmupUs.push(await perTick());
+    const per: number[] = [];
+    for (let r = 0; r < reps; r++) per.push(await perTick());
     if (trainer.counters().totals.events !== 0) throw new Error('sync benchmark: events fired');
-    return { medianUs: median(per), minUs: Math.min(...per), maxUs: Math.max(...per) };
+    return { medianUs: median(per), minUs: Math.min(...per), maxUs: Math.max(...per), samples: per, warmupUs };
   } finally {
     await trainer.close();
   }
@@ -86,24 +136,33 @@ export async function parallelSpeedup(reps: number, hidden = 1024, batchSize = 3
   const params = initParams(cfg);
   const batch = randomInputs(cfg, batchSize, 28, 9);
   const sparsity = await calibrate(cfg, params, batch, 0.8);
-  const times: Record<number, number[]> = {};
-  for (const actors of [1, 2]) {
-    const trainer = await Trainer.create({ model: cfg, params, actors, transport: 'threads', batch: batchSize, maxSteps: 28, optimizer: { kind: 'sgd', lr: 0 } });
-    try {
-      await trainer.train(batch); // warm-up (JIT)
-      times[actors] = [];
-      for (let r = 0; r < reps; r++) {
+  const times: Record<number, number[]> = { 1: [], 2: [] };
+  const trainers: Record<number, Trainer> = {};
+  try {
+    for (const actors of [1, 2]) {
+      trainers[actors] = await Trainer.create({ model: cfg, params, actors, transport: 'threads', batch: batchSize, maxSteps: 28, optimizer: { kind: 'sgd', lr: 0 } });
+      await trainers[actors]!.train(batch); // warm-up (JIT)
+    }
+    // Alternate 1 and 2 actors, so that a change in the machine's load hits both alike.
+    for (let r = 0; r < reps; r++)
+      for (const actors of [1, 2]) {
         const t0 = performance.now();
-        await trainer.train(batch);
+        await trainers[actors]!.train(batch);
         times[actors]!.push(performance.now() - t0);
       }
-    } finally {
-      await trainer.close();
-    }
+  } finally {
+    for (const t of Object.values(trainers)) await t.close();
   }
   const one = median(times[1]!);
   const two = median(times[2]!);
-  return { sparsity, oneActorMs: one, twoActorsMs: two, speedup: one / two, spread: { one: [Math.min(...times[1]!), Math.max(...times[1]!)], two: [Math.min(...times[2]!), Math.max(...times[2]!)] } };
+  return {
+    sparsity,
+    oneActorMs: one,
+    twoActorsMs: two,
+    speedup: one / two,
+    spread: { one: [Math.min(...times[1]!), Math.max(...times[1]!)], two: [Math.min(...times[2]!), Math.max(...times[2]!)] },
+    samples: { one: times[1]!, two: times[2]! },
+  };
 }
 
 async function main(): Promise<void> {

@@ -417,7 +417,8 @@ export class GroupKernel {
   /**
    * Bytes of the BPTT history (read-only; for reports and benchmarks). `inUse`: what the current (or last)
    * sequence actually holds — the state, T·activeBatch·n float32, plus, per item pool, 8 bytes per recorded
-   * item (int32 address + float32 value), B+1 int32 offsets and a flag per recorded step; `capacity`: the byte
+   * item (int32 address + float32 value), B+1 int32 offsets and a flag per recorded step, and per announcement
+   * mask one bit per unit of the announcing layer per step and batch element; `capacity`: the byte
    * length of the allocated buffers (they grow by doubling and are kept between sequences).
    */
   historyBytes(): { inUse: number; capacity: number; parts: Record<string, { inUse: number; capacity: number }> } {
