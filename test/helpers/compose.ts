@@ -8,7 +8,8 @@ import { layerInputSize, type ModelConfig } from '../../model/config.js';
 import { GroupKernel } from '../../model/group-kernel.js';
 import { ItemList } from '../../model/items.js';
 import { boundaries, scatterGroup, sliceGroup, type GroupParams, type Params } from '../../model/params.js';
-import { Readout } from '../../model/readout.js';
+import { ItemList as Items } from '../../model/items.js';
+import { ReadoutShard, softmaxCrossEntropy } from '../../model/readout-shard.js';
 import type { Batch, Figures } from '../../model/reference.js';
 
 export interface ComposeResult {
@@ -48,7 +49,7 @@ const lists = (count: number, B: number) => Array.from({ length: count }, () => 
 export class Composition {
   readonly kernels: GroupKernel[][];
   readonly groupParams: GroupParams[][];
-  readonly readout: Readout;
+  readonly readout: FullReadout;
   readonly starts: number[][];
 
   // routing buffers, all preallocated
@@ -79,7 +80,7 @@ export class Composition {
     this.kernels = splits.map((s, l) =>
       s.map((n, g) => new GroupKernel({ cfg, layer: l, unitStart: this.starts[l]![g]!, units: n, batch: B }, this.groupParams[l]![g]!)),
     );
-    this.readout = new Readout(cfg, { weight: params.readout.weight, bias: params.readout.bias }, B);
+    this.readout = new FullReadout(cfg, Float32Array.from(params.readout.weight), Float32Array.from(params.readout.bias), B);
     this.xLists = lists(2, B);
     this.events = splits.map((s) => [lists(s.length, B), lists(s.length, B)]);
     this.resets = splits.map((s) => lists(s.length, B));
@@ -263,4 +264,99 @@ export class Composition {
 /** One-shot convenience. */
 export function composeForwardBackward(cfg: ModelConfig, params: Params<Float32Array>, data: Batch, splits: number[][]): ComposeResult {
   return new Composition(cfg, params, data.batch, splits).run(data);
+}
+
+/**
+ * The runtime's readout (model/readout-shard.ts) as one shard over the whole last layer: the actors use the
+ * same code split by columns, so the kernels' composition checks it against the reference too.
+ */
+class FullReadout {
+  private readonly shard: ReadoutShard;
+  private readonly merged: Items;
+  private readonly partial: Float32Array;
+  private readonly logitsRows: Float32Array;
+  private readonly dlogits: Float32Array;
+  private readonly full: Float32Array;
+  private steps = 0;
+  private targets: Int32Array = new Int32Array(0);
+  private gradStep = -1;
+  readonly grads: { weight: Float32Array; bias: Float32Array };
+  readonly counters = { macsForward: 0, macsBackward: 0, macsDenseForward: 0, macsDenseBackward: 0 };
+  /** [B, C] or [B, T, C], the reference's layout. */
+  logits = new Float64Array(0);
+
+  constructor(
+    private readonly cfg: ModelConfig,
+    weight: Float32Array,
+    private readonly bias: Float32Array,
+    private readonly B: number,
+  ) {
+    const H = cfg.hidden[cfg.hidden.length - 1]!;
+    this.shard = new ReadoutShard(cfg.readout, cfg.classes, 0, H, B, weight);
+    this.grads = { weight: this.shard.gradWeight, bias: new Float32Array(cfg.classes) };
+    this.merged = new Items(B, 16);
+    const rows = 64;
+    this.partial = new Float32Array(rows * B * cfg.classes);
+    this.logitsRows = new Float32Array(rows * B * cfg.classes);
+    this.dlogits = new Float32Array(rows * B * cfg.classes);
+    this.full = new Float32Array(B * H);
+  }
+  evaluations(): number {
+    return this.shard.logitRows(this.steps) * this.B;
+  }
+  beginSequence(steps: number, targets: Int32Array): void {
+    this.steps = steps;
+    this.targets = targets;
+    this.gradStep = -1;
+    this.shard.beginSequence(steps);
+  }
+  zeroGrads(): void {
+    this.grads.weight.fill(0);
+    this.grads.bias.fill(0);
+  }
+  resetCounters(): void {
+    this.shard.macsForward = this.shard.macsBackward = 0;
+  }
+  /** Events of every group at t, merged into one list per batch element (the shard reads one list). */
+  observe(t: number, lists: readonly Items[]): void {
+    const m = this.merged;
+    m.clear();
+    for (let b = 0; b < this.B; b++) {
+      m.begin(b);
+      for (const l of lists) for (let e = l.offsets[b]!; e < l.offsets[b + 1]!; e++) m.push(l.index[e]!, l.value[e]!);
+    }
+    m.end();
+    this.shard.observe(t, m, this.partial);
+  }
+  loss(): { loss: number; correct: number; count: number } {
+    const C = this.cfg.classes;
+    const rows = this.shard.logitRows(this.steps);
+    const B = this.B;
+    for (let r = 0; r < rows * B; r++) for (let c = 0; c < C; c++) this.logitsRows[r * C + c] = this.partial[r * C + c]! + this.bias[c]!;
+    this.logits = new Float64Array(rows * B * C);
+    for (let r = 0; r < rows; r++)
+      for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) this.logits[(b * rows + r) * C + c] = this.logitsRows[(r * B + b) * C + c]!;
+    return softmaxCrossEntropy(this.logitsRows, this.targets, rows, B, C, this.cfg.readout === 'per-step', this.dlogits);
+  }
+  backward(): void {
+    const C = this.cfg.classes;
+    const rows = this.shard.logitRows(this.steps);
+    this.shard.backward(this.dlogits);
+    for (let r = 0; r < rows * this.B; r++) for (let c = 0; c < C; c++) this.grads.bias[c]! += this.dlogits[r * C + c]!;
+    this.counters.macsForward = this.counters.macsDenseForward = this.shard.macsForward;
+  }
+  hasOutputGrad(t: number): boolean {
+    return this.cfg.readout !== 'last' || t === this.steps - 1;
+  }
+  outputGrad(t: number, start: number, n: number, out: Float32Array): void {
+    const H = this.full.length / this.B;
+    // One gradient of the whole layer per step, sliced for each group (the actors' shards each do their slice).
+    if (this.gradStep !== t) {
+      this.shard.outputGrad(t, this.full);
+      this.gradStep = t;
+    }
+    for (let b = 0; b < this.B; b++) for (let j = 0; j < n; j++) out[b * n + j] = this.full[b * H + start + j]!;
+    // featGrad MACs accrue as the output gradients are taken (once per step for per-step readouts).
+    this.counters.macsBackward = this.counters.macsDenseBackward = this.shard.macsBackward;
+  }
 }
