@@ -14,6 +14,7 @@ import { importCommand } from './commands/import.js';
 import { trainCommand } from './commands/train.js';
 import { hardwareCommand } from './commands/hardware.js';
 import { benchCommand } from './commands/bench.js';
+import { actorHostCommand } from './commands/actor-host.js';
 import { examples, packageVersion } from './commands/common.js';
 
 export const EXIT = { ok: 0, actor: 1, input: 2, diverged: 3, interrupted: 130 } as const;
@@ -43,7 +44,7 @@ export function buildProgram(): Command {
         'Run `egru <command> --help` for the options of a command.',
       ]),
     );
-  for (const cmd of [trainCommand(), evalCommand(), exportCommand(), importCommand(), hardwareCommand(), benchCommand()]) program.addCommand(cmd);
+  for (const cmd of [trainCommand(), evalCommand(), exportCommand(), importCommand(), hardwareCommand(), benchCommand(), actorHostCommand()]) program.addCommand(cmd);
   const configure = (c: Command) => {
     c.exitOverride()
       .showSuggestionAfterError(true)

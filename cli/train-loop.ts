@@ -69,6 +69,8 @@ export interface TrainConfig {
   transport: TransportKind;
   /** NATS server URL when transport is nats. */
   nats?: string | null;
+  /** nats: run the actors on actor hosts. */
+  actorHosts?: boolean;
   clip: number;
   dropout: number;
   evalEvery: number;
@@ -322,7 +324,7 @@ export async function trainLoop(input: TrainInput): Promise<TrainOutcome> {
     params: input.params,
     actors: cfg.actors,
     transport: cfg.transport,
-    nats: cfg.transport === 'nats' ? { servers: cfg.nats ?? 'nats://127.0.0.1:4222' } : undefined,
+    nats: cfg.transport === 'nats' ? { servers: cfg.nats ?? 'nats://127.0.0.1:4222', hosts: !!cfg.actorHosts } : undefined,
     batch: cfg.batch,
     maxSteps: Math.max(train.steps, val?.steps ?? 0),
     optimizer: cfg.optimizer,

@@ -16,7 +16,9 @@ import { allocateFabric, COUNTER_NAMES, NCOUNTERS, PAIR_FIELDS, SCALAR, type Cou
 import { execPhase, Phase, phaseName, runSchedule } from './schedule.js';
 import { Topology } from './topology.js';
 import type { WorkerApi } from './worker.js';
-import type { NatsWorkerApi } from './nats-worker.js';
+import type { NatsActorApi as NatsWorkerApi } from './nats-actor.js';
+import { connect as natsConnect, type NatsConnection } from 'nats';
+import { controlCodec, controlSubject, HOSTS_SUBJECT, type ControlReply } from './nats-host.js';
 
 export type TransportKind = 'inline' | 'threads' | 'nats';
 
@@ -39,8 +41,12 @@ export interface TrainerOptions {
   callTimeoutMs?: number;
   /** Timeout of one sequence, ms. */
   sequenceTimeoutMs?: number;
-  /** `nats` transport: server URL(s), e.g. "nats://127.0.0.1:4222", and a run id that scopes the subjects. */
-  nats?: { servers: string; run?: string };
+  /**
+   * `nats` transport: server URL(s), e.g. "nats://127.0.0.1:4222", and a run id that scopes the subjects.
+   * `hosts: true` runs the actors on actor hosts (`egru actor-host`, any machine reaching the server)
+   * instead of worker threads of this process.
+   */
+  nats?: { servers: string; run?: string; hosts?: boolean };
 }
 
 export interface SequenceBatch {
@@ -228,6 +234,114 @@ class ThreadsTransport implements Transport {
   }
 }
 
+/** Actors on actor hosts (runtime/nats-host.ts): control calls and data both over NATS. */
+class NatsHostsTransport implements Transport {
+  private failed: Error | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly top: Topology,
+    private readonly fabric: FabricBuffers,
+    private readonly nc: NatsConnection,
+    private readonly runId: string,
+    private readonly callTimeoutMs: number,
+    private readonly sequenceTimeoutMs: number,
+  ) {}
+
+  static async create(top: Topology, inits: ActorInit[], fabric: FabricBuffers, callTimeoutMs: number, sequenceTimeoutMs: number, nats: { servers: string; run: string }) {
+    let nc: NatsConnection;
+    try {
+      nc = await natsConnect({ servers: nats.servers, name: `egru-coordinator-${nats.run}` });
+    } catch (e) {
+      throw new ActorFailure(`cannot reach the NATS server ${nats.servers}: ${(e as Error).message}`);
+    }
+    const t = new NatsHostsTransport(top, fabric, nc, nats.run, callTimeoutMs, sequenceTimeoutMs);
+    try {
+      for (const init of inits) {
+        const spec = { init, servers: nats.servers, run: nats.run, batch: fabric.batch, maxSteps: fabric.maxSteps };
+        await t.request(HOSTS_SUBJECT, spec, callTimeoutMs, `assigning ${top.describe(top.actors[init.id]!)} to an actor host`);
+      }
+    } catch (e) {
+      await t.close();
+      throw e;
+    }
+    return t;
+  }
+
+  private async request(subject: string, payload: unknown, timeout: number, what: string): Promise<unknown> {
+    let reply: ControlReply;
+    try {
+      const msg = await this.nc.request(subject, controlCodec.pack(payload), { timeout });
+      reply = controlCodec.unpack(msg.data) as ControlReply;
+    } catch (e) {
+      const m = (e as Error).message;
+      const why = /no responders|503/i.test(m)
+        ? subject === HOSTS_SUBJECT
+          ? 'no actor host is listening (start `egru actor-host --nats <url>` on each host)'
+          : 'its host is gone'
+        : /timeout/i.test(m)
+          ? `no answer within ${timeout} ms`
+          : m;
+      throw new ActorFailure(`${what}: ${why}`);
+    }
+    if (!reply.ok) throw new ActorFailure(`${what}: ${reply.error}`);
+    return reply.value;
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async call(actor: number, method: keyof ActorApi | 'run' | 'rows' | 'shutdown', ...args: unknown[]): Promise<any> {
+    if (this.failed) throw this.failed;
+    const who = this.top.describe(this.top.actors[actor]!);
+    const timeout = method === 'run' ? this.sequenceTimeoutMs : this.callTimeoutMs;
+    return this.request(controlSubject(this.runId, actor), { method, args }, timeout, `${who}: ${method}`);
+  }
+
+  async run(train: boolean, trace: boolean, steps: number): Promise<void> {
+    const f = this.fabric;
+    const ctrl = new Int32Array(f.control);
+    const job = [CTRL.jobKind, CTRL.jobBatch, CTRL.jobSteps, CTRL.jobStep].map((i) => Atomics.load(ctrl, i));
+    const perStep = this.top.model.readout === 'per-step';
+    const x = new Float32Array(f.input, 0, f.batch * steps * this.top.model.inputSize).slice();
+    const targets = new Int32Array(f.targets, 0, perStep ? f.batch * steps : f.batch).slice();
+    // A host that disappears mid-sequence leaves its peers waiting: a watchdog pings every actor.
+    let stop = false;
+    const watchdog = (async () => {
+      while (!stop) {
+        await new Promise((r) => setTimeout(r, 500));
+        if (stop) return;
+        await Promise.all(this.top.actors.map((a) => this.call(a.id, 'ping')));
+      }
+    })();
+    try {
+      await Promise.race([Promise.all(this.top.actors.map((a) => this.call(a.id, 'run', train, trace, steps, x, targets, job))), watchdog]);
+    } catch (e) {
+      this.failed = e as Error;
+      throw e;
+    } finally {
+      stop = true;
+      watchdog.catch(() => {});
+    }
+    const G = this.top.size;
+    for (const a of this.top.actors) {
+      const r = (await this.call(a.id, 'rows')) as { counters: Float64Array; pairs: Float64Array; scalars: Float64Array };
+      new Float64Array(f.counters, 8 * a.id * NCOUNTERS, NCOUNTERS).set(r.counters);
+      new Float64Array(f.pairCounters, 8 * a.id * G * PAIR_FIELDS, G * PAIR_FIELDS).set(r.pairs);
+      new Float64Array(f.scalars, 8 * a.id * SCALAR.size, SCALAR.size).set(r.scalars);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.failed) await Promise.allSettled(this.top.actors.map((a) => this.call(a.id, 'shutdown')));
+    await this.nc.drain().catch(() => {});
+  }
+
+  alive(): number {
+    return 0;
+  }
+}
+
 export class Trainer {
   private trainSteps = 0;
   private closed = false;
@@ -283,6 +397,11 @@ export class Trainer {
     });
     let t: Transport;
     if (transport === 'inline') t = new InlineTransport(inits.map((i) => new ActorCore(i, fabric)));
+    else if (transport === 'nats' && options.nats?.hosts)
+      t = await NatsHostsTransport.create(top, inits, fabric, options.callTimeoutMs ?? 30_000, options.sequenceTimeoutMs ?? 600_000, {
+        servers: options.nats.servers,
+        run: options.nats.run ?? randomRunId(),
+      });
     else {
       const nats = transport === 'nats' ? { servers: options.nats!.servers, run: options.nats!.run ?? randomRunId() } : undefined;
       const threads = new ThreadsTransport(top, inits, fabric, options.callTimeoutMs ?? 30_000, options.sequenceTimeoutMs ?? 600_000, nats);

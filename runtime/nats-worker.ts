@@ -1,64 +1,6 @@
-/**
- * An actor of the `nats` transport: its own private fabric, its data path over a NATS server (one message
- * per peer per phase, see nats-exchange.ts), the control plane over comlink as for `threads`.
- */
+/** Entry point of a `nats` actor started as a worker thread: control over comlink, data over NATS. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { connect } from 'nats';
-import { ActorCore, type ActorInit } from './actor.js';
-import { actorApi } from './actor-api.js';
-import { CTRL } from './barrier.js';
 import { exposeOnPort } from './control.js';
-import { allocateFabric, NCOUNTERS, PAIR_FIELDS, SCALAR } from './fabric.js';
-import { NatsExchange } from './nats-exchange.js';
-import { execPhase, phaseList, phaseName } from './schedule.js';
-import { Topology } from './topology.js';
+import { startNatsActor, type NatsActorSpec } from './nats-actor.js';
 
-const { init, servers, run, batch, maxSteps } = workerData as { init: ActorInit; servers: string; run: string; batch: number; maxSteps: number };
-const top = new Topology(init.model, init.split);
-const fabric = allocateFabric(top, init.model, batch, maxSteps);
-const actor = new ActorCore(init, fabric);
-const nc = await connect({ servers, name: `egru-${run}-actor-${init.id}` });
-const exchange = new NatsExchange(nc, run, top, init.model, init.id, fabric);
-await nc.flush(); // the subscription is registered before the coordinator hears this actor is ready
-const G = top.size;
-const ctrl = new Int32Array(fabric.control);
-
-const api = {
-  ...actorApi(actor),
-  async run(train: boolean, trace: boolean, steps: number, x: Float32Array, targets: Int32Array, job: number[]): Promise<void> {
-    new Float32Array(fabric.input).set(x);
-    new Int32Array(fabric.targets).set(targets);
-    Atomics.store(ctrl, CTRL.jobKind, job[0]!);
-    Atomics.store(ctrl, CTRL.jobBatch, job[1]!);
-    Atomics.store(ctrl, CTRL.jobSteps, job[2]!);
-    Atomics.store(ctrl, CTRL.jobStep, job[3]!);
-    exchange.reset();
-    let where = 'begin';
-    try {
-      for (const [phase, k, p] of phaseList(top.ticks(steps), actor.forwardPhases, actor.backwardPhases, train)) {
-        where = phaseName(phase, k, p);
-        execPhase(actor, phase, k, p, trace);
-        if (NatsExchange.exchanges(phase)) await exchange.sync(phase, k, p, steps, actor.forwardPhases, actor.backwardPhases);
-      }
-    } catch (e) {
-      throw new Error(`${top.describe(actor.info)} failed in ${where}: ${(e as Error).message}`);
-    }
-  },
-  /** This actor's rows of the counters, pair counters and scalars, for the coordinator's copy. */
-  rows(): { counters: Float64Array; pairs: Float64Array; scalars: Float64Array; nats: { messages: number; bytes: number } } {
-    const id = init.id;
-    return {
-      counters: new Float64Array(fabric.counters, 8 * id * NCOUNTERS, NCOUNTERS).slice(),
-      pairs: new Float64Array(fabric.pairCounters, 8 * id * G * PAIR_FIELDS, G * PAIR_FIELDS).slice(),
-      scalars: new Float64Array(fabric.scalars, 8 * id * SCALAR.size, SCALAR.size).slice(),
-      nats: { ...exchange.sent },
-    };
-  },
-  async shutdown(): Promise<void> {
-    await exchange.close();
-    await nc.drain();
-  },
-};
-export type NatsWorkerApi = typeof api;
-
-exposeOnPort(api, parentPort!);
+exposeOnPort(await startNatsActor(workerData as NatsActorSpec), parentPort!);

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paramList } from '../model/params.js';
-import { Trainer, type TrainerOptions } from '../runtime/coordinator.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { ActorFailure, Trainer, type TrainerOptions } from '../runtime/coordinator.js';
 import { activeParams, randomBatch, smallModel } from './helpers/problems.js';
 import { startNatsServer } from './helpers/nats-server.js';
 
+const BIN = join(resolve(import.meta.dirname, '..'), 'bin', 'egru.js');
 let server: Awaited<ReturnType<typeof startNatsServer>>;
 beforeAll(async () => {
   server = await startNatsServer();
@@ -40,4 +43,58 @@ describe.each(['evnn', 'paper'] as const)('nats transport (%s): actor messages o
 
 it('the nats transport refuses to start without a server URL', async () => {
   await expect(Trainer.create({ model: smallModel(), transport: 'nats', batch: 2, maxSteps: 4 })).rejects.toThrow(/server URL/);
+});
+
+describe('nats transport with actor hosts: separate processes that reach the server (egru actor-host)', () => {
+  const hosts: ChildProcess[] = [];
+  const startHost = async () => {
+    const child = spawn(process.execPath, [BIN, 'actor-host', '--nats', server.url], { stdio: ['ignore', 'ignore', 'pipe'] });
+    hosts.push(child);
+    // ready when it says so on stderr
+    await new Promise<void>((resolve, reject) => {
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        err += String(d);
+        if (err.includes('serving actors')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`actor host exited (${code}): ${err}`)));
+    });
+    return child;
+  };
+  afterAll(() => {
+    for (const h of hosts) h.kill('SIGKILL');
+  });
+
+  it('two hosts train bit-identically to inline', async () => {
+    await startHost();
+    await startHost();
+    const model = smallModel();
+    const inline = await run({ model, actors: 2, transport: 'inline' }, 2);
+    const remote = await run({ model, actors: 2, transport: 'nats', nats: { servers: server.url, hosts: true } }, 2);
+    expect(remote.losses).toEqual(inline.losses);
+    remote.params.forEach((t, i) => expect(Array.from(t)).toEqual(Array.from(inline.params[i]!)));
+    expect(remote.counters).toEqual(inline.counters);
+
+  });
+
+  it('a host that dies mid-run ends the run with an error naming the actor, without a hang', async () => {
+    const model = smallModel();
+    const trainer = await Trainer.create({ model, params: activeParams(model), actors: 2, transport: 'nats', nats: { servers: server.url, hosts: true }, batch: 3, maxSteps: 8, callTimeoutMs: 3000 });
+    await trainer.train(randomBatch(model, 3, 6, 1));
+    for (const h of hosts) h.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    const err = await trainer.train(randomBatch(model, 3, 6, 2)).then(() => null, (e: Error) => e);
+    await trainer.close();
+    expect(err).toBeInstanceOf(ActorFailure);
+    expect(err!.message).toMatch(/actor \d \(layer 0, units \d+–\d+\).*host is gone|no answer/);
+    expect(err!.message).toMatch(/training step 1/);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('without any actor host the run refuses to start with a clear message', async () => {
+    await expect(Trainer.create({ model: smallModel(), actors: 2, transport: 'nats', nats: { servers: server.url, hosts: true }, batch: 2, maxSteps: 4, callTimeoutMs: 2000 })).rejects.toThrow(
+      /no actor host is listening|no answer/,
+    );
+  });
 });

@@ -55,9 +55,11 @@ export type TransportName = 'inline' | 'threads' | 'nats';
 export const TRANSPORT_HELP = 'inline (one thread), threads (one worker per actor) or nats (actor messages over a NATS server, see --nats)';
 export const DEFAULT_NATS = 'nats://127.0.0.1:4222';
 /** The runtime's nats option from --transport/--nats. */
-export function natsOption(o: { transport: string; nats?: string }): { servers: string } | undefined {
-  return o.transport === 'nats' ? { servers: o.nats ?? DEFAULT_NATS } : undefined;
+export function natsOption(o: { transport: string; nats?: string; actorHosts?: boolean }): { servers: string; hosts: boolean } | undefined {
+  if (o.actorHosts && o.transport !== 'nats') throw new InputError('--actor-hosts needs --transport nats');
+  return o.transport === 'nats' ? { servers: o.nats ?? DEFAULT_NATS, hosts: !!o.actorHosts } : undefined;
 }
+export const ACTOR_HOSTS_HELP = 'with --transport nats: run the actors on `egru actor-host` processes (other machines) instead of local threads';
 
 /** True when the user gave the option on the command line (not a default). */
 export function given(cmd: Command, key: string): boolean {

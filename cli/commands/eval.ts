@@ -8,7 +8,7 @@ import { resolveEvalData } from './eval-data.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
 import { figuresTable, sparsity, toJson } from '../summary.js';
 import { evaluateDataset } from '../train-loop.js';
-import { choiceArg, examples, intArg, progressArg, taskArg, transportArg, natsOption, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
+import { choiceArg, examples, intArg, progressArg, taskArg, transportArg, natsOption, ACTOR_HOSTS_HELP, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
 
 interface EvalOptions {
   checkpoint: string;
@@ -21,6 +21,7 @@ interface EvalOptions {
   actors?: number;
   transport: TransportName;
   nats?: string;
+  actorHosts?: boolean;
   json?: boolean;
   progress: ProgressMode;
 }
@@ -38,6 +39,7 @@ export function evalCommand(): Command {
     .option('--actors <n>', "actors per layer (default: the checkpoint run's, else 2)", intArg(1))
     .option('--transport <t>', TRANSPORT_HELP, transportArg, 'threads')
     .option('--nats <url>', `NATS server of --transport nats (default ${DEFAULT_NATS})`)
+    .option('--actor-hosts', ACTOR_HOSTS_HELP)
     .option('--json', 'print the figures as one JSON object on stdout')
     .addOption(new Option('--progress <mode>', 'auto, bar, plain or none (on stderr)').argParser(progressArg).default('auto'))
     .addHelpText(

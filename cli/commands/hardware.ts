@@ -9,7 +9,7 @@ import { TASKS } from '../data/tasks.js';
 import { Batcher } from '../train-loop.js';
 import { appendBatchTrace } from '../event-trace.js';
 import { resolveEvalData } from './eval-data.js';
-import { choiceArg, examples, floatArg, intArg, taskArg, transportArg, natsOption, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
+import { choiceArg, examples, floatArg, intArg, taskArg, transportArg, natsOption, ACTOR_HOSTS_HELP, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
 
 interface HardwareOptions {
   checkpoint: string;
@@ -28,6 +28,7 @@ interface HardwareOptions {
   actors?: number;
   transport: TransportName;
   nats?: string;
+  actorHosts?: boolean;
   json?: boolean;
 }
 
@@ -50,6 +51,7 @@ export function hardwareCommand(): Command {
     .option('--actors <n>', "actors per layer while recording (default: the checkpoint run's, else 2)", intArg(1))
     .option('--transport <t>', TRANSPORT_HELP, transportArg, 'threads')
     .option('--nats <url>', `NATS server of --transport nats (default ${DEFAULT_NATS})`)
+    .option('--actor-hosts', ACTOR_HOSTS_HELP)
     .option('--json', 'print the report as JSON on stdout')
     .addHelpText(
       'after',

@@ -23,6 +23,8 @@ import {
   taskArg,
   transportArg,
   TRANSPORT_HELP,
+  ACTOR_HOSTS_HELP,
+  natsOption,
   DEFAULT_NATS,
   type TransportName,
   type ModelOptions,
@@ -67,6 +69,7 @@ interface TrainOptions extends ModelOptions {
   actors: number;
   transport: TransportName;
   nats?: string;
+  actorHosts?: boolean;
   init?: string;
   resume?: string;
   out?: string;
@@ -80,7 +83,7 @@ interface TrainOptions extends ModelOptions {
 }
 
 /** Options that may be given with --resume (they change neither the data nor the arithmetic). */
-const RESUME_OK = new Set(['resume', 'steps', 'epochs', 'maxMinutes', 'progress', 'evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'actors']);
+const RESUME_OK = new Set(['resume', 'steps', 'epochs', 'maxMinutes', 'progress', 'evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'actorHosts', 'actors']);
 
 export function trainCommand(): Command {
   const cmd = new Command('train')
@@ -107,6 +110,7 @@ export function trainCommand(): Command {
     .option('--actors <n>', 'actors (unit groups) per layer', intArg(1), 2)
     .option('--transport <t>', TRANSPORT_HELP, transportArg, 'threads')
     .option('--nats <url>', `NATS server of --transport nats (default ${DEFAULT_NATS})`)
+    .option('--actor-hosts', ACTOR_HOSTS_HELP)
     .option('--init <ckpt>', 'start from the parameters of a checkpoint (fresh optimiser)')
     .option('--resume <dir>', 'continue the run in DIR from its checkpoint.egru (only run-length options may change)')
     .option('--out <dir>', 'run directory (default runs/<task>-<timestamp>)')
@@ -274,7 +278,8 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
     seed: o.seed,
     actors: o.actors,
     transport: o.transport,
-    nats: o.transport === 'nats' ? (o.nats ?? DEFAULT_NATS) : null,
+    nats: natsOption(o)?.servers ?? null,
+    actorHosts: natsOption(o)?.hosts ?? false,
     clip: o.clip,
     dropout: o.dropout,
     evalEvery: o.evalEvery,
@@ -341,7 +346,7 @@ async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
     cfg.steps = null;
   }
   if (given(cmd, 'maxMinutes')) cfg.maxMinutes = o.maxMinutes ?? null;
-  for (const k of ['evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'actors'] as const) if (given(cmd, k)) (cfg as unknown as Record<string, unknown>)[k] = o[k];
+  for (const k of ['evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'actorHosts', 'actors'] as const) if (given(cmd, k)) (cfg as unknown as Record<string, unknown>)[k] = o[k];
 
   const { train, val } = loadData(cfg, cfg.data ? cfg.model.classes : undefined);
   if (train.n !== cfg.trainSamples)
