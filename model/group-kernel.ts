@@ -508,7 +508,7 @@ export class GroupKernel {
       }
     }
     out.end();
-    c.events += gru ? B * n : events;
+    c.events += gru ? this.activeBatch * n : events;
   }
 
   /**

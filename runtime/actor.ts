@@ -80,8 +80,9 @@ export class ActorCore {
   private readonly resetOut: ItemList;
   private readonly layerReset: ItemList[];
   /** Gradient sums: destination lists (by destination actor id) and incoming lists. */
-  private readonly gradsOut: Map<number, ItemList>[];
-  private readonly gradsPOut: Map<number, ItemList>;
+  /** Destination mailboxes indexed by actor id (sparse arrays: only this actor's destinations are set). */
+  private readonly gradsOut: ItemList[][];
+  private readonly gradsPOut: ItemList[];
   private readonly gradsInLayer: ItemList[][];
   private readonly gradsInAbove: ItemList[][];
   private readonly gradsPIn: ItemList[];
@@ -95,6 +96,7 @@ export class ActorCore {
   private readonly logitsSum: Float32Array;
   private readonly dlogits: Float32Array;
   private readonly forwardConsumers: number[];
+  private readonly layerIds: number[];
   private readonly lastLayer: boolean;
   private readonly fault: FaultSpec | undefined;
 
@@ -140,17 +142,18 @@ export class ActorCore {
     this.layerReset = sameLayer.map((a) => listOver(fab.reset[a.id]!, B));
     const pair = (src: number, dst: number) => fab.pairIndex[src * G + dst]!;
     this.gradsOut = parity.map((p) => {
-      const m = new Map<number, ItemList>();
-      for (const a of [...sameLayer, ...below]) m.set(a.id, listOver(fab.grads[pair(me.id, a.id)]![p]!, B));
+      const m: ItemList[] = [];
+      for (const a of [...sameLayer, ...below]) m[a.id] = listOver(fab.grads[pair(me.id, a.id)]![p]!, B);
       return m;
     });
-    this.gradsPOut = new Map();
+    this.gradsPOut = [];
     const paper = init.model.cell === 'egru' && init.model.formulation === 'paper';
-    if (paper) for (const a of sameLayer) this.gradsPOut.set(a.id, listOver(fab.gradsP[pair(me.id, a.id)]!, B));
+    if (paper) for (const a of sameLayer) this.gradsPOut[a.id] = listOver(fab.gradsP[pair(me.id, a.id)]!, B);
     this.gradsInLayer = parity.map((p) => sameLayer.map((a) => listOver(fab.grads[pair(a.id, me.id)]![p]!, B)));
     this.gradsInAbove = parity.map((p) => above.map((a) => listOver(fab.grads[pair(a.id, me.id)]![p]!, B)));
     this.gradsPIn = paper ? sameLayer.map((a) => listOver(fab.gradsP[pair(a.id, me.id)]!, B)) : [];
     this.forwardConsumers = [...sameLayer, ...above].map((a) => a.id).filter((id) => id !== me.id);
+    this.layerIds = sameLayer.map((a) => a.id);
 
     this.inputList = new ItemList(B, B * init.model.inputSize);
     this.inputLists = [this.inputList];
@@ -244,7 +247,7 @@ export class ActorCore {
         this.afterStep(t, pout);
       } else {
         kernel.forward(0, t, inputs, recurrent, this.resetOut);
-        this.countForward(this.resetOut, this.top.layers[this.info.layer]!.map((a) => a.id));
+        this.countForward(this.resetOut, this.layerIds);
       }
     } else {
       kernel.forward(1, t, inputs, this.layerReset, this.eventsOut[pout]!);
@@ -343,6 +346,7 @@ export class ActorCore {
     const Cn = model.classes;
     const rows = this.shard.logitRows(T);
     const n = rows * B * Cn;
+    const sent = rows * this.batchActive * Cn; // padding rows are never sent
     const sum = this.logitsSum;
     sum.fill(0, 0, n);
     for (const part of this.logitsAll) for (let i = 0; i < n; i++) sum[i]! += part[i]!;
@@ -352,12 +356,13 @@ export class ActorCore {
     for (const a of peers)
       if (a.id !== this.info.id) {
         const at = a.id * PAIR_FIELDS;
+        // Dense rows of logits: values only (4 bytes each), no addresses.
         this.pairCounters[at]! += 1;
-        this.pairCounters[at + 1]! += n;
-        this.pairCounters[at + 2]! += 8 + 4 * n;
+        this.pairCounters[at + 1]! += sent;
+        this.pairCounters[at + 2]! += 8 + 4 * sent;
         this.counters[C['messages.forward.packets']]! += 1;
-        this.counters[C['messages.forward.items']]! += n;
-        this.counters[C['messages.forward.bytes']]! += 8 + 4 * n;
+        this.counters[C['messages.forward.items']]! += sent;
+        this.counters[C['messages.forward.bytes']]! += 8 + 4 * sent;
       }
     const train = this.jobKind === JOB.train;
     const ce = softmaxCrossEntropy(sum, this.targets, rows, B, Cn, model.readout === 'per-step', train ? this.dlogits : null);
@@ -410,22 +415,22 @@ export class ActorCore {
     return lists;
   }
 
-  private routeGrads(rec: ItemList, below: ItemList, out: Map<number, ItemList>): void {
+  private routeGrads(rec: ItemList, below: ItemList, out: ItemList[]): void {
     this.route(rec, out, this.info.layer);
     if (this.info.layer > 0) this.route(below, out, this.info.layer - 1);
   }
 
   /** Split a list of partial sums by the owner of each address into the destinations' mailboxes. */
-  private route(src: ItemList, out: Map<number, ItemList>, layer = this.info.layer): void {
+  private route(src: ItemList, out: ItemList[], layer = this.info.layer): void {
     const dests = this.top.layers[layer]!;
     const owner = this.top.owner[layer]!;
-    for (const a of dests) out.get(a.id)!.clear();
+    for (const a of dests) out[a.id]!.clear();
     for (let b = 0; b < this.B; b++) {
-      for (const a of dests) out.get(a.id)!.begin(b);
-      for (let e = src.offsets[b]!; e < src.offsets[b + 1]!; e++) out.get(owner[src.index[e]!]!)!.push(src.index[e]!, src.value[e]!);
+      for (const a of dests) out[a.id]!.begin(b);
+      for (let e = src.offsets[b]!; e < src.offsets[b + 1]!; e++) out[owner[src.index[e]!]!]!.push(src.index[e]!, src.value[e]!);
     }
     for (const a of dests) {
-      const list = out.get(a.id)!;
+      const list = out[a.id]!;
       list.end();
       this.countPair(a.id, 3, list, 8);
     }

@@ -38,16 +38,19 @@ export class SpinBarrier {
       Atomics.store(c, CTRL.barrierCount, 0);
       Atomics.add(c, CTRL.barrierGen, 1);
       Atomics.notify(c, CTRL.barrierGen);
-      return;
+    } else {
+      let released = false;
+      for (let i = 0; i < this.spins && !released; i++) {
+        if (Atomics.load(c, CTRL.barrierGen) !== gen) released = true;
+        else if (Atomics.load(c, CTRL.abort) !== 0) throw new AbortedError();
+      }
+      while (!released && Atomics.load(c, CTRL.barrierGen) === gen) {
+        if (Atomics.load(c, CTRL.abort) !== 0) throw new AbortedError();
+        Atomics.wait(c, CTRL.barrierGen, gen, 20);
+      }
     }
-    for (let i = 0; i < this.spins; i++) {
-      if (Atomics.load(c, CTRL.barrierGen) !== gen) return;
-      if (Atomics.load(c, CTRL.abort) !== 0) throw new AbortedError();
-    }
-    while (Atomics.load(c, CTRL.barrierGen) === gen) {
-      if (Atomics.load(c, CTRL.abort) !== 0) throw new AbortedError();
-      Atomics.wait(c, CTRL.barrierGen, gen, 20);
-    }
+    // An abort also bumps the generation: never run the next phase on a half-finished step.
+    if (Atomics.load(c, CTRL.abort) !== 0) throw new AbortedError();
   }
 }
 

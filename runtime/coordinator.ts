@@ -172,7 +172,10 @@ class ThreadsTransport implements Transport {
   }
 
   private async guard<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-    if (this.failed) throw this.failed;
+    if (this.failed) {
+      await this.terminate();
+      throw this.failed;
+    }
     try {
       return await Promise.race([withTimeout(p, ms, what), this.failure]);
     } catch (e) {
@@ -554,6 +557,9 @@ export class Trainer {
 
   async resetCounters(): Promise<void> {
     for (const a of this.topology.actors) await this.transport.call(a.id, 'resetCounters');
+    // nats actors count in private fabrics: clear the coordinator's copy too.
+    new Float64Array(this.fabric.counters).fill(0);
+    new Float64Array(this.fabric.pairCounters).fill(0);
   }
 
   async close(): Promise<void> {

@@ -32,6 +32,8 @@ export class NatsExchange {
   /** Messages received, by sequence number, not yet applied. */
   private readonly pending = new Map<number, Uint8Array[]>();
   private waiter: { seq: number; resolve: () => void } | null = null;
+  /** A phase whose peers stay silent this long has lost a peer or a message (NATS core is at-most-once). */
+  static phaseTimeoutMs = Number(process.env.EGRU_NATS_PHASE_TIMEOUT_MS ?? 60_000);
   private seq = 0;
   private failure: Error | null = null;
   /** NATS-level traffic actually sent (for reports). */
@@ -84,10 +86,25 @@ export class NatsExchange {
       this.sent.bytes += msg.byteLength;
     }
     if (G > 1) {
-      if ((this.pending.get(seq)?.length ?? 0) < G - 1)
-        await new Promise<void>((resolve) => {
-          this.waiter = { seq, resolve };
-        });
+      if (this.failure) throw this.failure;
+      if ((this.pending.get(seq)?.length ?? 0) < G - 1) {
+        let timer: NodeJS.Timeout | undefined;
+        const arrived = await Promise.race([
+          new Promise<boolean>((resolve) => {
+            this.waiter = { seq, resolve: () => resolve(true) };
+          }),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(false), NatsExchange.phaseTimeoutMs);
+          }),
+          this.nc.closed().then(() => false),
+        ]);
+        clearTimeout(timer);
+        this.waiter = null;
+        if (!arrived) {
+          const got = this.pending.get(seq)?.length ?? 0;
+          throw new Error(`phase ${seq}: heard from ${got} of ${G - 1} peers within ${NatsExchange.phaseTimeoutMs} ms (a peer or a NATS message was lost)`);
+        }
+      }
       this.waiter = null;
       if (this.failure) throw this.failure;
       for (const m of this.pending.get(seq)!) this.apply(m);
@@ -120,8 +137,12 @@ export class NatsExchange {
       }
       if (fp === 2 && p === 0 && d.layer === me.layer)
         out.push({ kind: R.reset, index: me.id, parity: 0, ranges: listRanges(this.fab.reset[me.id]!) });
-      if (p === fp - 1 && me.layer === last && d.layer === last && (this.model.readout === 'per-step' || t === steps - 1))
-        out.push({ kind: R.logits, index: me.id, parity: 0, ranges: [0, this.fab.logits[me.id]!.byteLength] });
+      if (p === fp - 1 && me.layer === last && d.layer === last && (this.model.readout === 'per-step' || t === steps - 1)) {
+        // One row of partial logits (B × C) per step: row t for per-step readouts, row 0 otherwise.
+        const row = 4 * B * this.model.classes;
+        const r = this.model.readout === 'per-step' ? t : 0;
+        out.push({ kind: R.logits, index: me.id, parity: 0, ranges: [r * row, (r + 1) * row] });
+      }
       if (p === fp - 1 && t === steps - 1) out.push({ kind: R.scalars, index: me.id, parity: 0, ranges: this.scalarRange(me.id) });
     } else if (phase === Phase.Backward) {
       const L = this.top.depth;

@@ -99,6 +99,19 @@ describe('actor runtime details', () => {
     } finally {
       await trainer.close();
     }
+    // The dense GRU fires every real unit-step, and no padding one; the gathered logits cover real rows only.
+    const gru = smallModel({ cell: 'gru', hidden: [8] });
+    const t2 = await Trainer.create({ model: gru, actors: 2, transport: 'inline', batch: 4, maxSteps: 5 });
+    try {
+      await t2.evaluate(randomBatch(gru, 1, 5, 3));
+      const c = t2.counters().totals;
+      expect(c.events).toBe(c.unit_steps);
+      expect(c.unit_steps).toBe(1 * 5 * 8);
+      // forward items: every event to the 1 other actor, plus 1 row × C logits each way
+      expect(c['messages.forward.items']).toBe(c.events + 2 * gru.classes);
+    } finally {
+      await t2.close();
+    }
   });
 
   it('forward event items = events × consuming actors; backward items = routed partial sums', async () => {

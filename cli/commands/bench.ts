@@ -28,6 +28,10 @@ export function benchCommand(): Command {
       if (!existsSync(entry)) throw new InputError(`the benchmark suite is not built (${entry}); run npm run build`);
       process.exitCode = await new Promise<number>((resolve) => {
         const child = fork(entry, args, { stdio: 'inherit' });
+        child.on('error', (e) => {
+          process.stderr.write(`egru: error: cannot start the benchmark suite: ${e.message}\n`);
+          resolve(1);
+        });
         child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
       });
     });
