@@ -8,20 +8,10 @@ import { layerInputSize, type ModelConfig } from '../../model/config.js';
 import { GroupKernel } from '../../model/group-kernel.js';
 import { ItemList } from '../../model/items.js';
 import { boundaries, scatterGroup, sliceGroup, type GroupParams, type Params } from '../../model/params.js';
-import { ItemList as Items } from '../../model/items.js';
 import { ReadoutShard, softmaxCrossEntropy } from '../../model/readout-shard.js';
-import type { Batch, Figures } from '../../model/reference.js';
+import type { Batch, Figures, ReferenceResult } from '../../model/reference.js';
 
-export interface ComposeResult {
-  loss: number;
-  crossEntropy: number;
-  activityPenalty: number;
-  grads: Params<Float64Array>;
-  logits: Float64Array;
-  correct: number;
-  count: number;
-  figures: Figures;
-  perLayerEvents: number[];
+export interface ComposeResult extends ReferenceResult {
   /** Item counts of every forward output list, [layer][t] summed over groups (events; GRU: all units). */
   forwardItems: number[][];
 }
@@ -272,7 +262,7 @@ export function composeForwardBackward(cfg: ModelConfig, params: Params<Float32A
  */
 class FullReadout {
   private readonly shard: ReadoutShard;
-  private readonly merged: Items;
+  private readonly merged: ItemList;
   private readonly partial: Float32Array;
   private readonly logitsRows: Float32Array;
   private readonly dlogits: Float32Array;
@@ -294,7 +284,7 @@ class FullReadout {
     const H = cfg.hidden[cfg.hidden.length - 1]!;
     this.shard = new ReadoutShard(cfg.readout, cfg.classes, 0, H, B, weight);
     this.grads = { weight: this.shard.gradWeight, bias: new Float32Array(cfg.classes) };
-    this.merged = new Items(B, 16);
+    this.merged = new ItemList(B, 16);
     const rows = 64;
     this.partial = new Float32Array(rows * B * cfg.classes);
     this.logitsRows = new Float32Array(rows * B * cfg.classes);
@@ -305,6 +295,7 @@ class FullReadout {
     return this.shard.logitRows(this.steps) * this.B;
   }
   beginSequence(steps: number, targets: Int32Array): void {
+    if (steps > 64) throw new Error('the test readout holds at most 64 steps of logits');
     this.steps = steps;
     this.targets = targets;
     this.gradStep = -1;
@@ -318,7 +309,7 @@ class FullReadout {
     this.shard.macsForward = this.shard.macsBackward = 0;
   }
   /** Events of every group at t, merged into one list per batch element (the shard reads one list). */
-  observe(t: number, lists: readonly Items[]): void {
+  observe(t: number, lists: readonly ItemList[]): void {
     const m = this.merged;
     m.clear();
     for (let b = 0; b < this.B; b++) {
