@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseIdx, readIdx } from '../cli/data/idx.js';
 import { loadMnist, mnistFiles } from '../cli/data/mnist.js';
 import { addingProblem, datasetFromNpz, knownTasks, loadTask, permMnistOrder } from '../cli/data/tasks.js';
-import { InputError } from '../cli/io/errors.js';
 import { ndarray, type NdArray } from '../cli/io/npy.js';
 import { writeNpz } from '../cli/io/npz.js';
 import { permutation } from '../model/rng.js';
+import { inputError } from './helpers/input-error.js';
 
 let dir: string;
 beforeAll(() => {
@@ -16,16 +16,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function inputError(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    expect((e as Error).message).not.toMatch(/\n/);
-    return (e as Error).message;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
 
 function idxBytes(magic: number, dims: number[], body: number[] | Uint8Array): Uint8Array {
   const head = new Uint8Array(4 + 4 * dims.length);

@@ -9,10 +9,10 @@ import { defaultModelConfig } from '../model/config.js';
 import { initParams, paramList, paramShapes } from '../model/params.js';
 import { assertWritable, writeFileAtomic } from '../cli/io/atomic.js';
 import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../cli/io/checkpoint.js';
-import { InputError } from '../cli/io/errors.js';
 import { encodeNpy, ndarray, parseNpy, readNpy, toFloat32, toInt32, writeNpy, type NdArray } from '../cli/io/npy.js';
 import { encodeNpz, parseNpz, readNpz, writeNpz } from '../cli/io/npz.js';
 import { paramsFromNpz, paramsToJson, paramsToNpzEntries } from '../cli/io/weights.js';
+import { inputError } from './helpers/input-error.js';
 
 let dir: string;
 beforeAll(() => {
@@ -20,19 +20,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Run f, expect an InputError, return its message (one line, no stack). */
-function inputError(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    const msg = (e as Error).message;
-    expect(msg).not.toMatch(/\n/);
-    expect(msg.length).toBeGreaterThan(10);
-    return msg;
-  }
-  throw new Error('expected an InputError, nothing was thrown');
-}
 
 const SAMPLES: NdArray[] = [
   ndarray(new Float32Array([1.5, -2, 3.25, Math.fround(0.1), 0, -0]), [2, 3]),
