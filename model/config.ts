@@ -22,6 +22,11 @@ export interface ModelConfig {
   /** Activity regularisation λ (0 = off) and its target a*. */
   activityReg: number;
   activityTarget: number;
+  /**
+   * Inverted dropout rate p on the outputs a layer passes up (to the next layer and the readout), training only
+   * (model/dropout.ts). 0 = off.
+   */
+  dropout: number;
   seed: number;
 }
 
@@ -40,6 +45,7 @@ export function defaultModelConfig(overrides: Partial<ModelConfig> = {}): ModelC
     thresholdMean: 0.3,
     activityReg: 0,
     activityTarget: 0.05,
+    dropout: 0,
     seed: 1,
     ...overrides,
   };
@@ -60,4 +66,5 @@ export function validateModelConfig(cfg: ModelConfig): void {
   if (!(cfg.support > 0)) throw new Error(`support must be > 0, got ${cfg.support}`);
   if (!(cfg.thresholdMean > 0 && cfg.thresholdMean < 1)) throw new Error(`threshold mean must lie in (0, 1), got ${cfg.thresholdMean}`);
   if (!(cfg.activityReg >= 0)) throw new Error(`activity regularisation must be ≥ 0, got ${cfg.activityReg}`);
+  if (!(cfg.dropout >= 0 && cfg.dropout < 1)) throw new Error(`dropout must lie in [0, 1), got ${cfg.dropout}`);
 }

@@ -16,6 +16,7 @@
  */
 import type { ModelConfig } from './config.js';
 import { layerInputSize } from './config.js';
+import { DropoutMask } from './dropout.js';
 import type { ItemList } from './items.js';
 import type { GroupParams } from './params.js';
 
@@ -116,6 +117,35 @@ class StepPool {
     this.present[t] = 1;
     return f - start;
   }
+
+  /**
+   * Apply dropout to step t, which must be the last one recorded: drop the items whose factor is 0, scale the
+   * others (in place, order kept). Returns the items left at step t.
+   */
+  dropLast(t: number, mask: DropoutMask): number {
+    const B = this.batch;
+    const idx = this.index;
+    const val = this.value;
+    const offs = this.offs;
+    const base = t * (B + 1);
+    let f = offs[base]!;
+    const start = f;
+    for (let b = 0; b < B; b++) {
+      const lo = offs[base + b]!;
+      const hi = offs[base + b + 1]!;
+      offs[base + b] = f;
+      for (let e = lo; e < hi; e++) {
+        const d = mask.at(t, b, idx[e]!);
+        if (d === 0) continue;
+        idx[f] = idx[e]!;
+        val[f] = val[e]! * d;
+        f++;
+      }
+    }
+    offs[base + B] = f;
+    this.fill = f;
+    return f - start;
+  }
 }
 
 /**
@@ -164,6 +194,26 @@ class MaskPool {
       }
     }
     this.present[t] = 1;
+  }
+
+  /** Clear the bits of step t whose dropout factor is 0 (announcements of units the layer above never sees). */
+  drop(t: number, mask: DropoutMask): void {
+    const B = this.batch;
+    const W = this.words;
+    const bits = this.bits;
+    for (let b = 0; b < B; b++) {
+      const r0 = (t * B + b) * W;
+      for (let w = 0; w < W; w++) {
+        let x = bits[r0 + w]!;
+        let keep = x;
+        while (x !== 0) {
+          const low = x & -x;
+          x ^= low;
+          if (mask.at(t, b, (w << 5) + 31 - Math.clz32(low)) === 0) keep ^= low;
+        }
+        bits[r0 + w] = keep;
+      }
+    }
   }
 
   /** Bytes the current sequence uses. */
@@ -306,6 +356,10 @@ export class GroupKernel {
   private readonly invSupport: number;
   private activityCoef = 0;
   private steps = 0;
+  /** Dropout on this layer's inputs (the outputs of the layer below), training only; null for layer 0 or p = 0. */
+  private readonly inputDropout: DropoutMask | null;
+  /** The factor of every kept input in this sequence: 1/(1 − p) while dropout is on, else 1. */
+  private inputScale = 1;
 
   /** State history [T × B × n]: v (evnn, gru) or c (paper), float32, before the reset. */
   private state: Float32Array;
@@ -349,6 +403,7 @@ export class GroupKernel {
     this.gamma = cfg.dampening;
     this.support = cfg.support;
     this.invSupport = 1 / cfg.support;
+    this.inputDropout = layer > 0 && cfg.dropout > 0 ? new DropoutMask(cfg.dropout, cfg.seed, layer - 1) : null;
     const n3 = 3 * units;
     this.grads = {
       kernel: new Float32Array(params.kernel.length),
@@ -396,8 +451,9 @@ export class GroupKernel {
   /**
    * Start a sequence of `steps` steps. `activeBatch` (≤ the batch capacity) leaves the trailing batch
    * elements out of all work and counts: a short last batch costs and counts only what it holds.
+   * `dropoutStep`: the optimiser step whose dropout masks apply to the inputs (training); null = no dropout.
    */
-  beginSequence(steps: number, activeBatch: number = this.batch): void {
+  beginSequence(steps: number, activeBatch: number = this.batch, dropoutStep: number | null = null): void {
     if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`steps must be a positive integer, got ${steps}`);
     if (!(Number.isInteger(activeBatch) && activeBatch >= 1 && activeBatch <= this.batch))
       throw new Error(`active batch must lie in 1..${this.batch}, got ${activeBatch}`);
@@ -412,6 +468,16 @@ export class GroupKernel {
     this.poolAB.reset(steps);
     this.carry.fill(0);
     this.dyLocal.fill(0);
+    const drop = this.inputDropout;
+    if (drop) drop.begin(dropoutStep);
+    this.inputScale = drop && drop.active ? drop.keepScale : 1;
+  }
+
+  /** Record the inputs of step t (after dropout, if on); returns the item count. */
+  private recordInputs(t: number, inputs: readonly ItemList[]): number {
+    const n = this.poolX.record(t, inputs);
+    const drop = this.inputDropout;
+    return drop && drop.active ? this.poolX.dropLast(t, drop) : n;
   }
 
   /**
@@ -467,7 +533,7 @@ export class GroupKernel {
     if (phase !== 0) throw new Error(`forward phase ${phase} does not exist (one phase)`);
     const B = this.batch;
     const n = this.n;
-    const nx = this.poolX.record(t, inputs);
+    const nx = this.recordInputs(t, inputs);
     const ne = this.poolE.record(t, recurrent);
     const c = this.counters;
     c.macsForward += (nx + ne) * 3 * n;
@@ -569,7 +635,7 @@ export class GroupKernel {
   private forwardPaperGates(t: number, inputs: readonly ItemList[], recurrent: readonly ItemList[], out: ItemList): void {
     const B = this.batch;
     const n = this.n;
-    const nx = this.poolX.record(t, inputs);
+    const nx = this.recordInputs(t, inputs);
     const ne = this.poolE.record(t, recurrent);
     const c = this.counters;
     c.macsForward += nx * 3 * n + ne * 2 * n;
@@ -683,6 +749,8 @@ export class GroupKernel {
     else if (source === 'below') {
       if (this.layer === 0) throw new Error('layer 0 has no layer below');
       this.poolAB.record(t, lists);
+      const drop = this.inputDropout;
+      if (drop && drop.active) this.poolAB.drop(t, drop);
     } else throw new Error(`unknown announcement source ${String(source)}`);
   }
 
@@ -746,6 +814,7 @@ export class GroupKernel {
     const pab = this.poolAB;
     const alOk = t > 0 && pal.present[t - 1] === 1;
     const abOk = below && pab.present[t] === 1;
+    const scale = this.inputScale; // inputs were scaled by dropout: so are the gradients sent back to them
     outRecurrent.clear();
     outBelow.clear();
     let active = 0;
@@ -810,7 +879,7 @@ export class GroupKernel {
         if (below) {
           for (let e = lo; e < hi; e++) {
             const i = idx[e]!;
-            outBelow.push(i, gradAxpyDot(dK, K, i * n3, val[e]!, dwAll, a0, n3));
+            outBelow.push(i, scale * gradAxpyDot(dK, K, i * n3, val[e]!, dwAll, a0, n3));
           }
           macs += (hi - lo) * 3 * n3; // recompute + dK + partial sum
         } else {
@@ -832,7 +901,7 @@ export class GroupKernel {
             const low = x & -x;
             x ^= low;
             const i = (w << 5) + 31 - Math.clz32(low);
-            outBelow.push(i, rowDot(K, i * n3, dwAll, a0, n3));
+            outBelow.push(i, scale * rowDot(K, i * n3, dwAll, a0, n3));
             announced++;
           }
         }
@@ -1014,6 +1083,7 @@ export class GroupKernel {
     const pab = this.poolAB;
     const alOk = t > 0 && pal.present[t - 1] === 1;
     const abOk = below && pab.present[t] === 1;
+    const scale = this.inputScale; // inputs were scaled by dropout: so are the gradients sent back to them
     outRecurrent.clear();
     outBelow.clear();
     let macs = 0;
@@ -1047,7 +1117,7 @@ export class GroupKernel {
         if (below) {
           for (let e = lo; e < hi; e++) {
             const i = idx[e]!;
-            outBelow.push(i, gradAxpyDot(dK, K, i * n3, val[e]!, dwAll, a0, n3));
+            outBelow.push(i, scale * gradAxpyDot(dK, K, i * n3, val[e]!, dwAll, a0, n3));
           }
           macs += (hi - lo) * 3 * n3; // recompute (phase 0) + dK + partial sum
         } else {
@@ -1069,7 +1139,7 @@ export class GroupKernel {
             const low = x & -x;
             x ^= low;
             const i = (w << 5) + 31 - Math.clz32(low);
-            outBelow.push(i, rowDot(K, i * n3, dwAll, a0, n3));
+            outBelow.push(i, scale * rowDot(K, i * n3, dwAll, a0, n3));
             announced++;
           }
         }

@@ -5,6 +5,7 @@
  * for the readout, which is where a neuromorphic mapping would put it too.
  */
 import { TRACE_DECAY, type Readout } from './config.js';
+import type { DropoutMask } from './dropout.js';
 import type { ItemList } from './items.js';
 
 export class ReadoutShard {
@@ -26,6 +27,8 @@ export class ReadoutShard {
     readonly units: number,
     readonly batch: number,
     weight: Float32Array,
+    /** Dropout on the last layer's outputs as readout inputs (training only); null = none. */
+    private readonly dropout: DropoutMask | null = null,
   ) {
     this.weight = weight;
     this.gradWeight = new Float32Array(weight.length);
@@ -39,10 +42,14 @@ export class ReadoutShard {
   }
 
   private active = 0;
-  /** `activeBatch`: leading batch elements that hold data (the rest are padding, skipped). */
-  beginSequence(steps: number, activeBatch: number = this.batch): void {
+  /**
+   * `activeBatch`: leading batch elements that hold data (the rest are padding, skipped).
+   * `dropoutStep`: the optimiser step whose dropout masks apply (training); null = no dropout.
+   */
+  beginSequence(steps: number, activeBatch: number = this.batch, dropoutStep: number | null = null): void {
     this.steps = steps;
     this.active = activeBatch;
+    this.dropout?.begin(dropoutStep);
     this.feat.fill(0);
     if (this.mode === 'per-step' && this.yHistory.length < steps * this.batch * this.units)
       this.yHistory = new Float32Array(steps * this.batch * this.units);
@@ -54,15 +61,22 @@ export class ReadoutShard {
    */
   observe(t: number, events: ItemList, partial: Float32Array): void {
     const { feat, units: n, unitStart, batch: B } = this;
+    const drop = this.dropout && this.dropout.active ? this.dropout : null;
     if (this.mode === 'trace') {
       for (let i = 0; i < feat.length; i++) feat[i]! *= TRACE_DECAY;
       for (let b = 0; b < B; b++)
-        for (let e = events.offsets[b]!; e < events.offsets[b + 1]!; e++)
-          feat[b * n + events.index[e]! - unitStart]! += (1 - TRACE_DECAY) * events.value[e]!;
+        for (let e = events.offsets[b]!; e < events.offsets[b + 1]!; e++) {
+          const u = events.index[e]!;
+          const y = drop ? events.value[e]! * drop.at(t, b, u) : events.value[e]!;
+          feat[b * n + u - unitStart]! += (1 - TRACE_DECAY) * y;
+        }
     } else {
       feat.fill(0);
       for (let b = 0; b < B; b++)
-        for (let e = events.offsets[b]!; e < events.offsets[b + 1]!; e++) feat[b * n + events.index[e]! - unitStart] = events.value[e]!;
+        for (let e = events.offsets[b]!; e < events.offsets[b + 1]!; e++) {
+          const u = events.index[e]!;
+          feat[b * n + u - unitStart] = drop ? events.value[e]! * drop.at(t, b, u) : events.value[e]!;
+        }
       if (this.mode === 'per-step') this.yHistory.set(feat, t * B * n);
     }
     if (this.mode === 'per-step') this.partialLogits(feat, partial, t * B * this.classes);
@@ -128,14 +142,13 @@ export class ReadoutShard {
     if (this.mode === 'last') {
       if (t !== T - 1) return null;
       out.set(this.dfeat.subarray(0, B * n));
-      return out;
-    }
-    if (this.mode === 'trace') {
+    } else if (this.mode === 'trace') {
       const scale = (1 - TRACE_DECAY) * Math.pow(TRACE_DECAY, T - 1 - t);
       for (let i = 0; i < B * n; i++) out[i] = scale * this.dfeat[i]!;
-      return out;
-    }
-    this.featGrad(t, out);
+    } else this.featGrad(t, out);
+    const drop = this.dropout;
+    if (drop && drop.active)
+      for (let b = 0; b < this.active; b++) for (let j = 0; j < n; j++) out[b * n + j]! *= drop.at(t, b, this.unitStart + j);
     return out;
   }
 }

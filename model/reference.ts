@@ -11,6 +11,7 @@
  * the cross-entropy is 0.
  */
 import { layerInputSize, TRACE_DECAY, type ModelConfig } from './config.js';
+import { DropoutMask } from './dropout.js';
 import { zerosLike, type LayerParams, type Params, type Tensor } from './params.js';
 
 export interface Batch {
@@ -46,6 +47,11 @@ export interface ReferenceOptions {
    * that no unit is within a finite-difference step of flipping.
    */
   probe?: (layer: number, t: number, b: number, unit: number, vMinusThr: number) => void;
+  /**
+   * Training with dropout (cfg.dropout > 0): the optimiser step whose masks to draw (model/dropout.ts). Layer l+1
+   * and the readout then see y ⊙ D_l instead of y; unset (evaluation) means no dropout.
+   */
+  dropoutStep?: number;
 }
 
 export interface ReferenceResult {
@@ -207,6 +213,8 @@ function forwardLayer(
 
 interface ForwardState {
   tapes: LayerTape[];
+  /** Per layer, the dropout factors D_l [T,B,H] applied to what it passes up; null without dropout. */
+  masks: (Float64Array | null)[];
   feat: Float64Array; // [E, H_last] readout inputs, E = B (trace|last) or B·T (per-step, index b·T + t)
   logits: Float64Array; // [E, C]
   targets: Int32Array; // [E]
@@ -246,15 +254,20 @@ function forwardAll(cfg: ModelConfig, params: Params, batch: Batch, opts: Refere
       for (let i = 0; i < I0; i++) x0[(t * B + b) * I0 + i] = batch.x[(b * T + t) * I0 + i]!;
 
   const tapes: LayerTape[] = [];
+  const masks: (Float64Array | null)[] = [];
   let x: Float64Array = x0;
   for (let l = 0; l < L; l++) {
     const tape = forwardLayer(cfg, l, params.layers[l]!, x, T, B, spike, opts.probe);
     tapes.push(tape);
-    x = tape.y;
+    const mask = dropoutFactors(cfg, l, T, B, opts.dropoutStep);
+    masks.push(mask);
+    x = mask ? tape.y.map((y, k) => y * mask[k]!) : tape.y;
   }
 
   // Readout features.
   const top = tapes[L - 1]!;
+  const topMask = masks[L - 1];
+  const topY = topMask ? top.y.map((y, k) => y * topMask[k]!) : top.y;
   const Hl = top.H;
   const C = cfg.classes;
   const perStep = cfg.readout === 'per-step';
@@ -264,12 +277,12 @@ function forwardAll(cfg: ModelConfig, params: Params, batch: Batch, opts: Refere
     if (cfg.readout === 'trace') {
       for (let t = 0; t < T; t++)
         for (let j = 0; j < Hl; j++)
-          feat[b * Hl + j] = TRACE_DECAY * feat[b * Hl + j]! + (1 - TRACE_DECAY) * top.y[(t * B + b) * Hl + j]!;
+          feat[b * Hl + j] = TRACE_DECAY * feat[b * Hl + j]! + (1 - TRACE_DECAY) * topY[(t * B + b) * Hl + j]!;
     } else if (cfg.readout === 'last') {
-      for (let j = 0; j < Hl; j++) feat[b * Hl + j] = top.y[((T - 1) * B + b) * Hl + j]!;
+      for (let j = 0; j < Hl; j++) feat[b * Hl + j] = topY[((T - 1) * B + b) * Hl + j]!;
     } else {
       for (let t = 0; t < T; t++)
-        for (let j = 0; j < Hl; j++) feat[(b * T + t) * Hl + j] = top.y[(t * B + b) * Hl + j]!;
+        for (let j = 0; j < Hl; j++) feat[(b * T + t) * Hl + j] = topY[(t * B + b) * Hl + j]!;
     }
   }
 
@@ -309,34 +322,60 @@ function forwardAll(cfg: ModelConfig, params: Params, batch: Batch, opts: Refere
     if (cfg.cell === 'egru' && cfg.activityReg > 0) activityPenalty += cfg.activityReg * (m - cfg.activityTarget) ** 2;
   }
 
-  const { figures, perLayerEvents } = countFigures(cfg, tapes, params, T, B);
+  const { figures, perLayerEvents } = countFigures(cfg, tapes, masks, params, T, B);
   return {
-    tapes, feat, logits, targets: batch.targets, count, correct, crossEntropy, activityPenalty, meanO, figures, perLayerEvents,
+    tapes, masks, feat, logits, targets: batch.targets, count, correct, crossEntropy, activityPenalty, meanO, figures, perLayerEvents,
   };
 }
 
-/** Events, unit-steps, backward-active unit-steps and MACs exactly per docs/math.md "MAC conventions". */
-function countFigures(cfg: ModelConfig, tapes: LayerTape[], params: Params, T: number, B: number) {
+/** The dropout factors D_l [T,B,H] of layer l's outputs for a training step, or null (no dropout). */
+function dropoutFactors(cfg: ModelConfig, l: number, T: number, B: number, step: number | undefined): Float64Array | null {
+  if (step === undefined || !(cfg.dropout > 0)) return null;
+  const H = cfg.hidden[l]!;
+  const mask = new DropoutMask(cfg.dropout, cfg.seed, l);
+  mask.begin(step);
+  const d = new Float64Array(T * B * H);
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) d[(t * B + b) * H + j] = mask.at(t, b, j);
+  return d;
+}
+
+/**
+ * Events, unit-steps, backward-active unit-steps and MACs exactly per docs/math.md "MAC conventions".
+ * With dropout, the layer above receives (and works on) only the kept events and backward-active units.
+ */
+function countFigures(cfg: ModelConfig, tapes: LayerTape[], masks: (Float64Array | null)[], params: Params, T: number, B: number) {
   const egru = cfg.cell === 'egru';
   const halfWidth = 1 / cfg.support;
-  // ev[l][t·B+b], act[l][t·B+b]: events and backward-active units of layer l at (t, b).
+  // ev[l][t·B+b], act[l][t·B+b]: events and backward-active units of layer l at (t, b);
+  // evUp, actUp: the same counting only units that dropout keeps for the layer above.
   const ev: Float64Array[] = [];
   const act: Float64Array[] = [];
+  const evUp: Float64Array[] = [];
+  const actUp: Float64Array[] = [];
   tapes.forEach((tape, l) => {
     const H = tape.H;
     const thr = params.layers[l]!.thr;
+    const mask = masks[l];
     const e = new Float64Array(T * B);
     const a = new Float64Array(T * B);
+    const eu = new Float64Array(T * B);
+    const au = new Float64Array(T * B);
     for (let k = 0; k < T * B; k++) {
       for (let j = 0; j < H; j++) {
         const idx = k * H + j;
         const fired = !egru || tape.o[idx]! > 0;
+        const active = fired || Math.abs(tape.v[idx]! - at(thr, j)) < halfWidth;
+        const kept = !mask || mask[idx] !== 0;
         if (fired) e[k]!++;
-        if (fired || Math.abs(tape.v[idx]! - at(thr, j)) < halfWidth) a[k]!++;
+        if (active) a[k]!++;
+        if (fired && kept) eu[k]!++;
+        if (active && kept) au[k]!++;
       }
     }
     ev.push(e);
     act.push(a);
+    evUp.push(eu);
+    actUp.push(au);
   });
 
   let events = 0;
@@ -353,10 +392,10 @@ function countFigures(cfg: ModelConfig, tapes: LayerTape[], params: Params, T: n
         const k = t * B + b;
         let nzIn = 0;
         if (l === 0) for (let i = 0; i < I; i++) nzIn += tape.x[k * I + i] !== 0 ? 1 : 0;
-        else nzIn = ev[l - 1]![k]!;
+        else nzIn = evUp[l - 1]![k]!;
         const evPrev = t > 0 ? ev[l]![k - B]! : 0;
         const actPrev = t > 0 ? act[l]![k - B]! : 0;
-        const actBelow = l > 0 ? act[l - 1]![k]! : 0;
+        const actBelow = l > 0 ? actUp[l - 1]![k]! : 0;
         macs.forward += (nzIn + evPrev) * G;
         macs.backward += 2 * (nzIn + evPrev) * G + actPrev * G + actBelow * G;
         macs.denseForward += (I + H) * G;
@@ -575,7 +614,7 @@ export function referenceForwardBackward(
     }
   }
 
-  // Features back to y_t of the last layer, [T,B,H].
+  // Features back to y_t of the last layer, [T,B,H] (through its dropout factors).
   let dy: Float64Array = new Float64Array(T * B * Hl);
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
@@ -587,6 +626,8 @@ export function referenceForwardBackward(
       }
     }
   }
+  const topMask = s.masks[L - 1];
+  if (topMask) for (let k = 0; k < dy.length; k++) dy[k]! *= topMask[k]!;
 
   // Layers top-down; each returns the gradient into its input, i.e. into y of the layer below.
   for (let l = L - 1; l >= 0; l--) {
@@ -596,6 +637,8 @@ export function referenceForwardBackward(
         ? (2 * cfg.activityReg * (s.meanO[l]! - cfg.activityTarget)) / tape.o.length
         : 0;
     dy = backwardLayer(cfg, params.layers[l]!, tape, dy, dO, T, B, spike, grads.layers[l]!);
+    const below = l > 0 ? s.masks[l - 1] : null;
+    if (below) for (let k = 0; k < dy.length; k++) dy[k]! *= below[k]!;
   }
 
   return { ...result(s), grads };

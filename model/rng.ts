@@ -31,6 +31,14 @@ export function hashKey(seed: number, ...keys: number[]): number {
   return h;
 }
 
+/** hashKey(seed, a, b, c) without the rest-parameter array, for per-item masks in hot loops. */
+export function hash3(seed: number, a: number, b: number, c: number): number {
+  let h = fmix32((seed ^ 0x9e3779b9) >>> 0);
+  h = fmix32((h ^ Math.imul((a >>> 0) + 0x7f4a7c15, 0x27d4eb2f)) >>> 0);
+  h = fmix32((h ^ Math.imul((b >>> 0) + 0x7f4a7c15, 0x27d4eb2f)) >>> 0);
+  return fmix32((h ^ Math.imul((c >>> 0) + 0x7f4a7c15, 0x27d4eb2f)) >>> 0);
+}
+
 /** Uniform in the open interval (0, 1) with 53 random bits, from a key tuple. */
 export function uniformAt(seed: number, ...keys: number[]): number {
   const hi = hashKey(seed, ...keys, 0x51ed27) >>> 5; // 27 bits

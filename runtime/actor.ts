@@ -6,6 +6,7 @@
  * Messages are item lists in the shared-memory fabric: written once by the sender, read by consumers.
  */
 import type { ModelConfig } from '../model/config.js';
+import { DropoutMask } from '../model/dropout.js';
 import { GroupKernel } from '../model/group-kernel.js';
 import { ItemList } from '../model/items.js';
 import { clipScale, Optimizer, sumOfSquares, type OptimizerConfig, type OptimizerState } from '../model/optim.js';
@@ -165,7 +166,8 @@ export class ActorCore {
     const rows = init.model.readout === 'per-step' ? fab.maxSteps : 1;
     if (this.lastLayer) {
       if (!init.readoutWeight || !init.readoutBias) throw new Error(`${this.top.describe(me)}: readout columns missing`);
-      this.shard = new ReadoutShard(init.model.readout, Cn, me.unitStart, me.units, B, init.readoutWeight);
+      const dropout = init.model.dropout > 0 ? new DropoutMask(init.model.dropout, init.model.seed, me.layer) : null;
+      this.shard = new ReadoutShard(init.model.readout, Cn, me.unitStart, me.units, B, init.readoutWeight, dropout);
       this.readoutBias = init.readoutBias;
       this.readoutBiasGrad = new Float32Array(Cn);
       this.logitsOwn = new Float32Array(fab.logits[me.id]!);
@@ -213,13 +215,15 @@ export class ActorCore {
     this.jobKind = Atomics.load(this.ctrl, CTRL.jobKind);
     this.batchActive = Atomics.load(this.ctrl, CTRL.jobBatch);
     this.steps = Atomics.load(this.ctrl, CTRL.jobSteps);
-    this.kernel.beginSequence(this.steps, this.batchActive);
+    // Dropout masks are keyed by the optimiser step, which every actor (and a resumed run) agrees on.
+    const dropoutStep = this.jobKind === JOB.train ? this.optimizer.stepCount : null;
+    this.kernel.beginSequence(this.steps, this.batchActive, dropoutStep);
     if (this.jobKind === JOB.train) {
       this.kernel.zeroGrads();
       this.shard?.gradWeight.fill(0);
       this.readoutBiasGrad?.fill(0);
     }
-    this.shard?.beginSequence(this.steps, this.batchActive);
+    this.shard?.beginSequence(this.steps, this.batchActive, dropoutStep);
     this.eventsAtStart = this.kernel.counters.events;
     this.tracing = trace;
     this.traceOffsets = [0];

@@ -111,15 +111,19 @@ for (const model of ['evnn', 'paper', 'gru'] as Model[])
   for (const readout of ['trace', 'last', 'per-step'] as ReadoutMode[]) cases.push({ model, readout });
 cases.push({ model: 'evnn', readout: 'trace', extra: { activityReg: 0.5 } });
 cases.push({ model: 'paper', readout: 'per-step', extra: { activityReg: 0.5 } });
+for (const model of ['evnn', 'paper', 'gru'] as Model[]) cases.push({ model, readout: 'trace', extra: { dropout: 0.3 } });
+cases.push({ model: 'evnn', readout: 'per-step', extra: { dropout: 0.3 } });
+cases.push({ model: 'paper', readout: 'last', extra: { dropout: 0.3, activityReg: 0.5 } });
 
 describe('group kernels composed over G groups equal the float64 reference', () => {
   for (const { model, readout, extra } of cases) {
-    const tag = `${model}/${readout}${extra?.activityReg ? ' + activity reg' : ''}`;
+    const tag = `${model}/${readout}${extra?.activityReg ? ' + activity reg' : ''}${extra?.dropout ? ' + dropout' : ''}`;
     it(tag, () => {
       const cfg = config(model, readout, extra);
       const params = makeParams(cfg);
       const data = makeBatch(cfg);
-      const ref = referenceForwardBackward(cfg, params, data);
+      const dropoutStep = extra?.dropout ? 3 : null;
+      const ref = referenceForwardBackward(cfg, params, data, dropoutStep === null ? {} : { dropoutStep });
       // events happen, but not everywhere (EGRU)
       if (model !== 'gru') {
         ref.perLayerEvents.forEach((e, l) => {
@@ -131,7 +135,7 @@ describe('group kernels composed over G groups equal the float64 reference', () 
       if (extra?.activityReg) expect(ref.activityPenalty).toBeGreaterThan(0);
       const results: ComposeResult[] = [];
       for (let G = 1; G <= 5; G++) {
-        const got = composeForwardBackward(cfg, params, data, SPLITS[G]!);
+        const got = composeForwardBackward(cfg, params, data, SPLITS[G]!, dropoutStep);
         compareToReference(cfg, got, ref, `${tag} G=${G}`);
         results.push(got);
       }

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { defaultModelConfig, type ModelConfig, type Readout } from '../model/config.js';
 import { initParams, paramList, paramShapes, toFloat64, type Params } from '../model/params.js';
+import { DropoutMask } from '../model/dropout.js';
 import { KeyedStream } from '../model/rng.js';
 import {
   referenceForward,
@@ -148,6 +149,76 @@ describe('reference gradients: true Heaviside, γ = 0', () => {
       });
     }
   }
+});
+
+describe('reference gradients with dropout (p = 0.3, masks of one training step)', () => {
+  for (const { cell, formulation } of CELLS) {
+    for (const readout of READOUTS) {
+      it(`${cell}/${formulation}/${readout}: every parameter entry matches central differences`, () => {
+        const cfg = config({ cell, formulation, readout, support: 1.5, dampening: 0.7, dropout: 0.3 });
+        const params = randomParams(cfg, 11);
+        const batch = randomBatch(readout, 3);
+        const opts: ReferenceOptions = { smoothHeaviside: true, dropoutStep: 4 };
+        const { worst, nonZero, res } = fdCheck(cfg, params, batch, opts, 1e-5);
+        expect(worst.err, JSON.stringify(worst)).toBeLessThan(1e-5);
+        expect(nonZero).toBeGreaterThan(100);
+        // dropout changed the function: the loss differs from the undropped one and from another step's masks
+        const plain = referenceForward(cfg, params, batch, { smoothHeaviside: true });
+        const other = referenceForward(cfg, params, batch, { smoothHeaviside: true, dropoutStep: 5 });
+        expect(res.loss).not.toBe(plain.loss);
+        expect(res.loss).not.toBe(other.loss);
+      });
+    }
+  }
+});
+
+describe('dropout masks', () => {
+  it('drop a fraction p, scale kept values by 1/(1 − p), depend on the step and are off without one', () => {
+    const m = new DropoutMask(0.25, 7, 1);
+    m.begin(3);
+    let dropped = 0;
+    const N = 40000;
+    const first: number[] = [];
+    for (let k = 0; k < N; k++) {
+      const d = m.at(k % 20, (k / 20) % 10 | 0, (k / 200) | 0);
+      if (k < 64) first.push(d);
+      if (d === 0) dropped++;
+      else expect(d).toBe(1 / 0.75);
+    }
+    expect(dropped / N).toBeGreaterThan(0.24);
+    expect(dropped / N).toBeLessThan(0.26);
+    m.begin(4);
+    const next = Array.from({ length: 64 }, (_, k) => m.at(k % 20, (k / 20) % 10 | 0, (k / 200) | 0));
+    expect(next).not.toEqual(first);
+    m.begin(3);
+    expect(Array.from({ length: 64 }, (_, k) => m.at(k % 20, (k / 20) % 10 | 0, (k / 200) | 0))).toEqual(first);
+    m.begin(null);
+    expect(m.active).toBe(false);
+    expect(m.at(0, 0, 0)).toBe(1);
+    expect(() => new DropoutMask(1, 7, 0)).toThrow(/dropout rate/);
+  });
+
+  it('without a dropout step (evaluation) the reference ignores the rate', () => {
+    const cfg = config({ dropout: 0.5 });
+    const params = randomParams(cfg, 5);
+    const batch = randomBatch('trace', 6);
+    const a = referenceForwardBackward(cfg, params, batch);
+    const b = referenceForwardBackward({ ...cfg, dropout: 0 }, params, batch, { dropoutStep: 2 });
+    expect(a.loss).toBe(b.loss);
+    expect(paramList(a.grads).map((t) => Array.from(t))).toEqual(paramList(b.grads).map((t) => Array.from(t)));
+  });
+
+  it('figures count only the kept events and backward-active units as work of the layer above', () => {
+    const cfg = config({ dropout: 0.5 });
+    const params = randomParams(cfg, 5);
+    const batch = randomBatch('trace', 6);
+    const a = referenceForward(cfg, params, batch);
+    const b = referenceForward(cfg, params, batch, { dropoutStep: 1 });
+    expect(b.perLayerEvents[0]).toBe(a.perLayerEvents[0]); // layer 0 fires the same; what reaches layer 1 changes
+    expect(b.figures.macs.forward).toBeLessThan(a.figures.macs.forward);
+    expect(b.figures.macs.backward).toBeLessThan(a.figures.macs.backward);
+    expect(b.figures.macs.denseForward).toBe(a.figures.macs.denseForward);
+  });
 });
 
 describe('reference: consistency', () => {

@@ -5,6 +5,7 @@
  * kernels can be checked against the float64 reference without any runtime.
  */
 import { layerInputSize, type ModelConfig } from '../../model/config.js';
+import { DropoutMask } from '../../model/dropout.js';
 import { GroupKernel } from '../../model/group-kernel.js';
 import { ItemList } from '../../model/items.js';
 import { boundaries, scatterGroup, sliceGroup, type GroupParams, type Params } from '../../model/params.js';
@@ -84,7 +85,8 @@ export class Composition {
     this.outGrad = splits[L - 1]!.map((n) => new Float32Array(B * n));
   }
 
-  run(data: Batch): ComposeResult {
+  /** `dropoutStep`: train with the dropout masks of that optimiser step (as referenceForwardBackward's option). */
+  run(data: Batch, dropoutStep: number | null = null): ComposeResult {
     const { cfg, batch: B } = this;
     const T = data.steps;
     const I = data.inputSize;
@@ -93,13 +95,13 @@ export class Composition {
     const K = this.kernels;
     for (const layer of K)
       for (const k of layer) {
-        k.beginSequence(T);
+        k.beginSequence(T, B, dropoutStep);
         k.zeroGrads();
         k.resetCounters();
         k.setActivityGradient(0);
       }
     const ro = this.readout;
-    ro.beginSequence(T, data.targets);
+    ro.beginSequence(T, data.targets, dropoutStep);
     ro.zeroGrads();
     ro.resetCounters();
     const forwardItems = cfg.hidden.map(() => new Array<number>(T).fill(0));
@@ -252,8 +254,14 @@ export class Composition {
 }
 
 /** One-shot convenience. */
-export function composeForwardBackward(cfg: ModelConfig, params: Params<Float32Array>, data: Batch, splits: number[][]): ComposeResult {
-  return new Composition(cfg, params, data.batch, splits).run(data);
+export function composeForwardBackward(
+  cfg: ModelConfig,
+  params: Params<Float32Array>,
+  data: Batch,
+  splits: number[][],
+  dropoutStep: number | null = null,
+): ComposeResult {
+  return new Composition(cfg, params, data.batch, splits).run(data, dropoutStep);
 }
 
 /**
@@ -282,7 +290,9 @@ class FullReadout {
     private readonly B: number,
   ) {
     const H = cfg.hidden[cfg.hidden.length - 1]!;
-    this.shard = new ReadoutShard(cfg.readout, cfg.classes, 0, H, B, weight);
+    const L = cfg.hidden.length;
+    const dropout = cfg.dropout > 0 ? new DropoutMask(cfg.dropout, cfg.seed, L - 1) : null;
+    this.shard = new ReadoutShard(cfg.readout, cfg.classes, 0, H, B, weight, dropout);
     this.grads = { weight: this.shard.gradWeight, bias: new Float32Array(cfg.classes) };
     this.merged = new ItemList(B, 16);
     const rows = 64;
@@ -294,12 +304,12 @@ class FullReadout {
   evaluations(): number {
     return this.shard.logitRows(this.steps) * this.B;
   }
-  beginSequence(steps: number, targets: Int32Array): void {
+  beginSequence(steps: number, targets: Int32Array, dropoutStep: number | null): void {
     if (steps > 64) throw new Error('the test readout holds at most 64 steps of logits');
     this.steps = steps;
     this.targets = targets;
     this.gradStep = -1;
-    this.shard.beginSequence(steps);
+    this.shard.beginSequence(steps, this.B, dropoutStep);
   }
   zeroGrads(): void {
     this.grads.weight.fill(0);
