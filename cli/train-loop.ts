@@ -72,7 +72,6 @@ export interface TrainConfig {
   /** nats: run the actors on actor hosts. */
   actorHosts?: boolean;
   clip: number;
-  dropout: number;
   evalEvery: number;
   logEvery: number;
   saveEvery: number;

@@ -146,14 +146,15 @@ describe('egru CLI', () => {
     expect(f.backward_sparsity).toBeNull();
   });
 
-  it('--resume continues a run to the bit-identical result', async () => {
+  it('--resume continues a run to the bit-identical result (with dropout, whose masks follow the step)', async () => {
     const [a, b] = [join(tmp, 'straight'), join(tmp, 'halves')];
-    const common = [...TINY, '--lr', '0.01'];
+    const common = [...TINY, '--lr', '0.01', '--dropout', '0.2'];
     // 8 steps = 2 epochs of 3 batches + 2: the resume starts mid-epoch (epoch 2, batch 2)
     const [ra, rb] = await Promise.all([egru(['train', ...common, '--steps', '8', '--out', a]), egru(['train', ...common, '--steps', '4', '--out', b])]);
     expect(ra.code, ra.stderr).toBe(0);
     expect(rb.code, rb.stderr).toBe(0);
     expect(loadCheckpoint(join(b, 'checkpoint.egru')).step).toBe(4);
+    expect(JSON.parse(readFileSync(join(a, 'config.json'), 'utf8')).model.dropout).toBe(0.2);
     const rc = await egru(['train', '--resume', b, '--steps', '8', '--progress', 'none']);
     expect(rc.code, rc.stderr).toBe(0);
     const [ca, cb] = [loadCheckpoint(join(a, 'checkpoint.egru')), loadCheckpoint(join(b, 'checkpoint.egru'))];
@@ -295,7 +296,7 @@ describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
     await rejects(['train', '--task', 'cifar'], /--task.*cifar.*known tasks: row-mnist/);
     await rejects(['train', '--lr', 'fast'], /--lr.*'fast' is invalid/);
     await rejects(['train', '--hidden', '12,x'], /--hidden/);
-    await rejects(['train', '--dropout', '0.2'], /dropout is not supported by the runtime yet/);
+    await rejects(['train', '--dropout', '1'], /dropout must lie in \[0, 1\), got 1/);
     await rejects(['train', '--progress', 'fancy'], /--progress.*auto, bar, plain, none/);
     await rejects(['fit'], /unknown command 'fit'/, { out: false });
     await rejects(['eval', '--json'], /required option '--checkpoint/, { out: false });

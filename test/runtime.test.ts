@@ -14,7 +14,9 @@ function referenceTrain(cfg: ModelConfig, batches: SequenceBatch[], opt: Optimiz
   const bias = new Set([...params.layers.flatMap((l) => [l.bias, l.recurrentBias]), params.readout.bias]);
   const optimizer = new Optimizer(opt, tensors, tensors.map((t) => thr.has(t)), tensors.map((t) => bias.has(t)));
   for (const b of batches) {
-    const r = referenceForwardBackward(cfg, params, { x: b.x, batch: b.batch, steps: b.steps, inputSize: cfg.inputSize, targets: b.targets });
+    const data = { x: b.x, batch: b.batch, steps: b.steps, inputSize: cfg.inputSize, targets: b.targets };
+    // dropout masks are keyed by the optimiser step (ignored when cfg.dropout = 0)
+    const r = referenceForwardBackward(cfg, params, data, { dropoutStep: optimizer.stepCount });
     const grads = paramList(r.grads);
     optimizer.step(grads, clipScale(Math.sqrt(sumOfSquares(grads)), clip));
   }
@@ -68,6 +70,36 @@ describe.each(['evnn', 'paper'] as const)('actor runtime, formulation %s', (form
     expect(threads.losses).toEqual(inline.losses);
     paramList(threads.params).forEach((t, i) => expect(Array.from(t)).toEqual(Array.from(paramList(inline.params)[i]!)));
     expect(threads.counters.totals).toEqual(inline.counters.totals);
+  });
+});
+
+describe.each(['evnn', 'paper'] as const)('actor runtime with dropout p = 0.3, formulation %s', (formulation) => {
+  const cfg = smallModel({ formulation, dropout: 0.3 });
+  const batches = [0, 1, 2].map((s) => randomBatch(cfg, 3, 6, 40 + s));
+  const reference = referenceTrain(cfg, batches, sgd, 1.0);
+
+  it.each([splits[0]!, splits[2]!, splits[3]!])('%s (inline) trains to the reference parameters', async (_name, actors) => {
+    const { params } = await trainActors(cfg, actors, 'inline', batches, sgd, 1.0);
+    paramList(params).forEach((t, i) => expect(relErr(t, paramList(reference)[i]!)).toBeLessThan(1e-4));
+  });
+
+  it('threads agree with inline bit for bit; dropout changes the run; evaluation is undropped', async () => {
+    const inline = await trainActors(cfg, 2, 'inline', batches, sgd, 1.0);
+    const threads = await trainActors(cfg, 2, 'threads', batches, sgd, 1.0);
+    expect(threads.losses).toEqual(inline.losses);
+    paramList(threads.params).forEach((t, i) => expect(Array.from(t)).toEqual(Array.from(paramList(inline.params)[i]!)));
+    const plain = await trainActors({ ...cfg, dropout: 0 }, 2, 'inline', batches, sgd, 1.0);
+    expect(plain.losses[0]).not.toBe(inline.losses[0]);
+    // evaluation sees the whole network: the same as the reference without dropout
+    const trainer = await Trainer.create({ model: cfg, params: activeParams(cfg), actors: 2, transport: 'inline', batch: 3, maxSteps: 8 });
+    try {
+      const b = batches[0]!;
+      const ev = await trainer.evaluate(b);
+      const ref = referenceForwardBackward(cfg, activeParams(cfg), { x: b.x, batch: b.batch, steps: b.steps, inputSize: cfg.inputSize, targets: b.targets });
+      expect(Math.abs(ev.loss - ref.loss)).toBeLessThan(1e-5 * Math.abs(ref.loss));
+    } finally {
+      await trainer.close();
+    }
   });
 });
 

@@ -76,6 +76,7 @@ export interface ModelOptions {
   readout?: 'trace' | 'last' | 'per-step';
   activityReg?: number;
   activityTarget?: number;
+  dropout?: number;
   seed?: number;
 }
 
@@ -102,6 +103,7 @@ export function modelConfig(base: Partial<ModelConfig>, o: ModelOptions): ModelC
   if (o.readout !== undefined) cfg.readout = o.readout;
   if (o.activityReg !== undefined) cfg.activityReg = o.activityReg;
   if (o.activityTarget !== undefined) cfg.activityTarget = o.activityTarget;
+  if (o.dropout !== undefined) cfg.dropout = o.dropout;
   if (o.seed !== undefined) cfg.seed = o.seed;
   try {
     validateModelConfig(cfg);

@@ -102,7 +102,7 @@ export function trainCommand(): Command {
     .option('--momentum <mu>', 'sgd momentum', floatArg(0, { max: 1 }), 0)
     .option('--weight-decay <wd>', 'weight decay (AdamW-style for adam, L2 for sgd); thresholds and biases are not decayed', floatArg(0), 0)
     .option('--clip <norm>', 'global-norm gradient clipping (0 = off)', floatArg(0), 0)
-    .option('--dropout <p>', 'dropout probability (only 0: not supported by the runtime yet)', floatArg(0, { max: 1 }), 0)
+    .option('--dropout <p>', 'inverted dropout rate on the events a layer passes up and on the readout inputs, in [0, 1) (0 = off)', floatArg(0, { max: 1 }), 0)
     .option('--batch <B>', 'sequences per optimiser step (default 32)', intArg(1))
     .option('--steps <n>', 'run length in optimiser steps (instead of --epochs)', intArg(1))
     .option('--epochs <n>', 'run length in epochs (default: the task preset, row-mnist 2)', intArg(1))
@@ -127,6 +127,7 @@ export function trainCommand(): Command {
         'egru train --task adding --hidden 32 --epochs 3 --out runs/adding',
         'egru train --task pixel-mnist --hidden 128,64 --actors 4 --max-minutes 60',
         'egru train --data train.npz --val val.npz --hidden 64 --epochs 20 --out runs/mine',
+        'egru train --task pixel-mnist --hidden 128,128 --dropout 0.1 --activity-reg 0.3  # regularised 2-layer run',
         'egru train --model gru --out runs/gru-baseline  # dense GRU of the same shape, for comparison',
         'egru train --resume runs/mine --epochs 30       # continue a run (bit-identical to one long run)',
         'egru train --init runs/mine/checkpoint.egru --task row-mnist --lr 1e-3',
@@ -215,7 +216,6 @@ function faultFromEnv(): FaultSpec | undefined {
 
 async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   const version = packageVersion();
-  if (o.dropout !== 0) throw new InputError(`--dropout ${o.dropout}: dropout is not supported by the runtime yet (only --dropout 0)`);
   if (o.resume !== undefined) return runResume(o, cmd);
 
   // ---- what to train on
@@ -258,7 +258,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   if (train.perStep && o.readout !== undefined) throw new InputError(`--readout ${o.readout}: the data has per-step targets [N, T], which use the per-step readout`);
   const model = modelConfig(
     { ...(initModel ?? {}), inputSize: train.inputSize, hidden, classes: initModel?.classes ?? (o.classes ?? train.classes), seed: o.seed },
-    { ...mo, readout },
+    { ...mo, readout, dropout: o.dropout },
   );
   if (initModel) checkModelFitsData(initModel, train, `the checkpoint ${o.init}`);
 
@@ -281,7 +281,6 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
     nats: natsOption(o)?.servers ?? null,
     actorHosts: natsOption(o)?.hosts ?? false,
     clip: o.clip,
-    dropout: o.dropout,
     evalEvery: o.evalEvery,
     logEvery: o.logEvery,
     saveEvery: o.saveEvery,

@@ -136,6 +136,7 @@ export function decodeCheckpoint(bytes: Uint8Array, label: string): Checkpoint {
   if (!isObj(config) || !isObj(config.model)) throw bad('checkpoint has no model configuration (config.model)');
   const model = config.model as unknown as ModelConfig;
   if (!Array.isArray(model.hidden)) throw bad('checkpoint model configuration is invalid: hidden sizes missing');
+  if (model.dropout === undefined) model.dropout = 0; // written before dropout existed
   try {
     validateModelConfig(model);
   } catch (e) {
