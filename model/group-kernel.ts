@@ -11,14 +11,17 @@
  * lists, in exactly the order the forward step used, so the recomputation is bit-identical to the forward pass.
  *
  * Every buffer is preallocated or grows by doubling; steady-state use (same or smaller T, same batch) allocates
- * nothing. Arithmetic is done in float64 locals with float64 accumulators; parameters, gradients, the state
- * history and message values are float32.
+ * nothing. The row operations (one weight row per received item: scatter into the pre-activations, weight
+ * gradients, partial sums) run as WebAssembly SIMD calls on float32 (model/simd.ts) over weights, gradients and
+ * pre-activation buffers that live in the kernel's own wasm memory; the elementwise gate math runs in float64
+ * JavaScript. Parameters, gradients, the state history and message values are float32.
  */
 import type { ModelConfig } from './config.js';
 import { layerInputSize } from './config.js';
 import { DropoutMask } from './dropout.js';
 import type { ItemList } from './items.js';
 import type { GroupParams } from './params.js';
+import { SimdArena, type SimdOps } from './simd.js';
 
 export interface GroupKernelSpec {
   cfg: ModelConfig;
@@ -243,90 +246,6 @@ function scatterAdd(lists: readonly ItemList[], dst: Float64Array, B: number, n:
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// Row primitives, unrolled ×8 (axpy) and ×4 (dot products, four partial sums) (each is called once per item with a row of 3n, 2n or n contiguous floats;
-// the types of their arguments never change, so the calls stay monomorphic and get inlined).
-
-/** acc[ao+k] += a·w[wo+k], k < len (accumulate a weight row into float64 pre-activations). */
-function rowAxpy(acc: Float64Array, ao: number, a: number, w: Float32Array, wo: number, len: number): void {
-  let k = 0;
-  for (; k + 7 < len; k += 8) {
-    acc[ao + k] += a * w[wo + k]!;
-    acc[ao + k + 1] += a * w[wo + k + 1]!;
-    acc[ao + k + 2] += a * w[wo + k + 2]!;
-    acc[ao + k + 3] += a * w[wo + k + 3]!;
-    acc[ao + k + 4] += a * w[wo + k + 4]!;
-    acc[ao + k + 5] += a * w[wo + k + 5]!;
-    acc[ao + k + 6] += a * w[wo + k + 6]!;
-    acc[ao + k + 7] += a * w[wo + k + 7]!;
-  }
-  for (; k < len; k++) acc[ao + k] += a * w[wo + k]!;
-}
-
-/** g[go+k] += a·d[do+k], k < len (a weight-gradient row). */
-function gradAxpy(g: Float32Array, go: number, a: number, d: Float64Array, dOff: number, len: number): void {
-  let k = 0;
-  for (; k + 7 < len; k += 8) {
-    g[go + k] += a * d[dOff + k]!;
-    g[go + k + 1] += a * d[dOff + k + 1]!;
-    g[go + k + 2] += a * d[dOff + k + 2]!;
-    g[go + k + 3] += a * d[dOff + k + 3]!;
-    g[go + k + 4] += a * d[dOff + k + 4]!;
-    g[go + k + 5] += a * d[dOff + k + 5]!;
-    g[go + k + 6] += a * d[dOff + k + 6]!;
-    g[go + k + 7] += a * d[dOff + k + 7]!;
-  }
-  for (; k < len; k++) g[go + k] += a * d[dOff + k]!;
-}
-
-/** Σ_k w[wo+k]·d[do+k], k < len (a partial sum sent to another unit). */
-function rowDot(w: Float32Array, wo: number, d: Float64Array, dOff: number, len: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let k = 0;
-  for (; k + 3 < len; k += 4) {
-    s0 += w[wo + k]! * d[dOff + k]!;
-    s1 += w[wo + k + 1]! * d[dOff + k + 1]!;
-    s2 += w[wo + k + 2]! * d[dOff + k + 2]!;
-    s3 += w[wo + k + 3]! * d[dOff + k + 3]!;
-  }
-  for (; k < len; k++) s0 += w[wo + k]! * d[dOff + k]!;
-  return s0 + s1 + (s2 + s3);
-}
-
-/** Both at once on one row (read once): g[o+k] += a·d[do+k]; returns Σ_k w[o+k]·d[do+k]. */
-function gradAxpyDot(g: Float32Array, w: Float32Array, o: number, a: number, d: Float64Array, dOff: number, len: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let k = 0;
-  for (; k + 3 < len; k += 4) {
-    const q = o + k;
-    const p = dOff + k;
-    const d0 = d[p]!;
-    const d1 = d[p + 1]!;
-    const d2 = d[p + 2]!;
-    const d3 = d[p + 3]!;
-    g[q] += a * d0;
-    g[q + 1] += a * d1;
-    g[q + 2] += a * d2;
-    g[q + 3] += a * d3;
-    s0 += w[q]! * d0;
-    s1 += w[q + 1]! * d1;
-    s2 += w[q + 2]! * d2;
-    s3 += w[q + 3]! * d3;
-  }
-  for (; k < len; k++) {
-    const dk = d[dOff + k]!;
-    g[o + k] += a * dk;
-    s0 += w[o + k]! * dk;
-  }
-  return s0 + s1 + (s2 + s3);
-}
-
 export class GroupKernel {
   readonly params: GroupParams;
   readonly grads: { kernel: Float32Array; recurrentKernel: Float32Array; bias: Float32Array; recurrentBias: Float32Array; thr: Float32Array };
@@ -370,10 +289,20 @@ export class GroupKernel {
   private readonly poolAB: MaskPool; // near-threshold announcements of the layer below at t
 
   // scratch, all preallocated
-  private readonly acc: Float64Array; // B × 3n pre-activations (wx + rh for z|u, r; wx for g)
-  private readonly rg: Float64Array; // B × n recurrent part of the g pre-activation
-  private readonly dw: Float64Array; // B × 3n gradients of the input-side pre-activations (dwx)
-  private readonly drh: Float64Array; // 3n gradients of rh (evnn/gru)
+  // in the wasm arena (byte offsets p* for the SIMD calls)
+  private readonly acc: Float32Array; // B × 3n pre-activations (wx + rh for z|u, r; wx for g)
+  private readonly rg: Float32Array; // B × n recurrent part of the g pre-activation
+  private readonly dw: Float32Array; // B × 3n gradients of the input-side pre-activations (dwx)
+  private readonly drh: Float32Array; // 3n gradients of rh (evnn/gru)
+  private readonly simd: SimdOps;
+  private readonly pK: number;
+  private readonly pR: number;
+  private readonly pdK: number;
+  private readonly pdR: number;
+  private readonly pAcc: number;
+  private readonly pRg: number;
+  private readonly pDw: number;
+  private readonly pDrh: number;
   private readonly rsave: Float64Array; // B × n reset gate (paper backward, between phases)
   private readonly dy: Float64Array; // B × n dL/dy_t of own units
   private readonly carry: Float64Array; // B × n dh (evnn/gru) or dc (paper) from t+1
@@ -388,7 +317,34 @@ export class GroupKernel {
     if (params.units !== units || params.unitStart !== unitStart || params.inputSize !== I || params.layerSize !== H)
       throw new Error('group parameters do not match the kernel spec');
     if (!(batch > 0)) throw new Error(`batch must be positive, got ${batch}`);
-    this.params = params;
+    const n3 = 3 * units;
+    // Everything the SIMD row operations touch lives in one wasm memory; the parameters are copied in.
+    const arena = new SimdArena([
+      params.kernel.length, params.recurrentKernel.length, n3, n3, units, // parameters
+      params.kernel.length, params.recurrentKernel.length, n3, n3, units, // their gradients
+      batch * n3, batch * units, batch * n3, n3, // acc, rg, dw, drh
+    ]);
+    const v = arena.views;
+    v[0]!.set(params.kernel);
+    v[1]!.set(params.recurrentKernel);
+    v[2]!.set(params.bias);
+    v[3]!.set(params.recurrentBias);
+    v[4]!.set(params.thr);
+    this.params = { ...params, kernel: v[0]!, recurrentKernel: v[1]!, bias: v[2]!, recurrentBias: v[3]!, thr: v[4]! };
+    this.grads = { kernel: v[5]!, recurrentKernel: v[6]!, bias: v[7]!, recurrentBias: v[8]!, thr: v[9]! };
+    this.acc = v[10]!;
+    this.rg = v[11]!;
+    this.dw = v[12]!;
+    this.drh = v[13]!;
+    this.simd = arena.ops;
+    this.pK = v[0]!.byteOffset;
+    this.pR = v[1]!.byteOffset;
+    this.pdK = v[5]!.byteOffset;
+    this.pdR = v[6]!.byteOffset;
+    this.pAcc = this.acc.byteOffset;
+    this.pRg = this.rg.byteOffset;
+    this.pDw = this.dw.byteOffset;
+    this.pDrh = this.drh.byteOffset;
     this.layer = layer;
     this.unitStart = unitStart;
     this.n = units;
@@ -404,24 +360,12 @@ export class GroupKernel {
     this.support = cfg.support;
     this.invSupport = 1 / cfg.support;
     this.inputDropout = layer > 0 && cfg.dropout > 0 ? new DropoutMask(cfg.dropout, cfg.seed, layer - 1) : null;
-    const n3 = 3 * units;
-    this.grads = {
-      kernel: new Float32Array(params.kernel.length),
-      recurrentKernel: new Float32Array(params.recurrentKernel.length),
-      bias: new Float32Array(n3),
-      recurrentBias: new Float32Array(n3),
-      thr: new Float32Array(units),
-    };
     this.state = new Float32Array(16 * batch * units);
     this.poolX = new StepPool(batch);
     this.poolE = new StepPool(batch);
     this.poolM = new StepPool(batch);
     this.poolAL = new MaskPool(batch, this.layerSize);
     this.poolAB = new MaskPool(batch, layer > 0 ? this.inputSize : 1);
-    this.acc = new Float64Array(batch * n3);
-    this.rg = new Float64Array(batch * units);
-    this.dw = new Float64Array(batch * n3);
-    this.drh = new Float64Array(n3);
     this.rsave = new Float64Array(batch * units);
     this.dy = new Float64Array(batch * units);
     this.carry = new Float64Array(batch * units);
@@ -588,9 +532,14 @@ export class GroupKernel {
     const n3 = 3 * n;
     const acc = this.acc;
     const rg = this.rg;
-    const { kernel: K, recurrentKernel: R, bias, recurrentBias: rb } = this.params;
+    const { bias, recurrentBias: rb } = this.params;
+    const { axpy } = this.simd;
+    const pK = this.pK;
+    const pR = this.pR;
     const a0 = b * n3;
     const r0 = b * n;
+    const pa = this.pAcc + 4 * a0;
+    const pg = this.pRg + 4 * r0;
     for (let k = 0; k < n2; k++) acc[a0 + k] = bias[k]! + rb[k]!;
     for (let k = n2; k < n3; k++) acc[a0 + k] = bias[k]!;
     for (let k = 0; k < n; k++) rg[r0 + k] = rb[n2 + k]!;
@@ -604,7 +553,7 @@ export class GroupKernel {
       for (let e = pool.offs[s]!; e < hi; e++) {
         const x = val[e]!;
         const row = idx[e]! * n3;
-        rowAxpy(acc, a0, x, K, row, n3);
+        axpy(pa, x, pK + 4 * row, n3);
       }
     }
     {
@@ -616,8 +565,8 @@ export class GroupKernel {
       for (let e = pool.offs[s]!; e < hi; e++) {
         const y = val[e]!;
         const row = idx[e]! * n3;
-        rowAxpy(acc, a0, y, R, row, n2);
-        if (!paper) rowAxpy(rg, r0, y, R, row + n2, n);
+        axpy(pa, y, pR + 4 * row, n2);
+        if (!paper) axpy(pg, y, pR + 4 * (row + n2), n);
       }
     }
     if (withMessages) {
@@ -626,7 +575,7 @@ export class GroupKernel {
       const val = pool.value;
       const hi = pool.offs[s + 1]!;
       for (let e = pool.offs[s]!; e < hi; e++) {
-        rowAxpy(rg, r0, val[e]!, R, idx[e]! * n3 + n2, n);
+        axpy(pg, val[e]!, pR + 4 * (idx[e]! * n3 + n2), n);
       }
     }
   }
@@ -674,7 +623,8 @@ export class GroupKernel {
     const acc = this.acc;
     const rg = this.rg;
     const thr = this.params.thr;
-    const R = this.params.recurrentKernel;
+    const { axpy } = this.simd;
+    const pR = this.pR;
     const state = this.state;
     const us = this.unitStart;
     const n2 = 2 * n;
@@ -687,10 +637,11 @@ export class GroupKernel {
       const a0 = b * n3;
       const r0 = b * n;
       // same accumulation as preactivations(…, withMessages = true), which starts from rg = rb_g
+      const pg = this.pRg + 4 * r0;
       const s = t * B1 + b;
       const hi = pool.offs[s + 1]!;
       for (let e = pool.offs[s]!; e < hi; e++) {
-        rowAxpy(rg, r0, pval[e]!, R, pidx[e]! * n3 + n2, n);
+        axpy(pg, pval[e]!, pR + 4 * (pidx[e]! * n3 + n2), n);
       }
       out.begin(b);
       const cur = (t * B + b) * n;
@@ -794,8 +745,10 @@ export class GroupKernel {
     const gru = this.gru;
     const below = this.layer > 0;
     this.gatherDy(incoming, outputGrad);
-    const { kernel: K, recurrentKernel: R, thr } = this.params;
-    const { kernel: dK, recurrentKernel: dR, bias: gb, recurrentBias: grb, thr: gthr } = this.grads;
+    const { thr } = this.params;
+    const { axpy, dot, axpyDot } = this.simd;
+    const { pK, pR, pdK, pdR, pDrh } = this;
+    const { bias: gb, recurrentBias: grb, thr: gthr } = this.grads;
     const acc = this.acc;
     const rg = this.rg;
     const dwAll = this.dw;
@@ -822,6 +775,7 @@ export class GroupKernel {
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       this.preactivations(t, b, false);
       const a0 = b * n3;
+      const pd = this.pDw + 4 * a0;
       const r0 = b * n;
       const cur = (t * B + b) * n;
       const prev = cur - B * n;
@@ -879,12 +833,12 @@ export class GroupKernel {
         if (below) {
           for (let e = lo; e < hi; e++) {
             const i = idx[e]!;
-            outBelow.push(i, scale * gradAxpyDot(dK, K, i * n3, val[e]!, dwAll, a0, n3));
+            outBelow.push(i, scale * axpyDot(pdK + 4 * i * n3, pK + 4 * i * n3, val[e]!, pd, n3));
           }
           macs += (hi - lo) * 3 * n3; // recompute + dK + partial sum
         } else {
           for (let e = lo; e < hi; e++) {
-            gradAxpy(dK, idx[e]! * n3, val[e]!, dwAll, a0, n3);
+            axpy(pdK + 4 * idx[e]! * n3, val[e]!, pd, n3);
           }
           macs += (hi - lo) * 2 * n3;
         }
@@ -901,7 +855,7 @@ export class GroupKernel {
             const low = x & -x;
             x ^= low;
             const i = (w << 5) + 31 - Math.clz32(low);
-            outBelow.push(i, scale * rowDot(K, i * n3, dwAll, a0, n3));
+            outBelow.push(i, scale * dot(pK + 4 * i * n3, pd, n3));
             announced++;
           }
         }
@@ -916,7 +870,7 @@ export class GroupKernel {
         const hi = pe.offs[s + 1]!;
         for (let e = lo; e < hi; e++) {
           const m = idx[e]!;
-          outRecurrent.push(m, gradAxpyDot(dR, R, m * n3, val[e]!, drh, 0, n3));
+          outRecurrent.push(m, axpyDot(pdR + 4 * m * n3, pR + 4 * m * n3, val[e]!, pDrh, n3));
         }
         macs += (hi - lo) * 3 * n3;
       }
@@ -932,7 +886,7 @@ export class GroupKernel {
             const low = x & -x;
             x ^= low;
             const m = (w << 5) + 31 - Math.clz32(low);
-            outRecurrent.push(m, rowDot(R, m * n3, drh, 0, n3));
+            outRecurrent.push(m, dot(pR + 4 * m * n3, pDrh, n3));
             announced++;
           }
         }
@@ -957,8 +911,10 @@ export class GroupKernel {
     const n2 = 2 * n;
     const n3 = 3 * n;
     this.gatherDy(incoming, outputGrad);
-    const { recurrentKernel: R, thr } = this.params;
-    const { recurrentKernel: dR, thr: gthr } = this.grads;
+    const { thr } = this.params;
+    const { axpy, dot } = this.simd;
+    const { pR, pdR } = this;
+    const { thr: gthr } = this.grads;
     const acc = this.acc;
     const rg = this.rg;
     const dwAll = this.dw;
@@ -1007,14 +963,14 @@ export class GroupKernel {
         rsave[r0 + j] = r;
       }
       const s = t * B1 + b;
-      const ag = a0 + n2;
+      const pg = this.pDw + 4 * (a0 + n2);
       {
         const idx = pm.index;
         const val = pm.value;
         const lo = pm.offs[s]!;
         const hi = pm.offs[s + 1]!;
         for (let e = lo; e < hi; e++) {
-          gradAxpy(dR, idx[e]! * n3 + n2, val[e]!, dwAll, ag, n);
+          axpy(pdR + 4 * (idx[e]! * n3 + n2), val[e]!, pg, n);
         }
         macs += (hi - lo) * 2 * n; // recompute + dR_g
       }
@@ -1025,7 +981,7 @@ export class GroupKernel {
         const hi = pe.offs[s + 1]!;
         for (let e = lo; e < hi; e++) {
           const m = idx[e]!;
-          outRecurrent.push(m, rowDot(R, m * n3 + n2, dwAll, ag, n));
+          outRecurrent.push(m, dot(pR + 4 * (m * n3 + n2), pg, n));
         }
         macs += (hi - lo) * n;
       }
@@ -1041,7 +997,7 @@ export class GroupKernel {
             const low = x & -x;
             x ^= low;
             const m = (w << 5) + 31 - Math.clz32(low);
-            outRecurrent.push(m, rowDot(R, m * n3 + n2, dwAll, ag, n));
+            outRecurrent.push(m, dot(pR + 4 * (m * n3 + n2), pg, n));
             announced++;
           }
         }
@@ -1070,8 +1026,10 @@ export class GroupKernel {
     const P = this.dy;
     P.fill(0);
     scatterAdd(incoming, P, B, n, this.unitStart);
-    const { kernel: K, recurrentKernel: R, thr } = this.params;
-    const { kernel: dK, recurrentKernel: dR, bias: gb, recurrentBias: grb } = this.grads;
+    const { thr } = this.params;
+    const { axpy, dot, axpyDot } = this.simd;
+    const { pK, pR, pdK, pdR } = this;
+    const { bias: gb, recurrentBias: grb } = this.grads;
     const dwAll = this.dw;
     const rsave = this.rsave;
     const dyLocal = this.dyLocal;
@@ -1089,6 +1047,7 @@ export class GroupKernel {
     let macs = 0;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       const a0 = b * n3;
+      const pd = this.pDw + 4 * a0;
       const r0 = b * n;
       const prev = ((t - 1) * B + b) * n;
       for (let j = 0; j < n; j++) {
@@ -1117,12 +1076,12 @@ export class GroupKernel {
         if (below) {
           for (let e = lo; e < hi; e++) {
             const i = idx[e]!;
-            outBelow.push(i, scale * gradAxpyDot(dK, K, i * n3, val[e]!, dwAll, a0, n3));
+            outBelow.push(i, scale * axpyDot(pdK + 4 * i * n3, pK + 4 * i * n3, val[e]!, pd, n3));
           }
           macs += (hi - lo) * 3 * n3; // recompute (phase 0) + dK + partial sum
         } else {
           for (let e = lo; e < hi; e++) {
-            gradAxpy(dK, idx[e]! * n3, val[e]!, dwAll, a0, n3);
+            axpy(pdK + 4 * idx[e]! * n3, val[e]!, pd, n3);
           }
           macs += (hi - lo) * 2 * n3;
         }
@@ -1139,7 +1098,7 @@ export class GroupKernel {
             const low = x & -x;
             x ^= low;
             const i = (w << 5) + 31 - Math.clz32(low);
-            outBelow.push(i, scale * rowDot(K, i * n3, dwAll, a0, n3));
+            outBelow.push(i, scale * dot(pK + 4 * i * n3, pd, n3));
             announced++;
           }
         }
@@ -1153,7 +1112,7 @@ export class GroupKernel {
         const hi = pe.offs[s + 1]!;
         for (let e = lo; e < hi; e++) {
           const m = idx[e]!;
-          outRecurrent.push(m, gradAxpyDot(dR, R, m * n3, val[e]!, dwAll, a0, n2));
+          outRecurrent.push(m, axpyDot(pdR + 4 * m * n3, pR + 4 * m * n3, val[e]!, pd, n2));
         }
         macs += (hi - lo) * 3 * n2; // recompute (phase 0) + dR_{u,r} + partial sum
       }
@@ -1169,7 +1128,7 @@ export class GroupKernel {
             const low = x & -x;
             x ^= low;
             const m = (w << 5) + 31 - Math.clz32(low);
-            outRecurrent.push(m, rowDot(R, m * n3, dwAll, a0, n2));
+            outRecurrent.push(m, dot(pR + 4 * m * n3, pd, n2));
             announced++;
           }
         }

@@ -184,8 +184,8 @@ export class ActorCore {
     this.optimizer = new Optimizer(
       init.optimizer,
       tensors,
-      tensors.map((t) => t === init.params.thr),
-      tensors.map((t) => t === init.params.bias || t === init.params.recurrentBias || t === this.readoutBias),
+      tensors.map((t) => t === this.kernel.params.thr),
+      tensors.map((t) => t === this.kernel.params.bias || t === this.kernel.params.recurrentBias || t === this.readoutBias),
     );
   }
 

@@ -1,0 +1,59 @@
+/**
+ * WebAssembly SIMD row primitives (model/simd.wat) and the memory they work in.
+ *
+ * A kernel allocates every buffer the primitives touch (weights, their gradients, pre-activations and their
+ * gradients) once, in one `SimdArena` of its own, and receives Float32Array views on it; the primitives take
+ * byte offsets into that memory. The memory never grows after the views exist (growing would detach them).
+ * Measured here (2-vCPU AMD EPYC, Node 20): a 192-float row axpy or dot runs at 4–5 GMAC/s as one call from
+ * JavaScript, against 0.5–0.7 GMAC/s for the same loop in scalar JavaScript.
+ */
+import { SIMD_WASM_BASE64 } from './simd-wasm.js';
+
+// Node's type definitions do not declare the WebAssembly global; this is the part used here.
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (desc: { initial: number; maximum?: number }) => { buffer: ArrayBuffer };
+};
+
+export interface SimdOps {
+  /** dst[k] += a·src[k], k < len. */
+  axpy(dst: number, a: number, src: number, len: number): void;
+  /** Σ_k w[k]·d[k], k < len (float32 arithmetic). */
+  dot(w: number, d: number, len: number): number;
+  /** g[k] += a·d[k]; returns Σ_k w[k]·d[k], k < len. */
+  axpyDot(g: number, w: number, a: number, d: number, len: number): number;
+}
+
+let compiled: object | null = null;
+function simdModule(): object {
+  if (!compiled) compiled = new WebAssembly.Module(Uint8Array.from(atob(SIMD_WASM_BASE64), (c) => c.charCodeAt(0)));
+  return compiled;
+}
+
+const PAGE = 65536;
+const ALIGN = 16; // one v128
+
+/** One memory holding `sizes[i]` floats per view, each view 16-byte aligned, and the primitives bound to it. */
+export class SimdArena {
+  readonly ops: SimdOps;
+  readonly views: Float32Array[];
+  readonly bytes: number;
+
+  constructor(sizes: readonly number[]) {
+    const offsets: number[] = [];
+    let at = 0;
+    for (const n of sizes) {
+      if (!(Number.isInteger(n) && n >= 0)) throw new Error(`arena view size must be a non-negative integer, got ${n}`);
+      offsets.push(at);
+      at += Math.ceil((4 * n) / ALIGN) * ALIGN;
+    }
+    this.bytes = at;
+    const pages = Math.max(1, Math.ceil(at / PAGE));
+    if (pages > 65536) throw new Error(`a kernel needs ${at} bytes of weights and scratch, more than WebAssembly's 4 GiB`);
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const inst = new WebAssembly.Instance(simdModule(), { env: { memory } });
+    this.ops = inst.exports as unknown as SimdOps;
+    this.views = sizes.map((n, i) => new Float32Array(memory.buffer, offsets[i]!, n));
+  }
+}
