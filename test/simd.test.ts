@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { assembleSimd } from '../scripts/build-wasm.mjs';
+import { SimdArena } from '../model/simd.js';
+import { SIMD_WASM_BASE64 } from '../model/simd-wasm.js';
+import { uniformAt } from '../model/rng.js';
+
+const f = Math.fround;
+
+describe('wasm SIMD row primitives', () => {
+  it('the committed bytes are what model/simd.wat assembles to (run npm run build:wasm after editing it)', async () => {
+    const bytes = await assembleSimd();
+    expect(Buffer.from(bytes).toString('base64')).toBe(SIMD_WASM_BASE64);
+  });
+
+  it('axpy equals float32 arithmetic column by column, for every length and offset (vector body and tail)', () => {
+    const arena = new SimdArena([64, 64]);
+    const [dst, src] = arena.views as [Float32Array, Float32Array];
+    for (let len = 0; len <= 37; len++)
+      for (const off of [0, 1, 3]) {
+        for (let k = 0; k < 64; k++) {
+          dst[k] = uniformAt(1, len, off, k) - 0.5;
+          src[k] = uniformAt(2, len, off, k) - 0.5;
+        }
+        const a = f(uniformAt(3, len, off) * 3 - 1.5);
+        const want = Float32Array.from(dst);
+        for (let k = 0; k < len; k++) want[off + k] = f(dst[off + k]! + f(a * src[off + k]!));
+        arena.ops.axpy(dst.byteOffset + 4 * off, a, src.byteOffset + 4 * off, len);
+        expect(Array.from(dst)).toEqual(Array.from(want)); // nothing outside [off, off+len) touched
+      }
+  });
+
+  it('dot and axpyDot match float64 sums to float32 rounding; axpyDot updates g like axpy', () => {
+    const arena = new SimdArena([64, 64, 64]);
+    const [w, d, g] = arena.views as [Float32Array, Float32Array, Float32Array];
+    for (let len = 0; len <= 41; len++)
+      for (const off of [0, 2]) {
+        if (off + len > 64) continue;
+        for (let k = 0; k < 64; k++) {
+          w[k] = uniformAt(4, len, k) - 0.5;
+          d[k] = uniformAt(5, len, k) - 0.5;
+          g[k] = uniformAt(6, len, k) - 0.5;
+        }
+        let exact = 0;
+        let mag = 0;
+        for (let k = 0; k < len; k++) {
+          exact += w[off + k]! * d[off + k]!;
+          mag += Math.abs(w[off + k]! * d[off + k]!);
+        }
+        const got = arena.ops.dot(w.byteOffset + 4 * off, d.byteOffset + 4 * off, len);
+        expect(Math.abs(got - exact)).toBeLessThanOrEqual(1e-6 * mag + 1e-12);
+        const a = 0.75;
+        const wantG = Float32Array.from(g);
+        for (let k = 0; k < len; k++) wantG[off + k] = f(g[off + k]! + f(a * d[off + k]!));
+        const got2 = arena.ops.axpyDot(g.byteOffset + 4 * off, w.byteOffset + 4 * off, a, d.byteOffset + 4 * off, len);
+        expect(Math.abs(got2 - exact)).toBeLessThanOrEqual(1e-6 * mag + 1e-12);
+        expect(Array.from(g)).toEqual(Array.from(wantG));
+      }
+  });
+
+  it('the arena gives 16-byte aligned, disjoint views and refuses what wasm cannot hold', () => {
+    const arena = new SimdArena([3, 0, 5, 17]);
+    const v = arena.views;
+    expect(v.map((x) => x.length)).toEqual([3, 0, 5, 17]);
+    for (const x of v) expect(x.byteOffset % 16).toBe(0);
+    for (let i = 1; i < v.length; i++) expect(v[i]!.byteOffset).toBeGreaterThanOrEqual(v[i - 1]!.byteOffset + 4 * v[i - 1]!.length);
+    expect(() => new SimdArena([2 ** 31])).toThrow(/more than WebAssembly's 4 GiB/);
+    expect(() => new SimdArena([-1])).toThrow(/non-negative integer/);
+  });
+});
