@@ -68,7 +68,6 @@ class NoProgress implements Progress {
 class PlainProgress implements Progress {
   private last = -Infinity;
   private readonly rate = new Rate();
-  private lastState: ProgressState | null = null;
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly label: string,
@@ -82,7 +81,6 @@ class PlainProgress implements Progress {
   }
   update(s: ProgressState): void {
     this.rate.add(s.step);
-    this.lastState = s;
     const now = performance.now();
     if (now - this.last < this.intervalMs && s.step < s.total) return;
     this.last = now;
@@ -96,9 +94,7 @@ class PlainProgress implements Progress {
   note(line: string): void {
     this.out.write(line + '\n');
   }
-  stop(): void {
-    this.lastState = null;
-  }
+  stop(): void {}
 }
 
 class BarProgress implements Progress {

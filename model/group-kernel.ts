@@ -735,6 +735,77 @@ export class GroupKernel {
     scatterAdd(incoming, dy, this.batch, this.n, this.unitStart);
   }
 
+  // Row loops shared by the backward steps: one SIMD call per item; they return item counts or MACs.
+
+  /**
+   * Inputs of (t, b): dK rows; above layer 0 also their partial sums to the layer below and those of the
+   * layer below's announced units (both scaled back by dropout's factor). `pd`: byte offset of da (3n floats).
+   */
+  private inputRows(t: number, b: number, pd: number, outBelow: ItemList): number {
+    const n3 = 3 * this.n;
+    const { axpy, axpyDot } = this.simd;
+    const { pK, pdK } = this;
+    const px = this.poolX;
+    const idx = px.index;
+    const val = px.value;
+    const s = t * (this.batch + 1) + b;
+    const lo = px.offs[s]!;
+    const hi = px.offs[s + 1]!;
+    if (this.layer === 0) {
+      for (let e = lo; e < hi; e++) axpy(pdK + 4 * idx[e]! * n3, val[e]!, pd, n3);
+      return (hi - lo) * 2 * n3; // recompute + dK
+    }
+    const scale = this.inputScale;
+    for (let e = lo; e < hi; e++) {
+      const i = idx[e]!;
+      outBelow.push(i, scale * axpyDot(pdK + 4 * i * n3, pK + 4 * i * n3, val[e]!, pd, n3));
+    }
+    let macs = (hi - lo) * 3 * n3; // recompute + dK + partial sum
+    if (this.poolAB.present[t] === 1) macs += n3 * this.announcedRows(this.poolAB, t * this.batch + b, pK, pd, n3, scale, outBelow);
+    return macs;
+  }
+
+  /** Recurrent events of item-list slot s: dR rows (first `len` columns) + partial sums R[m,:len]·d. Returns the item count. */
+  private recurrentRows(s: number, pD: number, len: number, out: ItemList): number {
+    const n3 = 3 * this.n;
+    const { axpyDot } = this.simd;
+    const { pR, pdR } = this;
+    const pe = this.poolE;
+    const idx = pe.index;
+    const val = pe.value;
+    const lo = pe.offs[s]!;
+    const hi = pe.offs[s + 1]!;
+    for (let e = lo; e < hi; e++) {
+      const m = idx[e]!;
+      out.push(m, axpyDot(pdR + 4 * m * n3, pR + 4 * m * n3, val[e]!, pD, len));
+    }
+    return hi - lo;
+  }
+
+  /**
+   * Partial sums scale·W[m, ·len]·d for the units m announced in row `row` of `mask`, in ascending unit order (the
+   * order of the lists); W's row m starts at byte pRow0 + 12n·m. Returns the count.
+   */
+  private announcedRows(mask: MaskPool, row: number, pRow0: number, pD: number, len: number, scale: number, out: ItemList): number {
+    const rowBytes = 12 * this.n;
+    const { dot } = this.simd;
+    const bits = mask.bits;
+    const W = mask.words;
+    const r0 = row * W;
+    let count = 0;
+    for (let w = 0; w < W; w++) {
+      let x = bits[r0 + w]!;
+      while (x !== 0) {
+        const low = x & -x;
+        x ^= low;
+        const m = (w << 5) + 31 - Math.clz32(low);
+        out.push(m, scale * dot(pRow0 + m * rowBytes, pD, len));
+        count++;
+      }
+    }
+    return count;
+  }
+
   private backwardEvnn(t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemList, outBelow: ItemList): void {
     const B = this.batch;
     const n = this.n;
@@ -746,8 +817,7 @@ export class GroupKernel {
     const below = this.layer > 0;
     this.gatherDy(incoming, outputGrad);
     const { thr } = this.params;
-    const { axpy, dot, axpyDot } = this.simd;
-    const { pK, pR, pdK, pdR, pDrh } = this;
+    const pDrh = this.pDrh;
     const { bias: gb, recurrentBias: grb, thr: gthr } = this.grads;
     const acc = this.acc;
     const rg = this.rg;
@@ -761,13 +831,8 @@ export class GroupKernel {
     const w = this.invSupport;
     const coef = this.activityCoef;
     const B1 = B + 1;
-    const px = this.poolX;
-    const pe = this.poolE;
     const pal = this.poolAL;
-    const pab = this.poolAB;
     const alOk = t > 0 && pal.present[t - 1] === 1;
-    const abOk = below && pab.present[t] === 1;
-    const scale = this.inputScale; // inputs were scaled by dropout: so are the gradients sent back to them
     outRecurrent.clear();
     outBelow.clear();
     let active = 0;
@@ -823,75 +888,12 @@ export class GroupKernel {
         grb[k] += drh[k]!;
       }
       const s = t * B1 + b;
-      // inputs: dK rows (+ partial sums to the layer below, whose events are all backward-active)
       outBelow.begin(b);
-      {
-        const idx = px.index;
-        const val = px.value;
-        const lo = px.offs[s]!;
-        const hi = px.offs[s + 1]!;
-        if (below) {
-          for (let e = lo; e < hi; e++) {
-            const i = idx[e]!;
-            outBelow.push(i, scale * axpyDot(pdK + 4 * i * n3, pK + 4 * i * n3, val[e]!, pd, n3));
-          }
-          macs += (hi - lo) * 3 * n3; // recompute + dK + partial sum
-        } else {
-          for (let e = lo; e < hi; e++) {
-            axpy(pdK + 4 * idx[e]! * n3, val[e]!, pd, n3);
-          }
-          macs += (hi - lo) * 2 * n3;
-        }
-      }
-      if (abOk) {
-        // announced units: set bits of the mask, in ascending unit order (the order of the lists)
-        const bits = pab.bits;
-        const W = pab.words;
-        const r0 = (t * B + b) * W;
-        let announced = 0;
-        for (let w = 0; w < W; w++) {
-          let x = bits[r0 + w]!;
-          while (x !== 0) {
-            const low = x & -x;
-            x ^= low;
-            const i = (w << 5) + 31 - Math.clz32(low);
-            outBelow.push(i, scale * dot(pK + 4 * i * n3, pd, n3));
-            announced++;
-          }
-        }
-        macs += announced * n3;
-      }
-      // recurrent events at t−1: dR rows + partial sums (event units are backward-active)
+      macs += this.inputRows(t, b, pd, outBelow);
+      // recurrent events at t−1: dR rows + partial sums (event units are backward-active); announced units
       outRecurrent.begin(b);
-      {
-        const idx = pe.index;
-        const val = pe.value;
-        const lo = pe.offs[s]!;
-        const hi = pe.offs[s + 1]!;
-        for (let e = lo; e < hi; e++) {
-          const m = idx[e]!;
-          outRecurrent.push(m, axpyDot(pdR + 4 * m * n3, pR + 4 * m * n3, val[e]!, pDrh, n3));
-        }
-        macs += (hi - lo) * 3 * n3;
-      }
-      if (alOk) {
-        // announced units: set bits of the mask, in ascending unit order (the order of the lists)
-        const bits = pal.bits;
-        const W = pal.words;
-        const r0 = ((t - 1) * B + b) * W;
-        let announced = 0;
-        for (let w = 0; w < W; w++) {
-          let x = bits[r0 + w]!;
-          while (x !== 0) {
-            const low = x & -x;
-            x ^= low;
-            const m = (w << 5) + 31 - Math.clz32(low);
-            outRecurrent.push(m, dot(pR + 4 * m * n3, pDrh, n3));
-            announced++;
-          }
-        }
-        macs += announced * n3;
-      }
+      macs += 3 * n3 * this.recurrentRows(s, pDrh, n3, outRecurrent);
+      if (alOk) macs += n3 * this.announcedRows(pal, (t - 1) * B + b, this.pR, pDrh, n3, 1, outRecurrent);
     }
     outRecurrent.end();
     outBelow.end();
@@ -985,24 +987,7 @@ export class GroupKernel {
         }
         macs += (hi - lo) * n;
       }
-      if (alOk) {
-        // announced units: set bits of the mask, in ascending unit order (the order of the lists)
-        const bits = pal.bits;
-        const W = pal.words;
-        const r0 = ((t - 1) * B + b) * W;
-        let announced = 0;
-        for (let w = 0; w < W; w++) {
-          let x = bits[r0 + w]!;
-          while (x !== 0) {
-            const low = x & -x;
-            x ^= low;
-            const m = (w << 5) + 31 - Math.clz32(low);
-            outRecurrent.push(m, dot(pR + 4 * (m * n3 + n2), pg, n));
-            announced++;
-          }
-        }
-        macs += announced * n;
-      }
+      if (alOk) macs += n * this.announcedRows(pal, (t - 1) * B + b, pR + 4 * n2, pg, n, 1, outRecurrent);
     }
     outRecurrent.end();
     outBelow.end();
@@ -1027,21 +1012,15 @@ export class GroupKernel {
     P.fill(0);
     scatterAdd(incoming, P, B, n, this.unitStart);
     const { thr } = this.params;
-    const { axpy, dot, axpyDot } = this.simd;
-    const { pK, pR, pdK, pdR } = this;
+    const pR = this.pR;
     const { bias: gb, recurrentBias: grb } = this.grads;
     const dwAll = this.dw;
     const rsave = this.rsave;
     const dyLocal = this.dyLocal;
     const state = this.state;
     const B1 = B + 1;
-    const px = this.poolX;
-    const pe = this.poolE;
     const pal = this.poolAL;
-    const pab = this.poolAB;
     const alOk = t > 0 && pal.present[t - 1] === 1;
-    const abOk = below && pab.present[t] === 1;
-    const scale = this.inputScale; // inputs were scaled by dropout: so are the gradients sent back to them
     outRecurrent.clear();
     outBelow.clear();
     let macs = 0;
@@ -1068,72 +1047,10 @@ export class GroupKernel {
       }
       const s = t * B1 + b;
       outBelow.begin(b);
-      {
-        const idx = px.index;
-        const val = px.value;
-        const lo = px.offs[s]!;
-        const hi = px.offs[s + 1]!;
-        if (below) {
-          for (let e = lo; e < hi; e++) {
-            const i = idx[e]!;
-            outBelow.push(i, scale * axpyDot(pdK + 4 * i * n3, pK + 4 * i * n3, val[e]!, pd, n3));
-          }
-          macs += (hi - lo) * 3 * n3; // recompute (phase 0) + dK + partial sum
-        } else {
-          for (let e = lo; e < hi; e++) {
-            axpy(pdK + 4 * idx[e]! * n3, val[e]!, pd, n3);
-          }
-          macs += (hi - lo) * 2 * n3;
-        }
-      }
-      if (abOk) {
-        // announced units: set bits of the mask, in ascending unit order (the order of the lists)
-        const bits = pab.bits;
-        const W = pab.words;
-        const r0 = (t * B + b) * W;
-        let announced = 0;
-        for (let w = 0; w < W; w++) {
-          let x = bits[r0 + w]!;
-          while (x !== 0) {
-            const low = x & -x;
-            x ^= low;
-            const i = (w << 5) + 31 - Math.clz32(low);
-            outBelow.push(i, scale * dot(pK + 4 * i * n3, pd, n3));
-            announced++;
-          }
-        }
-        macs += announced * n3;
-      }
+      macs += this.inputRows(t, b, pd, outBelow);
       outRecurrent.begin(b);
-      {
-        const idx = pe.index;
-        const val = pe.value;
-        const lo = pe.offs[s]!;
-        const hi = pe.offs[s + 1]!;
-        for (let e = lo; e < hi; e++) {
-          const m = idx[e]!;
-          outRecurrent.push(m, axpyDot(pdR + 4 * m * n3, pR + 4 * m * n3, val[e]!, pd, n2));
-        }
-        macs += (hi - lo) * 3 * n2; // recompute (phase 0) + dR_{u,r} + partial sum
-      }
-      if (alOk) {
-        // announced units: set bits of the mask, in ascending unit order (the order of the lists)
-        const bits = pal.bits;
-        const W = pal.words;
-        const r0 = ((t - 1) * B + b) * W;
-        let announced = 0;
-        for (let w = 0; w < W; w++) {
-          let x = bits[r0 + w]!;
-          while (x !== 0) {
-            const low = x & -x;
-            x ^= low;
-            const m = (w << 5) + 31 - Math.clz32(low);
-            outRecurrent.push(m, dot(pR + 4 * m * n3, pd, n2));
-            announced++;
-          }
-        }
-        macs += announced * n2;
-      }
+      macs += 3 * n2 * this.recurrentRows(s, pd, n2, outRecurrent); // recompute (phase 0) + dR_{u,r} + partial sum
+      if (alOk) macs += n2 * this.announcedRows(pal, (t - 1) * B + b, pR, pd, n2, 1, outRecurrent);
     }
     outRecurrent.end();
     outBelow.end();
