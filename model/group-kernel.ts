@@ -293,7 +293,7 @@ export class GroupKernel {
   private readonly acc: Float32Array; // B × 3n pre-activations (wx + rh for z|u, r; wx for g)
   private readonly rg: Float32Array; // B × n recurrent part of the g pre-activation
   private readonly dw: Float32Array; // B × 3n gradients of the input-side pre-activations (dwx)
-  private readonly drh: Float32Array; // 3n gradients of rh (evnn/gru)
+  private readonly drh: Float32Array; // B × 3n gradients of rh (evnn/gru)
   private readonly simd: SimdOps;
   private readonly pK: number;
   private readonly pR: number;
@@ -303,6 +303,19 @@ export class GroupKernel {
   private readonly pRg: number;
   private readonly pDw: number;
   private readonly pDrh: number;
+  private readonly pgb: number;
+  private readonly pgrb: number;
+  // Items of one pool slot ordered by row (weight row = input or unit), so that each weight row is fetched once
+  // per step and applied to every batch element that received it: row i's items are ord*[rowStart[i] ..
+  // rowStart[i+1]), by ascending batch element; ordE = the item's position in the pool.
+  private rowStart: Int32Array;
+  private rowCur: Int32Array;
+  private ordE = new Int32Array(64);
+  private ordB = new Int32Array(64);
+  /** Partial sums of a pool slot's items (index: position − the slot's first position), before they are emitted. */
+  private partial = new Float32Array(64);
+  /** Partial sums of announced units, [b × announcing layer size]. */
+  private readonly annVal: Float32Array;
   private readonly rsave: Float64Array; // B × n reset gate (paper backward, between phases)
   private readonly dy: Float64Array; // B × n dL/dy_t of own units
   private readonly carry: Float64Array; // B × n dh (evnn/gru) or dc (paper) from t+1
@@ -322,7 +335,7 @@ export class GroupKernel {
     const arena = new SimdArena([
       params.kernel.length, params.recurrentKernel.length, n3, n3, units, // parameters
       params.kernel.length, params.recurrentKernel.length, n3, n3, units, // their gradients
-      batch * n3, batch * units, batch * n3, n3, // acc, rg, dw, drh
+      batch * n3, batch * units, batch * n3, batch * n3, // acc, rg, dw, drh
     ]);
     const v = arena.views;
     v[0]!.set(params.kernel);
@@ -345,6 +358,11 @@ export class GroupKernel {
     this.pRg = this.rg.byteOffset;
     this.pDw = this.dw.byteOffset;
     this.pDrh = this.drh.byteOffset;
+    this.pgb = v[7]!.byteOffset;
+    this.pgrb = v[8]!.byteOffset;
+    this.rowStart = new Int32Array(Math.max(I, H) + 1);
+    this.rowCur = new Int32Array(Math.max(I, H) + 1);
+    this.annVal = new Float32Array(batch * Math.max(I, H));
     this.layer = layer;
     this.unitStart = unitStart;
     this.n = units;
@@ -464,6 +482,175 @@ export class GroupKernel {
   }
 
   // ---------------------------------------------------------------------------------------------------------
+  // row loops: every weight row is read once per step and applied to each batch element that received its item
+
+  /** Order the items of pool slot t by row (input or unit index < rows), then by batch element. Returns their count. */
+  private byRow(pool: StepPool, t: number, rows: number): number {
+    const B = this.batch;
+    const base = t * (B + 1);
+    const offs = pool.offs;
+    const idx = pool.index;
+    const lo = offs[base]!;
+    const hi = offs[base + B]!;
+    const count = hi - lo;
+    if (this.ordE.length < count) {
+      const cap = capacityFor(this.ordE.length, count);
+      this.ordE = new Int32Array(cap);
+      this.ordB = new Int32Array(cap);
+      this.partial = new Float32Array(cap);
+    }
+    const start = this.rowStart;
+    const cur = this.rowCur;
+    start.fill(0, 0, rows + 1);
+    for (let e = lo; e < hi; e++) {
+      const i = idx[e]!;
+      if (!(i >= 0 && i < rows)) throw new Error(`item address ${i} outside 0..${rows - 1}`);
+      start[i + 1]!++;
+    }
+    for (let i = 0; i < rows; i++) start[i + 1]! += start[i]!;
+    cur.set(start.subarray(0, rows));
+    const ordE = this.ordE;
+    const ordB = this.ordB;
+    for (let b = 0, BA = this.activeBatch; b < BA; b++)
+      for (let e = offs[base + b]!, end = offs[base + b + 1]!; e < end; e++) {
+        const k = cur[idx[e]!]!++;
+        ordE[k] = e;
+        ordB[k] = b;
+      }
+    return count;
+  }
+
+  /**
+   * For every item (i, b, value) of pool slot t: dst_b[0..len) += value·W[i, off..off+len), where dst_b starts at
+   * byte pDst + b·dstBytes; with `pDst2`, also dst2_b[0..len2) += value·W[i, off2..off2+len2) (second part of
+   * the same row, while it is in cache). Returns the item count.
+   */
+  private scatterRows(
+    pool: StepPool, t: number, rows: number, pW: number,
+    off: number, pDst: number, dstBytes: number, len: number,
+    off2 = 0, pDst2 = -1, dst2Bytes = 0, len2 = 0,
+  ): number {
+    const count = this.byRow(pool, t, rows);
+    const { axpy } = this.simd;
+    const rowBytes = 12 * this.n;
+    const start = this.rowStart;
+    const ordE = this.ordE;
+    const ordB = this.ordB;
+    const val = pool.value;
+    for (let i = 0; i < rows; i++) {
+      const k1 = start[i + 1]!;
+      let k = start[i]!;
+      if (k === k1) continue;
+      const w = pW + i * rowBytes;
+      for (; k < k1; k++) {
+        const b = ordB[k]!;
+        const a = val[ordE[k]!]!;
+        axpy(pDst + b * dstBytes, a, w + 4 * off, len);
+        if (pDst2 >= 0) axpy(pDst2 + b * dst2Bytes, a, w + 4 * off2, len2);
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Backward over the items (i, b, value) of pool slot t, d_b = the len floats at byte pD + b·dBytes:
+   * mode 'grad': G[i, off..) += value·d_b; 'both': also partial = scale·W[i, off..)·d_b; 'dot': only the partial.
+   * Partial sums go to this.partial by pool position (emitted later per batch element). Returns the item count.
+   */
+  private backRows(
+    mode: 'grad' | 'both' | 'dot', pool: StepPool, t: number, rows: number,
+    pG: number, pW: number, off: number, pD: number, dBytes: number, len: number, scale: number,
+  ): number {
+    const count = this.byRow(pool, t, rows);
+    const { axpy, dot, axpyDot } = this.simd;
+    const rowBytes = 12 * this.n;
+    const start = this.rowStart;
+    const ordE = this.ordE;
+    const ordB = this.ordB;
+    const val = pool.value;
+    const part = this.partial;
+    const lo = pool.offs[t * (this.batch + 1)]!;
+    for (let i = 0; i < rows; i++) {
+      const k1 = start[i + 1]!;
+      let k = start[i]!;
+      if (k === k1) continue;
+      const g = pG + i * rowBytes + 4 * off;
+      const w = pW + i * rowBytes + 4 * off;
+      for (; k < k1; k++) {
+        const e = ordE[k]!;
+        const d = pD + ordB[k]! * dBytes;
+        if (mode === 'grad') axpy(g, val[e]!, d, len);
+        else if (mode === 'both') part[e - lo] = scale * axpyDot(g, w, val[e]!, d, len);
+        else part[e - lo] = scale * dot(w, d, len);
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Partial sums scale·W[m, off..off+len)·d_b for the units m announced in mask row (step, b), into
+   * annVal[b·size + m], unit by unit (so each row is read once for all batch elements). Returns the count.
+   */
+  private announcedRows(mask: MaskPool, step: number, size: number, pW: number, off: number, pD: number, dBytes: number, len: number, scale: number): number {
+    const { dot } = this.simd;
+    const rowBytes = 12 * this.n;
+    const B = this.batch;
+    const BA = this.activeBatch;
+    const W = mask.words;
+    const bits = mask.bits;
+    const ann = this.annVal;
+    const r0 = step * B * W;
+    let count = 0;
+    for (let w = 0; w < W; w++) {
+      let any = 0;
+      for (let b = 0; b < BA; b++) any |= bits[r0 + b * W + w]!;
+      while (any !== 0) {
+        const low = any & -any;
+        any ^= low;
+        const m = (w << 5) + 31 - Math.clz32(low);
+        const row = pW + m * rowBytes + 4 * off;
+        for (let b = 0; b < BA; b++)
+          if ((bits[r0 + b * W + w]! & low) !== 0) {
+            ann[b * size + m] = scale * dot(row, pD + b * dBytes, len);
+            count++;
+          }
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Emit, per batch element: the items of pool slot t with their partial sums (pool order), then, with a mask,
+   * the announced units of mask row (step, b) in ascending order with theirs.
+   */
+  private emit(out: ItemList, pool: StepPool, t: number, mask: MaskPool | null, step: number, size: number): void {
+    const B = this.batch;
+    const base = t * (B + 1);
+    const offs = pool.offs;
+    const idx = pool.index;
+    const part = this.partial;
+    const lo = offs[base]!;
+    const ann = this.annVal;
+    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
+      out.begin(b);
+      for (let e = offs[base + b]!, end = offs[base + b + 1]!; e < end; e++) out.push(idx[e]!, part[e - lo]!);
+      if (!mask) continue;
+      const W = mask.words;
+      const bits = mask.bits;
+      const r0 = (step * B + b) * W;
+      for (let w = 0; w < W; w++) {
+        let x = bits[r0 + w]!;
+        while (x !== 0) {
+          const low = x & -x;
+          x ^= low;
+          const m = (w << 5) + 31 - Math.clz32(low);
+          out.push(m, ann[b * size + m]!);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
   // forward
 
   forward(phase: number, t: number, inputs: readonly ItemList[], recurrent: readonly ItemList[], out: ItemList): void {
@@ -483,6 +670,7 @@ export class GroupKernel {
     c.macsForward += (nx + ne) * 3 * n;
     c.macsDenseForward += this.activeBatch * (this.inputSize + this.layerSize) * 3 * n;
     c.unitSteps += this.activeBatch * n;
+    this.preactivations(t, false);
     out.clear();
     const acc = this.acc;
     const rg = this.rg;
@@ -493,7 +681,6 @@ export class GroupKernel {
     const n2 = 2 * n;
     let events = 0;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-      this.preactivations(t, b, false);
       out.begin(b);
       const a0 = b * 3 * n;
       const r0 = b * n;
@@ -522,62 +709,29 @@ export class GroupKernel {
   }
 
   /**
-   * Pre-activations of batch element b at step t from the recorded lists, into acc[b·3n ..] and rg[b·n ..]:
-   * evnn/gru: acc = wx + (rh_z, rh_r, 0), rg = rh_g; paper (withMessages: also the reset messages):
+   * Pre-activations of every active batch element at step t from the recorded lists, into acc (B × 3n) and
+   * rg (B × n): evnn/gru: acc = wx + (rh_z, rh_r, 0), rg = rh_g; paper (withMessages: also the reset messages):
    * acc = wx + (rh_u, rh_r, 0), rg = rb_g + Σ (r_m y_m)·R_g[m,:]. One code path for forward and recompute.
    */
-  private preactivations(t: number, b: number, withMessages: boolean): void {
+  private preactivations(t: number, withMessages: boolean): void {
     const n = this.n;
     const n2 = 2 * n;
     const n3 = 3 * n;
     const acc = this.acc;
     const rg = this.rg;
     const { bias, recurrentBias: rb } = this.params;
-    const { axpy } = this.simd;
-    const pK = this.pK;
-    const pR = this.pR;
-    const a0 = b * n3;
-    const r0 = b * n;
-    const pa = this.pAcc + 4 * a0;
-    const pg = this.pRg + 4 * r0;
-    for (let k = 0; k < n2; k++) acc[a0 + k] = bias[k]! + rb[k]!;
-    for (let k = n2; k < n3; k++) acc[a0 + k] = bias[k]!;
-    for (let k = 0; k < n; k++) rg[r0 + k] = rb[n2 + k]!;
-    const B1 = this.batch + 1;
-    const s = t * B1 + b;
-    {
-      const pool = this.poolX;
-      const idx = pool.index;
-      const val = pool.value;
-      const hi = pool.offs[s + 1]!;
-      for (let e = pool.offs[s]!; e < hi; e++) {
-        const x = val[e]!;
-        const row = idx[e]! * n3;
-        axpy(pa, x, pK + 4 * row, n3);
-      }
+    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
+      const a0 = b * n3;
+      const r0 = b * n;
+      for (let k = 0; k < n2; k++) acc[a0 + k] = bias[k]! + rb[k]!;
+      for (let k = n2; k < n3; k++) acc[a0 + k] = bias[k]!;
+      for (let k = 0; k < n; k++) rg[r0 + k] = rb[n2 + k]!;
     }
-    {
-      const pool = this.poolE;
-      const idx = pool.index;
-      const val = pool.value;
-      const hi = pool.offs[s + 1]!;
-      const paper = this.paper;
-      for (let e = pool.offs[s]!; e < hi; e++) {
-        const y = val[e]!;
-        const row = idx[e]! * n3;
-        axpy(pa, y, pR + 4 * row, n2);
-        if (!paper) axpy(pg, y, pR + 4 * (row + n2), n);
-      }
-    }
-    if (withMessages) {
-      const pool = this.poolM;
-      const idx = pool.index;
-      const val = pool.value;
-      const hi = pool.offs[s + 1]!;
-      for (let e = pool.offs[s]!; e < hi; e++) {
-        axpy(pg, val[e]!, pR + 4 * (idx[e]! * n3 + n2), n);
-      }
-    }
+    const accRow = 4 * n3;
+    this.scatterRows(this.poolX, t, this.inputSize, this.pK, 0, this.pAcc, accRow, n3);
+    if (this.paper) this.scatterRows(this.poolE, t, this.layerSize, this.pR, 0, this.pAcc, accRow, n2);
+    else this.scatterRows(this.poolE, t, this.layerSize, this.pR, 0, this.pAcc, accRow, n2, n2, this.pRg, 4 * n, n);
+    if (withMessages) this.scatterRows(this.poolM, t, this.layerSize, this.pR, n2, this.pRg, 4 * n, n);
   }
 
   /** paper, phase 0: u and r from inputs and events at t−1; reset messages (j, r_j·y_{t−1,j}) of own event units. */
@@ -590,13 +744,13 @@ export class GroupKernel {
     c.macsForward += nx * 3 * n + ne * 2 * n;
     c.macsDenseForward += this.activeBatch * (this.inputSize + this.layerSize) * 3 * n;
     c.unitSteps += this.activeBatch * n;
+    this.preactivations(t, false);
     out.clear();
     const acc = this.acc;
     const thr = this.params.thr;
     const state = this.state;
     const us = this.unitStart;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-      this.preactivations(t, b, false);
       out.begin(b);
       if (t === 0) continue;
       const a0 = b * 3 * n + n;
@@ -619,30 +773,19 @@ export class GroupKernel {
     const n3 = 3 * n;
     const nm = this.poolM.record(t, messages);
     this.counters.macsForward += nm * n;
+    // the same accumulation as preactivations(…, withMessages = true), whose rg starts from rb_g
+    this.scatterRows(this.poolM, t, this.layerSize, this.pR, 2 * n, this.pRg, 4 * n, n);
     out.clear();
     const acc = this.acc;
     const rg = this.rg;
     const thr = this.params.thr;
-    const { axpy } = this.simd;
-    const pR = this.pR;
     const state = this.state;
     const us = this.unitStart;
     const n2 = 2 * n;
-    const pool = this.poolM;
-    const pidx = pool.index;
-    const pval = pool.value;
-    const B1 = B + 1;
     let events = 0;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       const a0 = b * n3;
       const r0 = b * n;
-      // same accumulation as preactivations(…, withMessages = true), which starts from rg = rb_g
-      const pg = this.pRg + 4 * r0;
-      const s = t * B1 + b;
-      const hi = pool.offs[s + 1]!;
-      for (let e = pool.offs[s]!; e < hi; e++) {
-        axpy(pg, pval[e]!, pR + 4 * (pidx[e]! * n3 + n2), n);
-      }
       out.begin(b);
       const cur = (t * B + b) * n;
       const prev = cur - B * n;
@@ -735,75 +878,27 @@ export class GroupKernel {
     scatterAdd(incoming, dy, this.batch, this.n, this.unitStart);
   }
 
-  // Row loops shared by the backward steps: one SIMD call per item; they return item counts or MACs.
-
   /**
-   * Inputs of (t, b): dK rows; above layer 0 also their partial sums to the layer below and those of the
-   * layer below's announced units (both scaled back by dropout's factor). `pd`: byte offset of da (3n floats).
+   * Inputs at t (da in dw): dK rows; above layer 0 also their partial sums to the layer below and those of the layer
+   * below's announced units, scaled back by dropout's factor, emitted into outBelow. Returns the MACs.
    */
-  private inputRows(t: number, b: number, pd: number, outBelow: ItemList): number {
+  private inputRows(t: number, outBelow: ItemList): number {
+    const I = this.inputSize;
     const n3 = 3 * this.n;
-    const { axpy, axpyDot } = this.simd;
-    const { pK, pdK } = this;
-    const px = this.poolX;
-    const idx = px.index;
-    const val = px.value;
-    const s = t * (this.batch + 1) + b;
-    const lo = px.offs[s]!;
-    const hi = px.offs[s + 1]!;
+    const dBytes = 4 * n3;
+    outBelow.clear();
     if (this.layer === 0) {
-      for (let e = lo; e < hi; e++) axpy(pdK + 4 * idx[e]! * n3, val[e]!, pd, n3);
-      return (hi - lo) * 2 * n3; // recompute + dK
+      const nx = this.backRows('grad', this.poolX, t, I, this.pdK, this.pK, 0, this.pDw, dBytes, n3, 1);
+      outBelow.end();
+      return nx * 2 * n3; // recompute + dK
     }
     const scale = this.inputScale;
-    for (let e = lo; e < hi; e++) {
-      const i = idx[e]!;
-      outBelow.push(i, scale * axpyDot(pdK + 4 * i * n3, pK + 4 * i * n3, val[e]!, pd, n3));
-    }
-    let macs = (hi - lo) * 3 * n3; // recompute + dK + partial sum
-    if (this.poolAB.present[t] === 1) macs += n3 * this.announcedRows(this.poolAB, t * this.batch + b, pK, pd, n3, scale, outBelow);
+    let macs = 3 * n3 * this.backRows('both', this.poolX, t, I, this.pdK, this.pK, 0, this.pDw, dBytes, n3, scale); // recompute + dK + partial sum
+    const announced = this.poolAB.present[t] === 1;
+    if (announced) macs += n3 * this.announcedRows(this.poolAB, t, I, this.pK, 0, this.pDw, dBytes, n3, scale);
+    this.emit(outBelow, this.poolX, t, announced ? this.poolAB : null, t, I);
+    outBelow.end();
     return macs;
-  }
-
-  /** Recurrent events of item-list slot s: dR rows (first `len` columns) + partial sums R[m,:len]·d. Returns the item count. */
-  private recurrentRows(s: number, pD: number, len: number, out: ItemList): number {
-    const n3 = 3 * this.n;
-    const { axpyDot } = this.simd;
-    const { pR, pdR } = this;
-    const pe = this.poolE;
-    const idx = pe.index;
-    const val = pe.value;
-    const lo = pe.offs[s]!;
-    const hi = pe.offs[s + 1]!;
-    for (let e = lo; e < hi; e++) {
-      const m = idx[e]!;
-      out.push(m, axpyDot(pdR + 4 * m * n3, pR + 4 * m * n3, val[e]!, pD, len));
-    }
-    return hi - lo;
-  }
-
-  /**
-   * Partial sums scale·W[m, ·len]·d for the units m announced in row `row` of `mask`, in ascending unit order (the
-   * order of the lists); W's row m starts at byte pRow0 + 12n·m. Returns the count.
-   */
-  private announcedRows(mask: MaskPool, row: number, pRow0: number, pD: number, len: number, scale: number, out: ItemList): number {
-    const rowBytes = 12 * this.n;
-    const { dot } = this.simd;
-    const bits = mask.bits;
-    const W = mask.words;
-    const r0 = row * W;
-    let count = 0;
-    for (let w = 0; w < W; w++) {
-      let x = bits[r0 + w]!;
-      while (x !== 0) {
-        const low = x & -x;
-        x ^= low;
-        const m = (w << 5) + 31 - Math.clz32(low);
-        out.push(m, scale * dot(pRow0 + m * rowBytes, pD, len));
-        count++;
-      }
-    }
-    return count;
   }
 
   private backwardEvnn(t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemList, outBelow: ItemList): void {
@@ -816,9 +911,10 @@ export class GroupKernel {
     const gru = this.gru;
     const below = this.layer > 0;
     this.gatherDy(incoming, outputGrad);
+    this.preactivations(t, false);
     const { thr } = this.params;
-    const pDrh = this.pDrh;
-    const { bias: gb, recurrentBias: grb, thr: gthr } = this.grads;
+    const gthr = this.grads.thr;
+    const { axpy } = this.simd;
     const acc = this.acc;
     const rg = this.rg;
     const dwAll = this.dw;
@@ -830,17 +926,9 @@ export class GroupKernel {
     const sup = this.support;
     const w = this.invSupport;
     const coef = this.activityCoef;
-    const B1 = B + 1;
-    const pal = this.poolAL;
-    const alOk = t > 0 && pal.present[t - 1] === 1;
-    outRecurrent.clear();
-    outBelow.clear();
     let active = 0;
-    let macs = 0;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-      this.preactivations(t, b, false);
       const a0 = b * n3;
-      const pd = this.pDw + 4 * a0;
       const r0 = b * n;
       const cur = (t * B + b) * n;
       const prev = cur - B * n;
@@ -879,24 +967,23 @@ export class GroupKernel {
         dwAll[a0 + j] = dz;
         dwAll[a0 + n + j] = dr;
         dwAll[a0 + n2 + j] = dg;
-        drh[j] = dz;
-        drh[n + j] = dr;
-        drh[n2 + j] = dg * r;
+        drh[a0 + j] = dz;
+        drh[a0 + n + j] = dr;
+        drh[a0 + n2 + j] = dg * r;
       }
-      for (let k = 0; k < n3; k++) {
-        gb[k] += dwAll[a0 + k]!;
-        grb[k] += drh[k]!;
-      }
-      const s = t * B1 + b;
-      outBelow.begin(b);
-      macs += this.inputRows(t, b, pd, outBelow);
-      // recurrent events at t−1: dR rows + partial sums (event units are backward-active); announced units
-      outRecurrent.begin(b);
-      macs += 3 * n3 * this.recurrentRows(s, pDrh, n3, outRecurrent);
-      if (alOk) macs += n3 * this.announcedRows(pal, (t - 1) * B + b, this.pR, pDrh, n3, 1, outRecurrent);
+      axpy(this.pgb, 1, this.pDw + 4 * a0, n3);
+      axpy(this.pgrb, 1, this.pDrh + 4 * a0, n3);
     }
+    // weight rows, once per step for all batch elements: inputs (dK, sums below), recurrent events at t−1 (dR,
+    // sums to the layer; event units are backward-active), then the announced backward-active units
+    let macs = this.inputRows(t, outBelow);
+    const dBytes = 4 * n3;
+    outRecurrent.clear();
+    macs += 3 * n3 * this.backRows('both', this.poolE, t, Hl, this.pdR, this.pR, 0, this.pDrh, dBytes, n3, 1);
+    const announced = t > 0 && this.poolAL.present[t - 1] === 1;
+    if (announced) macs += n3 * this.announcedRows(this.poolAL, t - 1, Hl, this.pR, 0, this.pDrh, dBytes, n3, 1);
+    this.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
     outRecurrent.end();
-    outBelow.end();
     const c = this.counters;
     c.backwardActive += active;
     c.macsBackward += macs;
@@ -912,11 +999,11 @@ export class GroupKernel {
     const n = this.n;
     const n2 = 2 * n;
     const n3 = 3 * n;
+    const Hl = this.layerSize;
     this.gatherDy(incoming, outputGrad);
+    this.preactivations(t, true);
     const { thr } = this.params;
-    const { axpy, dot } = this.simd;
-    const { pR, pdR } = this;
-    const { thr: gthr } = this.grads;
+    const gthr = this.grads.thr;
     const acc = this.acc;
     const rg = this.rg;
     const dwAll = this.dw;
@@ -929,17 +1016,8 @@ export class GroupKernel {
     const sup = this.support;
     const w = this.invSupport;
     const coef = this.activityCoef;
-    const B1 = B + 1;
-    const pe = this.poolE;
-    const pm = this.poolM;
-    const pal = this.poolAL;
-    const alOk = t > 0 && pal.present[t - 1] === 1;
-    outRecurrent.clear();
-    outBelow.clear();
     let active = 0;
-    let macs = 0;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-      this.preactivations(t, b, true);
       const a0 = b * n3;
       const r0 = b * n;
       const cur = (t * B + b) * n;
@@ -964,32 +1042,18 @@ export class GroupKernel {
         dwAll[a0 + n2 + j] = dc * u * (1 - g * g);
         rsave[r0 + j] = r;
       }
-      const s = t * B1 + b;
-      const pg = this.pDw + 4 * (a0 + n2);
-      {
-        const idx = pm.index;
-        const val = pm.value;
-        const lo = pm.offs[s]!;
-        const hi = pm.offs[s + 1]!;
-        for (let e = lo; e < hi; e++) {
-          axpy(pdR + 4 * (idx[e]! * n3 + n2), val[e]!, pg, n);
-        }
-        macs += (hi - lo) * 2 * n; // recompute + dR_g
-      }
-      outRecurrent.begin(b);
-      {
-        const idx = pe.index;
-        const lo = pe.offs[s]!;
-        const hi = pe.offs[s + 1]!;
-        for (let e = lo; e < hi; e++) {
-          const m = idx[e]!;
-          outRecurrent.push(m, dot(pR + 4 * (m * n3 + n2), pg, n));
-        }
-        macs += (hi - lo) * n;
-      }
-      if (alOk) macs += n * this.announcedRows(pal, (t - 1) * B + b, pR + 4 * n2, pg, n, 1, outRecurrent);
     }
+    // g block (da_g at byte pDw + 4·(b·3n + 2n)): dR_g rows of the reset messages, P sums of events and announced units
+    const dBytes = 4 * n3;
+    const pg = this.pDw + 4 * n2;
+    let macs = 2 * n * this.backRows('grad', this.poolM, t, Hl, this.pdR, this.pR, n2, pg, dBytes, n, 1); // recompute + dR_g
+    outRecurrent.clear();
+    macs += n * this.backRows('dot', this.poolE, t, Hl, this.pdR, this.pR, n2, pg, dBytes, n, 1);
+    const announced = t > 0 && this.poolAL.present[t - 1] === 1;
+    if (announced) macs += n * this.announcedRows(this.poolAL, t - 1, Hl, this.pR, n2, pg, dBytes, n, 1);
+    this.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
     outRecurrent.end();
+    outBelow.clear();
     outBelow.end();
     this.counters.backwardActive += active;
     this.counters.macsBackward += macs;
@@ -1012,21 +1076,13 @@ export class GroupKernel {
     P.fill(0);
     scatterAdd(incoming, P, B, n, this.unitStart);
     const { thr } = this.params;
-    const pR = this.pR;
-    const { bias: gb, recurrentBias: grb } = this.grads;
+    const { axpy } = this.simd;
     const dwAll = this.dw;
     const rsave = this.rsave;
     const dyLocal = this.dyLocal;
     const state = this.state;
-    const B1 = B + 1;
-    const pal = this.poolAL;
-    const alOk = t > 0 && pal.present[t - 1] === 1;
-    outRecurrent.clear();
-    outBelow.clear();
-    let macs = 0;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       const a0 = b * n3;
-      const pd = this.pDw + 4 * a0;
       const r0 = b * n;
       const prev = ((t - 1) * B + b) * n;
       for (let j = 0; j < n; j++) {
@@ -1040,20 +1096,17 @@ export class GroupKernel {
         dwAll[a0 + n + j] = p * yp * r * (1 - r);
         dyLocal[r0 + j] += r * p;
       }
-      for (let k = 0; k < n3; k++) {
-        const d = dwAll[a0 + k]!;
-        gb[k] += d;
-        grb[k] += d;
-      }
-      const s = t * B1 + b;
-      outBelow.begin(b);
-      macs += this.inputRows(t, b, pd, outBelow);
-      outRecurrent.begin(b);
-      macs += 3 * n2 * this.recurrentRows(s, pd, n2, outRecurrent); // recompute (phase 0) + dR_{u,r} + partial sum
-      if (alOk) macs += n2 * this.announcedRows(pal, (t - 1) * B + b, pR, pd, n2, 1, outRecurrent);
+      axpy(this.pgb, 1, this.pDw + 4 * a0, n3);
+      axpy(this.pgrb, 1, this.pDw + 4 * a0, n3);
     }
+    let macs = this.inputRows(t, outBelow); // (the recompute was phase 0's)
+    const dBytes = 4 * n3;
+    outRecurrent.clear();
+    macs += 3 * n2 * this.backRows('both', this.poolE, t, Hl, this.pdR, this.pR, 0, this.pDw, dBytes, n2, 1); // recompute + dR_{u,r} + partial sum
+    const announced = t > 0 && this.poolAL.present[t - 1] === 1;
+    if (announced) macs += n2 * this.announcedRows(this.poolAL, t - 1, Hl, this.pR, 0, this.pDw, dBytes, n2, 1);
+    this.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
     outRecurrent.end();
-    outBelow.end();
     const c = this.counters;
     c.macsBackward += macs;
     c.macsDenseBackward += this.activeBatch * ((I + Hl) * n3 + (t >= 1 ? Hl * n3 : 0) + (below ? I * n3 : 0));
