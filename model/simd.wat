@@ -7,10 +7,21 @@
 
   ;; dst[k] += a·src[k], k < len. Columns are independent, so a column's value does not depend on len.
   (func (export "axpy") (param $dst i32) (param $a f32) (param $src i32) (param $len i32)
-    (local $va v128) (local $end i32) (local $end4 i32)
+    (local $va v128) (local $end i32) (local $end4 i32) (local $end8 i32)
     (local.set $va (f32x4.splat (local.get $a)))
     (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $len) (i32.const 2))))
     (local.set $end4 (i32.add (local.get $dst) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
+    (local.set $end8 (i32.add (local.get $dst) (i32.shl (i32.and (local.get $len) (i32.const -8)) (i32.const 2))))
+    (block $done8
+      (loop $eight
+        (br_if $done8 (i32.ge_u (local.get $dst) (local.get $end8)))
+        (v128.store (local.get $dst)
+          (f32x4.add (v128.load (local.get $dst)) (f32x4.mul (local.get $va) (v128.load (local.get $src)))))
+        (v128.store offset=16 (local.get $dst)
+          (f32x4.add (v128.load offset=16 (local.get $dst)) (f32x4.mul (local.get $va) (v128.load offset=16 (local.get $src)))))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (br $eight)))
     (block $done4
       (loop $four
         (br_if $done4 (i32.ge_u (local.get $dst) (local.get $end4)))
@@ -63,10 +74,26 @@
   ;; Both on one row, read once: g[k] += a·d[k]; returns Σ_k w[k]·d[k], k < len (a weight-gradient row plus
   ;; the partial sum sent to the unit that row belongs to).
   (func (export "axpyDot") (param $g i32) (param $w i32) (param $a f32) (param $d i32) (param $len i32) (result f32)
-    (local $va v128) (local $vd v128) (local $s0 v128) (local $end i32) (local $end4 i32) (local $s f32) (local $x f32)
+    (local $va v128) (local $vd v128) (local $s0 v128) (local $s1 v128) (local $end i32) (local $end4 i32) (local $end8 i32)
+    (local $s f32) (local $x f32)
     (local.set $va (f32x4.splat (local.get $a)))
     (local.set $end (i32.add (local.get $w) (i32.shl (local.get $len) (i32.const 2))))
     (local.set $end4 (i32.add (local.get $w) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
+    (local.set $end8 (i32.add (local.get $w) (i32.shl (i32.and (local.get $len) (i32.const -8)) (i32.const 2))))
+    (block $done8
+      (loop $eight
+        (br_if $done8 (i32.ge_u (local.get $w) (local.get $end8)))
+        (local.set $vd (v128.load (local.get $d)))
+        (v128.store (local.get $g) (f32x4.add (v128.load (local.get $g)) (f32x4.mul (local.get $va) (local.get $vd))))
+        (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (v128.load (local.get $w)) (local.get $vd))))
+        (local.set $vd (v128.load offset=16 (local.get $d)))
+        (v128.store offset=16 (local.get $g)
+          (f32x4.add (v128.load offset=16 (local.get $g)) (f32x4.mul (local.get $va) (local.get $vd))))
+        (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (v128.load offset=16 (local.get $w)) (local.get $vd))))
+        (local.set $g (i32.add (local.get $g) (i32.const 32)))
+        (local.set $w (i32.add (local.get $w) (i32.const 32)))
+        (local.set $d (i32.add (local.get $d) (i32.const 32)))
+        (br $eight)))
     (block $done4
       (loop $four
         (br_if $done4 (i32.ge_u (local.get $w) (local.get $end4)))
@@ -77,6 +104,7 @@
         (local.set $w (i32.add (local.get $w) (i32.const 16)))
         (local.set $d (i32.add (local.get $d) (i32.const 16)))
         (br $four)))
+    (local.set $s0 (f32x4.add (local.get $s0) (local.get $s1)))
     (local.set $s (f32.add
       (f32.add (f32x4.extract_lane 0 (local.get $s0)) (f32x4.extract_lane 1 (local.get $s0)))
       (f32.add (f32x4.extract_lane 2 (local.get $s0)) (f32x4.extract_lane 3 (local.get $s0)))))
