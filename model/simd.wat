@@ -11,7 +11,7 @@
     (local.set $va (f32x4.splat (local.get $a)))
     (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $len) (i32.const 2))))
     (local.set $end4 (i32.add (local.get $dst) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
-    (local.set $end8 (i32.add (local.get $dst) (i32.shl (i32.and (local.get $len) (i32.const -8)) (i32.const 2))))
+    (local.set $end8 (i32.add (local.get $dst) (i32.shl (i32.and (local.get $len) (i32.const -16)) (i32.const 2))))
     (block $done8
       (loop $eight
         (br_if $done8 (i32.ge_u (local.get $dst) (local.get $end8)))
@@ -19,8 +19,12 @@
           (f32x4.add (v128.load (local.get $dst)) (f32x4.mul (local.get $va) (v128.load (local.get $src)))))
         (v128.store offset=16 (local.get $dst)
           (f32x4.add (v128.load offset=16 (local.get $dst)) (f32x4.mul (local.get $va) (v128.load offset=16 (local.get $src)))))
-        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
-        (local.set $src (i32.add (local.get $src) (i32.const 32)))
+        (v128.store offset=32 (local.get $dst)
+          (f32x4.add (v128.load offset=32 (local.get $dst)) (f32x4.mul (local.get $va) (v128.load offset=32 (local.get $src)))))
+        (v128.store offset=48 (local.get $dst)
+          (f32x4.add (v128.load offset=48 (local.get $dst)) (f32x4.mul (local.get $va) (v128.load offset=48 (local.get $src)))))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+        (local.set $src (i32.add (local.get $src) (i32.const 64)))
         (br $eight)))
     (block $done4
       (loop $four
@@ -74,12 +78,13 @@
   ;; Both on one row, read once: g[k] += a·d[k]; returns Σ_k w[k]·d[k], k < len (a weight-gradient row plus
   ;; the partial sum sent to the unit that row belongs to).
   (func (export "axpyDot") (param $g i32) (param $w i32) (param $a f32) (param $d i32) (param $len i32) (result f32)
-    (local $va v128) (local $vd v128) (local $s0 v128) (local $s1 v128) (local $end i32) (local $end4 i32) (local $end8 i32)
+    (local $va v128) (local $vd v128) (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128)
+    (local $end i32) (local $end4 i32) (local $end8 i32)
     (local $s f32) (local $x f32)
     (local.set $va (f32x4.splat (local.get $a)))
     (local.set $end (i32.add (local.get $w) (i32.shl (local.get $len) (i32.const 2))))
     (local.set $end4 (i32.add (local.get $w) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
-    (local.set $end8 (i32.add (local.get $w) (i32.shl (i32.and (local.get $len) (i32.const -8)) (i32.const 2))))
+    (local.set $end8 (i32.add (local.get $w) (i32.shl (i32.and (local.get $len) (i32.const -16)) (i32.const 2))))
     (block $done8
       (loop $eight
         (br_if $done8 (i32.ge_u (local.get $w) (local.get $end8)))
@@ -90,9 +95,17 @@
         (v128.store offset=16 (local.get $g)
           (f32x4.add (v128.load offset=16 (local.get $g)) (f32x4.mul (local.get $va) (local.get $vd))))
         (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (v128.load offset=16 (local.get $w)) (local.get $vd))))
-        (local.set $g (i32.add (local.get $g) (i32.const 32)))
-        (local.set $w (i32.add (local.get $w) (i32.const 32)))
-        (local.set $d (i32.add (local.get $d) (i32.const 32)))
+        (local.set $vd (v128.load offset=32 (local.get $d)))
+        (v128.store offset=32 (local.get $g)
+          (f32x4.add (v128.load offset=32 (local.get $g)) (f32x4.mul (local.get $va) (local.get $vd))))
+        (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (v128.load offset=32 (local.get $w)) (local.get $vd))))
+        (local.set $vd (v128.load offset=48 (local.get $d)))
+        (v128.store offset=48 (local.get $g)
+          (f32x4.add (v128.load offset=48 (local.get $g)) (f32x4.mul (local.get $va) (local.get $vd))))
+        (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (v128.load offset=48 (local.get $w)) (local.get $vd))))
+        (local.set $g (i32.add (local.get $g) (i32.const 64)))
+        (local.set $w (i32.add (local.get $w) (i32.const 64)))
+        (local.set $d (i32.add (local.get $d) (i32.const 64)))
         (br $eight)))
     (block $done4
       (loop $four
@@ -104,7 +117,7 @@
         (local.set $w (i32.add (local.get $w) (i32.const 16)))
         (local.set $d (i32.add (local.get $d) (i32.const 16)))
         (br $four)))
-    (local.set $s0 (f32x4.add (local.get $s0) (local.get $s1)))
+    (local.set $s0 (f32x4.add (f32x4.add (local.get $s0) (local.get $s1)) (f32x4.add (local.get $s2) (local.get $s3))))
     (local.set $s (f32.add
       (f32.add (f32x4.extract_lane 0 (local.get $s0)) (f32x4.extract_lane 1 (local.get $s0)))
       (f32.add (f32x4.extract_lane 2 (local.get $s0)) (f32x4.extract_lane 3 (local.get $s0)))))
