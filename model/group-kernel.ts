@@ -246,6 +246,9 @@ function scatterAdd(lists: readonly ItemList[], dst: Float64Array, B: number, n:
   }
 }
 
+/** Steps whose weight-gradient rows are accumulated together (GroupKernel.flushGrads). */
+const GRAD_BLOCK = 4;
+
 export class GroupKernel {
   readonly params: GroupParams;
   readonly grads: { kernel: Float32Array; recurrentKernel: Float32Array; bias: Float32Array; recurrentBias: Float32Array; thr: Float32Array };
@@ -292,8 +295,15 @@ export class GroupKernel {
   // in the wasm arena (byte offsets p* for the SIMD calls)
   private readonly acc: Float32Array; // B × 3n pre-activations (wx + rh for z|u, r; wx for g)
   private readonly rg: Float32Array; // B × n recurrent part of the g pre-activation
-  private readonly dw: Float32Array; // B × 3n gradients of the input-side pre-activations (dwx)
-  private readonly drh: Float32Array; // B × 3n gradients of rh (evnn/gru)
+  // Gradients of the pre-activations, dw (dwx) and drh (evnn/gru: of rh), B × 3n per step, kept for the last
+  // GRAD_BLOCK steps: the weight-gradient rows are updated once per block of steps (flushGrads), so a gradient
+  // row is read and written once per block instead of once per step. dw/drh/pDw/pDrh = the current step's slot.
+  private dw: Float32Array;
+  private drh: Float32Array;
+  private readonly dwSlots: Float32Array[];
+  private readonly drhSlots: Float32Array[];
+  private readonly pDwRing: number;
+  private readonly pDrhRing: number;
   private readonly simd: SimdOps;
   private readonly pK: number;
   private readonly pR: number;
@@ -301,8 +311,8 @@ export class GroupKernel {
   private readonly pdR: number;
   private readonly pAcc: number;
   private readonly pRg: number;
-  private readonly pDw: number;
-  private readonly pDrh: number;
+  private pDw: number;
+  private pDrh: number;
   private readonly pgb: number;
   private readonly pgrb: number;
   // Items of one pool slot ordered by row (weight row = input or unit), so that each weight row is fetched once
@@ -335,7 +345,7 @@ export class GroupKernel {
     const arena = new SimdArena([
       params.kernel.length, params.recurrentKernel.length, n3, n3, units, // parameters
       params.kernel.length, params.recurrentKernel.length, n3, n3, units, // their gradients
-      batch * n3, batch * units, batch * n3, batch * n3, // acc, rg, dw, drh
+      batch * n3, batch * units, GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * n3, // acc, rg, dw ring, drh ring
     ]);
     const v = arena.views;
     v[0]!.set(params.kernel);
@@ -347,8 +357,13 @@ export class GroupKernel {
     this.grads = { kernel: v[5]!, recurrentKernel: v[6]!, bias: v[7]!, recurrentBias: v[8]!, thr: v[9]! };
     this.acc = v[10]!;
     this.rg = v[11]!;
-    this.dw = v[12]!;
-    this.drh = v[13]!;
+    const slot = batch * n3;
+    this.dwSlots = Array.from({ length: GRAD_BLOCK }, (_, k) => v[12]!.subarray(k * slot, (k + 1) * slot));
+    this.drhSlots = Array.from({ length: GRAD_BLOCK }, (_, k) => v[13]!.subarray(k * slot, (k + 1) * slot));
+    this.dw = this.dwSlots[0]!;
+    this.drh = this.drhSlots[0]!;
+    this.pDwRing = v[12]!.byteOffset;
+    this.pDrhRing = v[13]!.byteOffset;
     this.simd = arena.ops;
     this.pK = v[0]!.byteOffset;
     this.pR = v[1]!.byteOffset;
@@ -484,15 +499,16 @@ export class GroupKernel {
   // ---------------------------------------------------------------------------------------------------------
   // row loops: every weight row is read once per step and applied to each batch element that received its item
 
-  /** Order the items of pool slot t by row (input or unit index < rows), then by batch element. Returns their count. */
-  private byRow(pool: StepPool, t: number, rows: number): number {
+  /**
+   * Order the items of pool slots t..tEnd by row (input or unit index < rows), then by step and batch element;
+   * ordB = b for one slot, else the item's gradient-ring row (t mod GRAD_BLOCK)·B + b. Returns their count.
+   */
+  private byRow(pool: StepPool, t: number, rows: number, tEnd = t, ring = false): number {
     const B = this.batch;
-    const base = t * (B + 1);
     const offs = pool.offs;
     const idx = pool.index;
-    const lo = offs[base]!;
-    const hi = offs[base + B]!;
-    const count = hi - lo;
+    let count = 0;
+    for (let u = t; u <= tEnd; u++) count += offs[u * (B + 1) + B]! - offs[u * (B + 1)]!;
     if (this.ordE.length < count) {
       const cap = capacityFor(this.ordE.length, count);
       this.ordE = new Int32Array(cap);
@@ -502,22 +518,78 @@ export class GroupKernel {
     const start = this.rowStart;
     const cur = this.rowCur;
     start.fill(0, 0, rows + 1);
-    for (let e = lo; e < hi; e++) {
-      const i = idx[e]!;
-      if (!(i >= 0 && i < rows)) throw new Error(`item address ${i} outside 0..${rows - 1}`);
-      start[i + 1]!++;
-    }
+    for (let u = t; u <= tEnd; u++)
+      for (let e = offs[u * (B + 1)]!, hi = offs[u * (B + 1) + B]!; e < hi; e++) {
+        const i = idx[e]!;
+        if (!(i >= 0 && i < rows)) throw new Error(`item address ${i} outside 0..${rows - 1}`);
+        start[i + 1]!++;
+      }
     for (let i = 0; i < rows; i++) start[i + 1]! += start[i]!;
     cur.set(start.subarray(0, rows));
     const ordE = this.ordE;
     const ordB = this.ordB;
-    for (let b = 0, BA = this.activeBatch; b < BA; b++)
-      for (let e = offs[base + b]!, end = offs[base + b + 1]!; e < end; e++) {
-        const k = cur[idx[e]!]!++;
-        ordE[k] = e;
-        ordB[k] = b;
-      }
+    for (let u = t; u <= tEnd; u++) {
+      const base = u * (B + 1);
+      const r0 = ring ? (u % GRAD_BLOCK) * B : 0;
+      for (let b = 0, BA = this.activeBatch; b < BA; b++)
+        for (let e = offs[base + b]!, end = offs[base + b + 1]!; e < end; e++) {
+          const k = cur[idx[e]!]!++;
+          ordE[k] = e;
+          ordB[k] = r0 + b;
+        }
+    }
     return count;
+  }
+
+  /** Items recorded in pool slot t. */
+  private slotSize(pool: StepPool, t: number): number {
+    const base = t * (this.batch + 1);
+    return pool.offs[base + this.batch]! - pool.offs[base]!;
+  }
+
+  /** Point dw, drh (and their byte offsets) at step t's slot of the gradient rings. */
+  private useSlot(t: number): void {
+    const k = t % GRAD_BLOCK;
+    this.dw = this.dwSlots[k]!;
+    this.drh = this.drhSlots[k]!;
+    this.pDw = this.dw.byteOffset;
+    this.pDrh = this.drh.byteOffset;
+  }
+
+  /**
+   * Weight-gradient rows of the steps t..t+GRAD_BLOCK−1 (clipped to the sequence), whose dw/drh are in the rings:
+   * G[i, off..off+len) += value·d for every item, where d = len floats of the ring row of the item's (step, b).
+   * Called once step t is done, when t is a multiple of GRAD_BLOCK (so at t = 0, last of all).
+   */
+  private flushGrads(t: number): void {
+    const n = this.n;
+    const n2 = 2 * n;
+    const n3 = 3 * n;
+    const tEnd = Math.min(t + GRAD_BLOCK - 1, this.steps - 1);
+    const dBytes = 4 * n3;
+    this.gradRows(this.poolX, t, tEnd, this.inputSize, this.pdK, 0, this.pDwRing, dBytes, n3);
+    if (!this.paper) this.gradRows(this.poolE, t, tEnd, this.layerSize, this.pdR, 0, this.pDrhRing, dBytes, n3);
+    else {
+      this.gradRows(this.poolE, t, tEnd, this.layerSize, this.pdR, 0, this.pDwRing, dBytes, n2);
+      this.gradRows(this.poolM, t, tEnd, this.layerSize, this.pdR, n2, this.pDwRing + 4 * n2, dBytes, n);
+    }
+  }
+
+  private gradRows(pool: StepPool, t: number, tEnd: number, rows: number, pG: number, off: number, pD: number, dBytes: number, len: number): void {
+    this.byRow(pool, t, rows, tEnd, true);
+    const { axpy } = this.simd;
+    const rowBytes = 12 * this.n;
+    const start = this.rowStart;
+    const ordE = this.ordE;
+    const ordB = this.ordB;
+    const val = pool.value;
+    for (let i = 0; i < rows; i++) {
+      const k1 = start[i + 1]!;
+      let k = start[i]!;
+      if (k === k1) continue;
+      const g = pG + i * rowBytes + 4 * off;
+      for (; k < k1; k++) axpy(g, val[ordE[k]!]!, pD + ordB[k]! * dBytes, len);
+    }
   }
 
   /**
@@ -553,36 +625,24 @@ export class GroupKernel {
   }
 
   /**
-   * Backward over the items (i, b, value) of pool slot t, d_b = the len floats at byte pD + b·dBytes:
-   * mode 'grad': G[i, off..) += value·d_b; 'both': also partial = scale·W[i, off..)·d_b; 'dot': only the partial.
-   * Partial sums go to this.partial by pool position (emitted later per batch element). Returns the item count.
+   * Partial sums scale·W[i, off..off+len)·d_b of the items (i, b) of pool slot t, d_b = the len floats at byte
+   * pD + b·dBytes, into this.partial by pool position (emitted later per batch element). Returns the item count.
    */
-  private backRows(
-    mode: 'grad' | 'both' | 'dot', pool: StepPool, t: number, rows: number,
-    pG: number, pW: number, off: number, pD: number, dBytes: number, len: number, scale: number,
-  ): number {
+  private dotRows(pool: StepPool, t: number, rows: number, pW: number, off: number, pD: number, dBytes: number, len: number, scale: number): number {
     const count = this.byRow(pool, t, rows);
-    const { axpy, dot, axpyDot } = this.simd;
+    const { dot } = this.simd;
     const rowBytes = 12 * this.n;
     const start = this.rowStart;
     const ordE = this.ordE;
     const ordB = this.ordB;
-    const val = pool.value;
     const part = this.partial;
     const lo = pool.offs[t * (this.batch + 1)]!;
     for (let i = 0; i < rows; i++) {
       const k1 = start[i + 1]!;
       let k = start[i]!;
       if (k === k1) continue;
-      const g = pG + i * rowBytes + 4 * off;
       const w = pW + i * rowBytes + 4 * off;
-      for (; k < k1; k++) {
-        const e = ordE[k]!;
-        const d = pD + ordB[k]! * dBytes;
-        if (mode === 'grad') axpy(g, val[e]!, d, len);
-        else if (mode === 'both') part[e - lo] = scale * axpyDot(g, w, val[e]!, d, len);
-        else part[e - lo] = scale * dot(w, d, len);
-      }
+      for (; k < k1; k++) part[ordE[k]! - lo] = scale * dot(w, pD + ordB[k]! * dBytes, len);
     }
     return count;
   }
@@ -879,21 +939,21 @@ export class GroupKernel {
   }
 
   /**
-   * Inputs at t (da in dw): dK rows; above layer 0 also their partial sums to the layer below and those of the layer
-   * below's announced units, scaled back by dropout's factor, emitted into outBelow. Returns the MACs.
+   * Inputs at t (da in dw): above layer 0, their partial sums to the layer below and those of the layer below's
+   * announced units, scaled back by dropout's factor, emitted into outBelow. Returns the MACs.
    */
   private inputRows(t: number, outBelow: ItemList): number {
     const I = this.inputSize;
     const n3 = 3 * this.n;
     const dBytes = 4 * n3;
     outBelow.clear();
+    // (the dK rows follow in flushGrads; their MACs are counted here, with the step)
     if (this.layer === 0) {
-      const nx = this.backRows('grad', this.poolX, t, I, this.pdK, this.pK, 0, this.pDw, dBytes, n3, 1);
       outBelow.end();
-      return nx * 2 * n3; // recompute + dK
+      return 2 * n3 * this.slotSize(this.poolX, t); // recompute + dK
     }
     const scale = this.inputScale;
-    let macs = 3 * n3 * this.backRows('both', this.poolX, t, I, this.pdK, this.pK, 0, this.pDw, dBytes, n3, scale); // recompute + dK + partial sum
+    let macs = 3 * n3 * this.dotRows(this.poolX, t, I, this.pK, 0, this.pDw, dBytes, n3, scale); // recompute + dK + partial sum
     const announced = this.poolAB.present[t] === 1;
     if (announced) macs += n3 * this.announcedRows(this.poolAB, t, I, this.pK, 0, this.pDw, dBytes, n3, scale);
     this.emit(outBelow, this.poolX, t, announced ? this.poolAB : null, t, I);
@@ -912,6 +972,7 @@ export class GroupKernel {
     const below = this.layer > 0;
     this.gatherDy(incoming, outputGrad);
     this.preactivations(t, false);
+    this.useSlot(t);
     const { thr } = this.params;
     const gthr = this.grads.thr;
     const { axpy } = this.simd;
@@ -974,16 +1035,17 @@ export class GroupKernel {
       axpy(this.pgb, 1, this.pDw + 4 * a0, n3);
       axpy(this.pgrb, 1, this.pDrh + 4 * a0, n3);
     }
-    // weight rows, once per step for all batch elements: inputs (dK, sums below), recurrent events at t−1 (dR,
-    // sums to the layer; event units are backward-active), then the announced backward-active units
+    // weight rows, once per step for all batch elements: partial sums of the inputs (to the layer below) and of the
+    // recurrent events at t−1 (to the layer; event units are backward-active), then of the announced units
     let macs = this.inputRows(t, outBelow);
     const dBytes = 4 * n3;
     outRecurrent.clear();
-    macs += 3 * n3 * this.backRows('both', this.poolE, t, Hl, this.pdR, this.pR, 0, this.pDrh, dBytes, n3, 1);
+    macs += 3 * n3 * this.dotRows(this.poolE, t, Hl, this.pR, 0, this.pDrh, dBytes, n3, 1); // recompute + dR + partial sum
     const announced = t > 0 && this.poolAL.present[t - 1] === 1;
     if (announced) macs += n3 * this.announcedRows(this.poolAL, t - 1, Hl, this.pR, 0, this.pDrh, dBytes, n3, 1);
     this.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
     outRecurrent.end();
+    if (t % GRAD_BLOCK === 0) this.flushGrads(t);
     const c = this.counters;
     c.backwardActive += active;
     c.macsBackward += macs;
@@ -1002,6 +1064,7 @@ export class GroupKernel {
     const Hl = this.layerSize;
     this.gatherDy(incoming, outputGrad);
     this.preactivations(t, true);
+    this.useSlot(t);
     const { thr } = this.params;
     const gthr = this.grads.thr;
     const acc = this.acc;
@@ -1043,12 +1106,13 @@ export class GroupKernel {
         rsave[r0 + j] = r;
       }
     }
-    // g block (da_g at byte pDw + 4·(b·3n + 2n)): dR_g rows of the reset messages, P sums of events and announced units
+    // g block (da_g at byte pDw + 4·(b·3n + 2n)): P sums of events and announced units (the dR_g rows of the reset
+    // messages follow in flushGrads; their MACs are counted here)
     const dBytes = 4 * n3;
     const pg = this.pDw + 4 * n2;
-    let macs = 2 * n * this.backRows('grad', this.poolM, t, Hl, this.pdR, this.pR, n2, pg, dBytes, n, 1); // recompute + dR_g
+    let macs = 2 * n * this.slotSize(this.poolM, t); // recompute + dR_g
     outRecurrent.clear();
-    macs += n * this.backRows('dot', this.poolE, t, Hl, this.pdR, this.pR, n2, pg, dBytes, n, 1);
+    macs += n * this.dotRows(this.poolE, t, Hl, this.pR, n2, pg, dBytes, n, 1);
     const announced = t > 0 && this.poolAL.present[t - 1] === 1;
     if (announced) macs += n * this.announcedRows(this.poolAL, t - 1, Hl, this.pR, n2, pg, dBytes, n, 1);
     this.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
@@ -1075,6 +1139,7 @@ export class GroupKernel {
     const P = this.dy;
     P.fill(0);
     scatterAdd(incoming, P, B, n, this.unitStart);
+    this.useSlot(t);
     const { thr } = this.params;
     const { axpy } = this.simd;
     const dwAll = this.dw;
@@ -1102,11 +1167,12 @@ export class GroupKernel {
     let macs = this.inputRows(t, outBelow); // (the recompute was phase 0's)
     const dBytes = 4 * n3;
     outRecurrent.clear();
-    macs += 3 * n2 * this.backRows('both', this.poolE, t, Hl, this.pdR, this.pR, 0, this.pDw, dBytes, n2, 1); // recompute + dR_{u,r} + partial sum
+    macs += 3 * n2 * this.dotRows(this.poolE, t, Hl, this.pR, 0, this.pDw, dBytes, n2, 1); // recompute + dR_{u,r} + partial sum
     const announced = t > 0 && this.poolAL.present[t - 1] === 1;
     if (announced) macs += n2 * this.announcedRows(this.poolAL, t - 1, Hl, this.pR, 0, this.pDw, dBytes, n2, 1);
     this.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
     outRecurrent.end();
+    if (t % GRAD_BLOCK === 0) this.flushGrads(t);
     const c = this.counters;
     c.macsBackward += macs;
     c.macsDenseBackward += this.activeBatch * ((I + Hl) * n3 + (t >= 1 ? Hl * n3 : 0) + (below ? I * n3 : 0));
