@@ -71,89 +71,125 @@ function median(a: number[]): number {
 export interface Row {
   sparsity: number;
   eventsPerStep: number; // received events (inputs + recurrent) per step, all batch elements
-  ms: number; // median forward + backward time of one step
+  ms: number; // median forward + backward time per step
   forwardMs: number;
   backwardMs: number;
   macs: number; // MACs per step (forward + backward, counted by the kernel)
-  samples: number[]; // forward + backward time of each timed step, ms
+  samples: number[]; // one per timed sequence: its forward + backward time divided by its steps, ms
 }
 
 export function benchConfig(o: Options): ModelConfig {
   return defaultModelConfig({ cell: o.cell, formulation: o.formulation, inputSize: o.hidden, hidden: [o.hidden, o.hidden], classes: 10, seed: 3 });
 }
 
-export function measure(o: Options, cfg: ModelConfig, gp: GroupParams, sparsity: number): Row {
-  const H = o.hidden;
-  const B = o.batch;
-  const k = new GroupKernel({ cfg, layer: 1, unitStart: 0, units: H, batch: B }, gp);
-  const steps = o.reps + 1; // step 0 has no recurrent input; steps 1..reps are timed
-  const density = 1 - sparsity;
-  const inputs = Array.from({ length: steps }, (_, t) => {
-    const l = new ItemList(B);
-    synthetic(l, H, density, 1, t);
-    return l;
-  });
-  const recurrent = Array.from({ length: steps }, (_, t) => {
-    const l = new ItemList(B);
-    synthetic(l, H, density, 2, t);
-    return l;
-  });
-  const grads = Array.from({ length: steps }, (_, t) => {
-    const l = new ItemList(B);
-    synthetic(l, H, density, 3, t);
-    return l;
-  });
-  const out = new ItemList(B, B * H);
-  const resets = new ItemList(B, B * H);
-  const outRec = new ItemList(B, B * H);
-  const outBelow = new ItemList(B, B * H);
-  const pl = new ItemList(B, B * H);
-  const empty: ItemList[] = [];
-  const fwd: number[] = [];
-  const bwd: number[] = [];
-  let macs = 0;
-  for (let round = 0; round < 2; round++) {
-    // round 0 warms the JIT up; round 1 is timed
-    k.beginSequence(steps);
+/** Steps per timed sequence: a multiple of the kernels' gradient block (4), so every sample holds whole blocks. */
+export const SEQUENCE_STEPS = 8;
+
+/**
+ * One group kernel fed synthetic lists of one density; `sequence()` runs forward and backward through a whole
+ * sequence of SEQUENCE_STEPS steps (every step timed, so the per-block weight-gradient work is included in
+ * proportion) and returns its time per step.
+ */
+export class KernelAtSparsity {
+  readonly kernel: GroupKernel;
+  private readonly inputs: ItemList[];
+  private readonly recurrent: ItemList[];
+  private readonly grads: ItemList[];
+  private readonly out: ItemList;
+  private readonly resets: ItemList;
+  private readonly outRec: ItemList;
+  private readonly outBelow: ItemList;
+  private readonly pl: ItemList;
+  readonly eventsPerStep: number;
+
+  constructor(o: Options, cfg: ModelConfig, gp: GroupParams, readonly sparsity: number) {
+    const H = o.hidden;
+    const B = o.batch;
+    const S = SEQUENCE_STEPS;
+    this.kernel = new GroupKernel({ cfg, layer: 1, unitStart: 0, units: H, batch: B }, gp);
+    const density = 1 - sparsity;
+    const lists = (seed: number) =>
+      Array.from({ length: S }, (_, t) => {
+        const l = new ItemList(B);
+        synthetic(l, H, density, seed, t);
+        return l;
+      });
+    this.inputs = lists(1);
+    this.recurrent = lists(2);
+    this.grads = lists(3);
+    this.out = new ItemList(B, B * H);
+    this.resets = new ItemList(B, B * H);
+    this.outRec = new ItemList(B, B * H);
+    this.outBelow = new ItemList(B, B * H);
+    this.pl = new ItemList(B, B * H);
+    let received = 0;
+    for (let t = 0; t < S; t++) received += this.inputs[t]!.size + (t > 0 ? this.recurrent[t]!.size : 0);
+    this.eventsPerStep = received / S;
+  }
+
+  /** Forward and backward through one sequence: ms per step (forward, backward) and MACs per step. */
+  sequence(): { forwardMs: number; backwardMs: number; macs: number } {
+    const k = this.kernel;
+    const S = SEQUENCE_STEPS;
+    const empty: ItemList[] = [];
+    k.beginSequence(S);
     k.resetCounters();
-    for (let t = 0; t < steps; t++) {
-      const rec = t > 0 ? [recurrent[t]!] : empty;
-      const t0 = performance.now();
+    k.zeroGrads();
+    const t0 = performance.now();
+    for (let t = 0; t < S; t++) {
+      const rec = t > 0 ? [this.recurrent[t]!] : empty;
       if (k.forwardPhases === 2) {
-        k.forward(0, t, [inputs[t]!], rec, resets);
+        k.forward(0, t, [this.inputs[t]!], rec, this.resets);
         // reset messages of all units: synthetic, same addresses as the recurrent events
-        k.forward(1, t, [inputs[t]!], t > 0 ? [recurrent[t]!] : empty, out);
-      } else k.forward(0, t, [inputs[t]!], rec, out);
-      const t1 = performance.now();
-      if (round === 1 && t > 0) fwd.push(t1 - t0);
+        k.forward(1, t, [this.inputs[t]!], rec, this.out);
+      } else k.forward(0, t, [this.inputs[t]!], rec, this.out);
     }
-    for (let t = 0; t < steps; t++) {
+    const t1 = performance.now();
+    for (let t = 0; t < S; t++) {
       k.receiveActive('layer', t, empty);
       k.receiveActive('below', t, empty);
     }
-    for (let t = steps - 1; t >= 0; t--) {
-      const t0 = performance.now();
+    const t2 = performance.now();
+    for (let t = S - 1; t >= 0; t--) {
       if (k.backwardPhases === 2) {
-        k.backward(0, t, [grads[t]!], null, pl, outBelow);
-        k.backward(1, t, [pl], null, outRec, outBelow);
-      } else k.backward(0, t, [grads[t]!], null, outRec, outBelow);
-      const t1 = performance.now();
-      if (round === 1 && t > 0) bwd.push(t1 - t0);
+        k.backward(0, t, [this.grads[t]!], null, this.pl, this.outBelow);
+        k.backward(1, t, [this.pl], null, this.outRec, this.outBelow);
+      } else k.backward(0, t, [this.grads[t]!], null, this.outRec, this.outBelow);
     }
-    macs = k.counters.macsForward + k.counters.macsBackward;
+    const t3 = performance.now();
+    return { forwardMs: (t1 - t0) / S, backwardMs: (t3 - t2) / S, macs: (k.counters.macsForward + k.counters.macsBackward) / S };
   }
-  const per = fwd.map((f, i) => f + bwd[bwd.length - 1 - i]!);
-  let received = 0;
-  for (let t = 1; t < steps; t++) received += inputs[t]!.size + recurrent[t]!.size;
-  return {
-    sparsity,
-    eventsPerStep: received / (steps - 1),
-    ms: median(per),
-    forwardMs: median(fwd),
-    backwardMs: median(bwd),
-    macs: macs / steps,
-    samples: per,
-  };
+}
+
+/**
+ * Time per step at each sparsity: after one warm-up sequence per kernel, `o.reps` rounds, each running one
+ * sequence at every sparsity in turn (round-robin, so a slow spell of the machine touches every sparsity alike).
+ */
+export function measureSweep(o: Options, cfg: ModelConfig, gp: GroupParams, sparsities: readonly number[]): Row[] {
+  const kernels = sparsities.map((sp) => new KernelAtSparsity(o, cfg, gp, sp));
+  for (const k of kernels) k.sequence(); // JIT warm-up and first touch of every buffer, discarded
+  const fwd = kernels.map(() => [] as number[]);
+  const bwd = kernels.map(() => [] as number[]);
+  const macs = kernels.map(() => 0);
+  for (let r = 0; r < o.reps; r++)
+    kernels.forEach((k, i) => {
+      const s = k.sequence();
+      fwd[i]!.push(s.forwardMs);
+      bwd[i]!.push(s.backwardMs);
+      macs[i] = s.macs;
+    });
+  return kernels.map((k, i) => {
+    const per = fwd[i]!.map((f, r) => f + bwd[i]![r]!);
+    return {
+      sparsity: k.sparsity,
+      eventsPerStep: k.eventsPerStep,
+      ms: median(per),
+      forwardMs: median(fwd[i]!),
+      backwardMs: median(bwd[i]!),
+      macs: macs[i]!,
+      samples: per,
+    };
+  });
 }
 
 function main(): void {
@@ -164,15 +200,15 @@ function main(): void {
   const cfg = benchConfig(o);
   // layer 1 of a two-layer model (I = H), initialised as the model does, one group holding the whole layer
   const gp = sliceGroup(initParams(cfg).layers[1]!, o.hidden, o.hidden, 0, o.hidden);
-  measure({ ...o, reps: 2 }, cfg, gp, 0.5); // JIT warm-up over every code path, discarded
-  const rows = sparsities.map((s) => measure(o, cfg, gp, s));
+  measureSweep({ ...o, reps: 1 }, cfg, gp, [0.5]); // JIT warm-up over every code path, discarded
+  const rows = measureSweep(o, cfg, gp, sparsities);
   const base = rows[0]!.ms;
   if (o.json) {
     process.stdout.write(JSON.stringify({ machine, options: o, rows: rows.map(({ samples: _samples, ...r }) => ({ ...r, speedup: base / r.ms })) }, null, 2) + '\n');
     return;
   }
   const lines: string[] = [];
-  lines.push(`group kernel, one group = whole layer: ${o.cell}/${o.formulation}, H = I = ${o.hidden}, batch ${o.batch}, median of ${o.reps} steps`);
+  lines.push(`group kernel, one group = whole layer: ${o.cell}/${o.formulation}, H = I = ${o.hidden}, batch ${o.batch}, median of ${o.reps} sequences of ${SEQUENCE_STEPS} steps`);
   lines.push(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.platform}`);
   lines.push('activity: synthetic event lists of density 1 − sparsity (inputs, recurrent events, incoming gradients); backward-active = events');
   lines.push('');
