@@ -532,11 +532,11 @@ function activityCase(s: Sizes): CaseResult {
     `Linear fit over the medians: time ≈ ${fit.intercept.toFixed(3)} ms + ${(fit.slope * 1000).toFixed(3)} µs × events (R² ${fit.r2.toFixed(4)}). A step with no events at all takes ${floor.toFixed(2)} ms (the dense elementwise gate and gradient pass over all ${B}×${H} unit-states, docs/math.md).`,
     `Beyond that floor an event costs ${perEvent(kr[0]!).toFixed(2)} µs at 0 %` +
       (r90 ? ` and ${perEvent(r90).toFixed(2)} µs at 90 % sparsity` : '') +
-      `: the row operations run at SIMD speed, so the weights' memory traffic counts. Each step reads every weight row that received an event once, for all ${B} batch elements (docs/math.md); at 90 % sparsity ${pct(touched(0.9))} of the rows are still read, each serving ~${(0.1 * B / touched(0.9)).toFixed(1)} events instead of ${B}, so a sparse event carries more memory traffic than a dense one.`,
+      `. The row operations run at SIMD speed, so bringing a weight row (${(12 * H / 1024).toFixed(0)} KB here) into the core's caches is no longer negligible: each step reads every row that received an event once and applies it to all batch elements that did (docs/math.md). At 0 % a row serves ${B} events; at 90 % sparsity ${pct(touched(0.9))} of the rows are still read, each serving ~${((0.1 * B) / touched(0.9)).toFixed(1)} events, so a sparse event carries a larger share of that cost.`,
   ];
   if (speed && speed.median < 6)
     notes.push(
-      `Speed-up target missed: ${speed.median.toFixed(2)}× at 90 %. The floor (${floor.toFixed(2)} ms) and the higher memory traffic per event at high sparsity (above) keep the ratio below the 10× fewer events.`,
+      `Speed-up target missed: ${speed.median.toFixed(2)}× at 90 %. The floor (${floor.toFixed(2)} ms) and the larger cost per event at high sparsity (above) keep the ratio below the 10× fewer events.`,
     );
   return {
     id: 3,
