@@ -163,21 +163,24 @@ export class KernelAtSparsity {
 
 /**
  * Time per step at each sparsity: after one warm-up sequence per kernel, `o.reps` rounds, each running one
- * sequence at every sparsity in turn (round-robin, so a slow spell of the machine touches every sparsity alike).
+ * sequence at every sparsity in turn (round-robin, so a slow spell of the machine touches every sparsity alike),
+ * then `eachRound` if given.
  */
-export function measureSweep(o: Options, cfg: ModelConfig, gp: GroupParams, sparsities: readonly number[]): Row[] {
+export function measureSweep(o: Options, cfg: ModelConfig, gp: GroupParams, sparsities: readonly number[], eachRound?: () => void): Row[] {
   const kernels = sparsities.map((sp) => new KernelAtSparsity(o, cfg, gp, sp));
   for (const k of kernels) k.sequence(); // JIT warm-up and first touch of every buffer, discarded
   const fwd = kernels.map(() => [] as number[]);
   const bwd = kernels.map(() => [] as number[]);
   const macs = kernels.map(() => 0);
-  for (let r = 0; r < o.reps; r++)
+  for (let r = 0; r < o.reps; r++) {
     kernels.forEach((k, i) => {
       const s = k.sequence();
       fwd[i]!.push(s.forwardMs);
       bwd[i]!.push(s.backwardMs);
       macs[i] = s.macs;
     });
+    eachRound?.(); // another contestant measured in the same rounds (bench case 7's dense matvec)
+  }
   return kernels.map((k, i) => {
     const per = fwd[i]!.map((f, r) => f + bwd[i]![r]!);
     return {

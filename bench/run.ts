@@ -463,6 +463,8 @@ interface Sweep {
   rows: KernelRow[];
   /** The same kernel fed no events at all: the work that does not depend on them. */
   floor: KernelRow;
+  /** Dense matvec rates of the same weight shape, one run per round of the sweep (case 7's reference). */
+  dense: DenseRates;
   seconds: number;
 }
 let sweepCache: Sweep | null = null;
@@ -475,11 +477,14 @@ function sweep(s: Sizes): Sweep {
   const cfg = benchConfig(ko);
   const gp = sliceGroup(initParams(cfg).layers[1]!, H, H, 0, H);
   measureSweep({ ...ko, reps: 1 }, cfg, gp, [0.5]); // JIT warm-up over every code path, discarded
-  // the sparsities and the no-event floor (sparsity 1) measured round-robin
-  const all = measureSweep(ko, cfg, gp, [...sparsities, 1]);
+  // the sparsities, the no-event floor (sparsity 1) and the dense matvec of case 7 measured round-robin
+  const dense: DenseRates = { dot: [], axpy: [], simdDot: [], simdAxpy: [] };
+  log(`case 3/7: dense matvec ${2 * H} × ${3 * H}, calibrating`);
+  const denseRun = denseMatvec(2 * H, 3 * H, s.matvecMs, dense);
+  const all = measureSweep(ko, cfg, gp, [...sparsities, 1], denseRun);
   for (const r of all) log(`case 3: sparsity ${pct(r.sparsity)}: ${r.ms.toFixed(2)} ms per step (${r.samples.map((x) => x.toFixed(1)).join(', ')})`);
   const floor = all.pop()!;
-  sweepCache = { H, B, rows: all, floor, seconds: (performance.now() - t0) / 1000 };
+  sweepCache = { H, B, rows: all, floor, dense, seconds: (performance.now() - t0) / 1000 };
   return sweepCache;
 }
 
@@ -558,16 +563,19 @@ function activityCase(s: Sizes): CaseResult {
   };
 }
 
+interface DenseRates {
+  dot: number[];
+  axpy: number[];
+  simdDot: number[];
+  simdAxpy: number[];
+}
+
 /**
  * Dense float32 y = W·x, two layouts, in plain JavaScript and with the kernels' own WebAssembly SIMD row
- * primitives (model/simd.ts, one call per row); GMAC/s per run.
+ * primitives (model/simd.ts, one call per row). Returns a function that measures one run (≈ targetMs) of each
+ * and appends its GMAC/s to `rates`, so the runs can be interleaved with the sparse kernels' (case 3's sweep).
  */
-function denseMatvecRates(
-  rows: number,
-  cols: number,
-  reps: number,
-  targetMs: number,
-): { dot: number[]; axpy: number[]; simdDot: number[]; simdAxpy: number[] } {
+function denseMatvec(rows: number, cols: number, targetMs: number, rates: DenseRates): () => void {
   // dot: Wt [cols × rows], y_j = Σ_i Wt[j,i]·x_i (4 partial sums); axpy: W [rows × cols], y += x_i·W[i,:] (as the kernels do)
   const W = new Float32Array(rows * cols);
   for (let i = 0; i < W.length; i++) W[i] = ((i * 2654435761) % 1000) / 1000 - 0.5;
@@ -611,19 +619,17 @@ function denseMatvecRates(
       for (; k < cols; k++) y[k] += a * W[o + k]!;
     }
   };
-  const rate = (f: () => void) => {
+  // warm up, then size one run to ≈ targetMs
+  const calibrate = (f: () => void) => {
     for (let w = 0; w < 5; w++) f();
     const t0 = performance.now();
     f();
-    const once = Math.max(performance.now() - t0, 0.01);
-    const inner = Math.max(1, Math.round(targetMs / once));
-    const out: number[] = [];
-    for (let r = 0; r < reps; r++) {
-      const a = performance.now();
-      for (let k = 0; k < inner; k++) f();
-      out.push((rows * cols * inner) / ((performance.now() - a) * 1e6));
-    }
-    return out;
+    return Math.max(1, Math.round(targetMs / Math.max(performance.now() - t0, 0.01)));
+  };
+  const run = (f: () => void, inner: number, out: number[]) => {
+    const a = performance.now();
+    for (let k = 0; k < inner; k++) f();
+    out.push((rows * cols * inner) / ((performance.now() - a) * 1e6));
   };
   // The same two layouts with the SIMD primitives, in a wasm arena of their own: W (axpy rows) / Wt (dot rows), x, y.
   const arena = new SimdArena([rows * cols, rows * cols, rows, cols]);
@@ -643,7 +649,13 @@ function denseMatvecRates(
     sy.fill(0);
     for (let i = 0; i < rows; i++) vAxpy(py, sx[i]!, pW + 4 * i * cols, cols);
   };
-  return { dot: rate(dot), axpy: rate(axpy), simdDot: rate(simdDot), simdAxpy: rate(simdAxpy) };
+  const inner = [calibrate(dot), calibrate(axpy), calibrate(simdDot), calibrate(simdAxpy)];
+  return () => {
+    run(dot, inner[0]!, rates.dot);
+    run(axpy, inner[1]!, rates.axpy);
+    run(simdDot, inner[2]!, rates.simdDot);
+    run(simdAxpy, inner[3]!, rates.simdAxpy);
+  };
 }
 
 async function efficiencyCase(s: Sizes, peer: PeerStatus): Promise<CaseResult> {
@@ -652,8 +664,7 @@ async function efficiencyCase(s: Sizes, peer: PeerStatus): Promise<CaseResult> {
   const { H, B } = sw;
   const rows0 = 2 * H; // I + H of the swept layer
   const cols = 3 * H;
-  log(`case 7: dense matvec ${rows0} × ${cols}`);
-  const js = denseMatvecRates(rows0, cols, s.reps, s.matvecMs);
+  const js = sw.dense;
   const dot = stat(js.dot);
   const axpy = stat(js.axpy);
   const simdDot = stat(js.simdDot);
@@ -704,7 +715,7 @@ async function efficiencyCase(s: Sizes, peer: PeerStatus): Promise<CaseResult> {
     id: 7,
     key: 'mac-efficiency',
     title: 'Arithmetic efficiency of the sparse kernels',
-    setup: `Effective MAC rate of the group kernel of case 3 (H = ${H}, batch ${B}) at each sparsity, against the dense float32 matrix–vector rate of this machine measured in the same run (W of (I + H) × 3H = ${rows0} × ${cols}, ${s.reps} runs of ≈ ${s.matvecMs} ms each). Ratio: rate / the fastest dense rate.`,
+    setup: `Effective MAC rate of the group kernel of case 3 (H = ${H}, batch ${B}) at each sparsity, against the dense float32 matrix–vector rate of this machine measured in the same run (W of (I + H) × 3H = ${rows0} × ${cols}, ${s.reps} runs of ≈ ${s.matvecMs} ms each, one between each round of case 3's sequences so that both see the same machine; tfjs's runs come after). Ratio: rate / the fastest dense rate.`,
     rows,
     headline: {
       target: 'sparse kernels at 90 % sparsity ≥ 50 % of the dense matvec rate',
