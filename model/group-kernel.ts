@@ -163,7 +163,7 @@ class MaskPool {
 
   constructor(
     readonly batch: number,
-    size: number,
+    readonly size: number,
   ) {
     this.words = (size + 31) >>> 5;
   }
@@ -191,7 +191,7 @@ class MaskPool {
         const hi = L.offsets[b + 1]!;
         for (let e = L.offsets[b]!; e < hi; e++) {
           const m = idx[e]!;
-          if (m < 0 || m >= W << 5) throw new Error(`announced unit ${m} outside the layer`);
+          if (!(m >= 0 && m < this.size)) throw new Error(`announced unit ${m} outside the layer (0..${this.size - 1})`);
           bits[r0 + (m >>> 5)]! |= 1 << (m & 31);
         }
       }
@@ -501,14 +501,16 @@ export class GroupKernel {
 
   /**
    * Order the items of pool slots t..tEnd by row (input or unit index < rows), then by step and batch element;
-   * ordB = b for one slot, else the item's gradient-ring row (t mod GRAD_BLOCK)·B + b. Returns their count.
+   * ordB = b for one slot, else the item's gradient-ring row (t mod GRAD_BLOCK)·B + b. Only the active batch
+   * elements' items (a prefix of each slot) take part. Returns their count.
    */
   private byRow(pool: StepPool, t: number, rows: number, tEnd = t, ring = false): number {
     const B = this.batch;
+    const BA = this.activeBatch;
     const offs = pool.offs;
     const idx = pool.index;
     let count = 0;
-    for (let u = t; u <= tEnd; u++) count += offs[u * (B + 1) + B]! - offs[u * (B + 1)]!;
+    for (let u = t; u <= tEnd; u++) count += offs[u * (B + 1) + BA]! - offs[u * (B + 1)]!;
     if (this.ordE.length < count) {
       const cap = capacityFor(this.ordE.length, count);
       this.ordE = new Int32Array(cap);
@@ -519,19 +521,21 @@ export class GroupKernel {
     const cur = this.rowCur;
     start.fill(0, 0, rows + 1);
     for (let u = t; u <= tEnd; u++)
-      for (let e = offs[u * (B + 1)]!, hi = offs[u * (B + 1) + B]!; e < hi; e++) {
+      for (let e = offs[u * (B + 1)]!, hi = offs[u * (B + 1) + BA]!; e < hi; e++) {
         const i = idx[e]!;
         if (!(i >= 0 && i < rows)) throw new Error(`item address ${i} outside 0..${rows - 1}`);
         start[i + 1]!++;
       }
-    for (let i = 0; i < rows; i++) start[i + 1]! += start[i]!;
-    cur.set(start.subarray(0, rows));
+    for (let i = 0; i < rows; i++) {
+      start[i + 1]! += start[i]!;
+      cur[i] = start[i]!;
+    }
     const ordE = this.ordE;
     const ordB = this.ordB;
     for (let u = t; u <= tEnd; u++) {
       const base = u * (B + 1);
       const r0 = ring ? (u % GRAD_BLOCK) * B : 0;
-      for (let b = 0, BA = this.activeBatch; b < BA; b++)
+      for (let b = 0; b < BA; b++)
         for (let e = offs[base + b]!, end = offs[base + b + 1]!; e < end; e++) {
           const k = cur[idx[e]!]!++;
           ordE[k] = e;
@@ -1053,8 +1057,8 @@ export class GroupKernel {
   }
 
   /**
-   * paper, phase 0: dc, dϑ, da_u, da_g (recomputed gates); dR_g rows of the reset messages;
-   * P_m = R_g[m,:]·da_g for m backward-active at t−1 → outRecurrent. outBelow stays empty.
+   * paper, phase 0: dc, dϑ, da_u, da_g (recomputed gates); P_m = R_g[m,:]·da_g for m backward-active at t−1
+   * → outRecurrent (the dR_g rows of the reset messages follow in flushGrads). outBelow stays empty.
    */
   private backwardPaperGates(t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemList, outBelow: ItemList): void {
     const B = this.batch;
@@ -1124,8 +1128,9 @@ export class GroupKernel {
   }
 
   /**
-   * paper, phase 1: P_m of own units (summed over `incoming`) → da_r and own dy_{t−1} terms; weight gradients;
-   * u- and r-block partial sums for m backward-active at t−1; all partial sums to the layer below at t.
+   * paper, phase 1: P_m of own units (summed over `incoming`) → da_r and own dy_{t−1} terms; bias gradients;
+   * u- and r-block partial sums for m backward-active at t−1; all partial sums to the layer below at t (the
+   * weight-gradient rows follow in flushGrads).
    */
   private backwardPaperRest(t: number, incoming: readonly ItemList[], outRecurrent: ItemList, outBelow: ItemList): void {
     const B = this.batch;

@@ -21,8 +21,6 @@ export interface SimdOps {
   axpy(dst: number, a: number, src: number, len: number): void;
   /** Σ_k w[k]·d[k], k < len (float32 arithmetic). */
   dot(w: number, d: number, len: number): number;
-  /** g[k] += a·d[k]; returns Σ_k w[k]·d[k], k < len. */
-  axpyDot(g: number, w: number, a: number, d: number, len: number): number;
 }
 
 let compiled: object | null = null;

@@ -29,16 +29,15 @@ describe('wasm SIMD row primitives', () => {
       }
   });
 
-  it('dot and axpyDot match float64 sums to float32 rounding; axpyDot updates g like axpy', () => {
-    const arena = new SimdArena([64, 64, 64]);
-    const [w, d, g] = arena.views as [Float32Array, Float32Array, Float32Array];
+  it('dot matches float64 sums to float32 rounding, for every length and offset', () => {
+    const arena = new SimdArena([64, 64]);
+    const [w, d] = arena.views as [Float32Array, Float32Array];
     for (let len = 0; len <= 41; len++)
       for (const off of [0, 2]) {
         if (off + len > 64) continue;
         for (let k = 0; k < 64; k++) {
           w[k] = uniformAt(4, len, k) - 0.5;
           d[k] = uniformAt(5, len, k) - 0.5;
-          g[k] = uniformAt(6, len, k) - 0.5;
         }
         let exact = 0;
         let mag = 0;
@@ -48,12 +47,6 @@ describe('wasm SIMD row primitives', () => {
         }
         const got = arena.ops.dot(w.byteOffset + 4 * off, d.byteOffset + 4 * off, len);
         expect(Math.abs(got - exact)).toBeLessThanOrEqual(1e-6 * mag + 1e-12);
-        const a = 0.75;
-        const wantG = Float32Array.from(g);
-        for (let k = 0; k < len; k++) wantG[off + k] = f(g[off + k]! + f(a * d[off + k]!));
-        const got2 = arena.ops.axpyDot(g.byteOffset + 4 * off, w.byteOffset + 4 * off, a, d.byteOffset + 4 * off, len);
-        expect(Math.abs(got2 - exact)).toBeLessThanOrEqual(1e-6 * mag + 1e-12);
-        expect(Array.from(g)).toEqual(Array.from(wantG));
       }
   });
 
