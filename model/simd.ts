@@ -48,8 +48,13 @@ export class SimdArena {
     }
     this.bytes = at;
     const pages = Math.max(1, Math.ceil(at / PAGE));
-    if (pages > 65536) throw new Error(`a kernel needs ${at} bytes of weights and scratch, more than WebAssembly's 4 GiB`);
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    if (pages > 65536) throw new Error(`a kernel needs ${(at / 2 ** 20).toFixed(0)} MiB for its weights, gradients and scratch, more than WebAssembly's 4 GiB; use more actors or smaller layers`);
+    let memory: { buffer: ArrayBuffer };
+    try {
+      memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    } catch (e) {
+      throw new Error(`cannot allocate ${(at / 2 ** 20).toFixed(0)} MiB for a kernel's weights, gradients and scratch (${(e as Error).message}); use more actors or smaller layers`);
+    }
     const inst = new WebAssembly.Instance(simdModule(), { env: { memory } });
     this.ops = inst.exports as unknown as SimdOps;
     this.views = sizes.map((n, i) => new Float32Array(memory.buffer, offsets[i]!, n));
