@@ -428,7 +428,7 @@ async function trainingCase(id: 1 | 2, o: Opts, s: Sizes, peer: PeerStatus): Pro
         (off && floor !== null
           ? `The event-independent floor alone is ${floor.toFixed(2)}× the tfjs step${floor > target ? ', above the target whatever the sparsity' : ''}; the event-dependent part adds ${(e2.median - off.median).toFixed(1)} ms. `
           : '') +
-        `By the MAC counters, the sparse EGRU step does ${(m.macs / 1e6).toFixed(0)} M multiply-accumulates, ${pct(m.macs / m.denseMacs)} of a dense GRU's ${(m.denseMacs / 1e6).toFixed(0)} M, at ${rate(m.macs, e2.median)} GMAC/s on 2 actors (row operations in wasm SIMD, gate math in JavaScript), while tfjs does the dense ${(m.denseMacs / 1e6).toFixed(0)} M at ${rate(m.denseMacs, tfStat.median)} GMAC/s on one thread (wasm SIMD matrix products, see case 7). Sparsity saves a factor ${(m.denseMacs / m.macs).toFixed(1)} in MACs: the backward partial sums run for every backward-active unit (${pct(1 - m.backward)} of the unit-steps here, docs/math.md).`,
+        `By the MAC counters, the sparse EGRU step does ${(m.macs / 1e6).toFixed(0)} M multiply-accumulates, ${pct(m.macs / m.denseMacs)} of a dense GRU's ${(m.denseMacs / 1e6).toFixed(0)} M, at ${rate(m.macs, e2.median)} GMAC/s on 2 actors (row operations and gate nonlinearities in wasm SIMD, the rest of the elementwise math in JavaScript), while tfjs does the dense ${(m.denseMacs / 1e6).toFixed(0)} M at ${rate(m.denseMacs, tfStat.median)} GMAC/s on one thread (wasm SIMD matrix products, see case 7). Sparsity saves a factor ${(m.denseMacs / m.macs).toFixed(1)} in MACs: the backward partial sums run for every backward-active unit (${pct(1 - m.backward)} of the unit-steps here, docs/math.md).`,
     );
   }
   notes.push(checkNote(checkBefore, checkAfter));
@@ -707,7 +707,7 @@ async function efficiencyCase(s: Sizes, peer: PeerStatus): Promise<CaseResult> {
   }
   const eff = at90 ? at90.median / dense.median : null;
   const notes = [
-    `Reference ("dense") = the fastest dense matvec measured here: ${denseName}, ${dense.median.toFixed(2)} GMAC/s. The sparse kernels do their row operations with the same wasm SIMD primitives (one call per received item) and their gate math in JavaScript.`,
+    `Reference ("dense") = the fastest dense matvec measured here: ${denseName}, ${dense.median.toFixed(2)} GMAC/s. The sparse kernels do their row operations with the same wasm SIMD primitives (one call per received item); their gates are one SIMD call per batch element.`,
     `Effective MACs per step = 12·H·(received events): 3H forward and 9H backward (recompute, weight-gradient row and partial sum) per event — the kernels' own MAC count (docs/math.md), the same figure \`macs.forward + macs.backward\` reports. The fixed per-step elementwise work is not counted as MACs, which is why the rate falls at high sparsity.`,
   ];
   if (eff !== null && eff < 0.5) notes.push(`Target missed at 90 %: ${(100 * eff).toFixed(0)} % of the dense rate (see case 3's intercept: the dense elementwise pass per step does no MACs).`);

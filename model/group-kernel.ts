@@ -13,8 +13,10 @@
  * Every buffer is preallocated or grows by doubling; steady-state use (same or smaller T, same batch) allocates
  * nothing. The row operations (one weight row per received item: scatter into the pre-activations, weight
  * gradients, partial sums) run as WebAssembly SIMD calls on float32 (model/simd.ts) over weights, gradients and
- * pre-activation buffers that live in the kernel's own wasm memory; the elementwise gate math runs in float64
- * JavaScript. Parameters, gradients, the state history and message values are float32.
+ * pre-activation buffers that live in the kernel's own wasm memory. The gate nonlinearities (σ, tanh) are one SIMD
+ * call per batch element in float32 (≤ 3 ulp); the rest of the elementwise math (state update, pseudo-derivative,
+ * gate gradients) runs in float64 JavaScript. Parameters, gradients, the state history and message values are
+ * float32.
  */
 import type { ModelConfig } from './config.js';
 import { layerInputSize } from './config.js';
@@ -295,6 +297,9 @@ export class GroupKernel {
   // in the wasm arena (byte offsets p* for the SIMD calls)
   private readonly acc: Float32Array; // B × 3n pre-activations (wx + rh for z|u, r; wx for g)
   private readonly rg: Float32Array; // B × n recurrent part of the g pre-activation
+  /** [z|u, r, g] of one batch element (3n), from the SIMD gates call: float32, as the state they feed. */
+  private readonly gate: Float32Array;
+  private readonly pGate: number;
   // Gradients of the pre-activations, dw (dwx) and drh (evnn/gru: of rh), B × 3n per step, kept for the last
   // GRAD_BLOCK steps: the weight-gradient rows are updated once per block of steps (flushGrads), so a gradient
   // row is read and written once per block instead of once per step. dw/drh/pDw/pDrh = the current step's slot.
@@ -346,6 +351,7 @@ export class GroupKernel {
       params.kernel.length, params.recurrentKernel.length, n3, n3, units, // parameters
       params.kernel.length, params.recurrentKernel.length, n3, n3, units, // their gradients
       batch * n3, batch * units, GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * n3, // acc, rg, dw ring, drh ring
+      n3, // the gates of one batch element
     ]);
     const v = arena.views;
     v[0]!.set(params.kernel);
@@ -375,6 +381,8 @@ export class GroupKernel {
     this.pDrh = this.drh.byteOffset;
     this.pgb = v[7]!.byteOffset;
     this.pgrb = v[8]!.byteOffset;
+    this.gate = v[14]!;
+    this.pGate = this.gate.byteOffset;
     this.rowStart = new Int32Array(Math.max(I, H) + 1);
     this.rowCur = new Int32Array(Math.max(I, H) + 1);
     this.annVal = new Float32Array(batch * Math.max(I, H));
@@ -736,8 +744,8 @@ export class GroupKernel {
     c.unitSteps += this.activeBatch * n;
     this.preactivations(t, false);
     out.clear();
-    const acc = this.acc;
-    const rg = this.rg;
+    const gate = this.gate;
+    const { gates } = this.simd;
     const thr = this.params.thr;
     const state = this.state;
     const gru = this.gru;
@@ -746,14 +754,12 @@ export class GroupKernel {
     let events = 0;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       out.begin(b);
-      const a0 = b * 3 * n;
-      const r0 = b * n;
       const cur = (t * B + b) * n;
       const prev = cur - B * n;
+      gates(this.pGate, this.pAcc + 12 * n * b, this.pRg + 4 * n * b, n, 1);
       for (let j = 0; j < n; j++) {
-        const z = 1 / (1 + Math.exp(-acc[a0 + j]!));
-        const r = 1 / (1 + Math.exp(-acc[a0 + n + j]!));
-        const g = Math.tanh(acc[a0 + n2 + j]! + r * rg[r0 + j]!);
+        const z = gate[j]!;
+        const g = gate[n2 + j]!;
         let h = 0;
         if (t > 0) {
           h = state[prev + j]!;
@@ -810,19 +816,21 @@ export class GroupKernel {
     c.unitSteps += this.activeBatch * n;
     this.preactivations(t, false);
     out.clear();
-    const acc = this.acc;
+    const gate = this.gate;
+    const { gates } = this.simd;
     const thr = this.params.thr;
     const state = this.state;
     const us = this.unitStart;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       out.begin(b);
       if (t === 0) continue;
-      const a0 = b * 3 * n + n;
       const prev = ((t - 1) * B + b) * n;
+      // (the g block is not complete before the messages; only r is used here)
+      gates(this.pGate, this.pAcc + 12 * n * b, this.pRg + 4 * n * b, n, 0);
       for (let j = 0; j < n; j++) {
         const cp = state[prev + j]!;
         if (cp > thr[j]!) {
-          const r = 1 / (1 + Math.exp(-acc[a0 + j]!));
+          const r = gate[n + j]!;
           out.push(us + j, r * cp);
         }
       }
@@ -840,22 +848,21 @@ export class GroupKernel {
     // the same accumulation as preactivations(…, withMessages = true), whose rg starts from rb_g
     this.scatterRows(this.poolM, t, this.layerSize, this.pR, 2 * n, this.pRg, 4 * n, n);
     out.clear();
-    const acc = this.acc;
-    const rg = this.rg;
+    const gate = this.gate;
+    const { gates } = this.simd;
     const thr = this.params.thr;
     const state = this.state;
     const us = this.unitStart;
     const n2 = 2 * n;
     let events = 0;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-      const a0 = b * n3;
-      const r0 = b * n;
       out.begin(b);
       const cur = (t * B + b) * n;
       const prev = cur - B * n;
+      gates(this.pGate, this.pAcc + 4 * n3 * b, this.pRg + 4 * n * b, n, 0);
       for (let j = 0; j < n; j++) {
-        const u = 1 / (1 + Math.exp(-acc[a0 + j]!));
-        const g = Math.tanh(acc[a0 + n2 + j]! + rg[r0 + j]!);
+        const u = gate[j]!;
+        const g = gate[n2 + j]!;
         let cp = 0;
         let yp = 0;
         if (t > 0) {
@@ -979,8 +986,8 @@ export class GroupKernel {
     this.useSlot(t);
     const { thr } = this.params;
     const gthr = this.grads.thr;
-    const { axpy } = this.simd;
-    const acc = this.acc;
+    const { axpy, gates } = this.simd;
+    const gate = this.gate;
     const rg = this.rg;
     const dwAll = this.dw;
     const drh = this.drh;
@@ -997,12 +1004,13 @@ export class GroupKernel {
       const r0 = b * n;
       const cur = (t * B + b) * n;
       const prev = cur - B * n;
+      gates(this.pGate, this.pAcc + 4 * a0, this.pRg + 4 * r0, n, 1); // the forward's gates, recomputed
       // elementwise: dv, dϑ, gate gradients; dwx → dw, drh
       for (let j = 0; j < n; j++) {
-        const z = 1 / (1 + Math.exp(-acc[a0 + j]!));
-        const r = 1 / (1 + Math.exp(-acc[a0 + n + j]!));
+        const z = gate[j]!;
+        const r = gate[n + j]!;
         const rhg = rg[r0 + j]!;
-        const g = Math.tanh(acc[a0 + n2 + j]! + r * rhg);
+        const g = gate[n2 + j]!;
         const v = state[cur + j]!;
         let h = 0;
         let dv: number;
@@ -1071,8 +1079,8 @@ export class GroupKernel {
     this.useSlot(t);
     const { thr } = this.params;
     const gthr = this.grads.thr;
-    const acc = this.acc;
-    const rg = this.rg;
+    const { gates } = this.simd;
+    const gate = this.gate;
     const dwAll = this.dw;
     const rsave = this.rsave;
     const dy = this.dy;
@@ -1089,10 +1097,11 @@ export class GroupKernel {
       const r0 = b * n;
       const cur = (t * B + b) * n;
       const prev = cur - B * n;
+      gates(this.pGate, this.pAcc + 4 * a0, this.pRg + 4 * r0, n, 0); // the forward's gates, recomputed
       for (let j = 0; j < n; j++) {
-        const u = 1 / (1 + Math.exp(-acc[a0 + j]!));
-        const r = 1 / (1 + Math.exp(-acc[a0 + n + j]!));
-        const g = Math.tanh(acc[a0 + n2 + j]! + rg[r0 + j]!);
+        const u = gate[j]!;
+        const r = gate[n + j]!;
+        const g = gate[n2 + j]!;
         const th = thr[j]!;
         const cv = state[cur + j]!;
         const cp = t > 0 ? state[prev + j]! : 0;

@@ -21,6 +21,11 @@ export interface SimdOps {
   axpy(dst: number, a: number, src: number, len: number): void;
   /** Σ_k w[k]·d[k], k < len (float32 arithmetic). */
   dot(w: number, d: number, len: number): number;
+  /**
+   * The gates of one batch element in float32 (≤ 2–3 ulp): from a = [a_z | a_r | a_g] (3n floats) and c (n floats),
+   * dst = [σ(a_z) | σ(a_r) | tanh(a_g + ρ·c)] with ρ = σ(a_r) if reset is 1, else 1. dst overlaps neither input.
+   */
+  gates(dst: number, a: number, c: number, n: number, reset: 0 | 1): void;
 }
 
 let compiled: object | null = null;

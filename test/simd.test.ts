@@ -50,6 +50,53 @@ describe('wasm SIMD row primitives', () => {
       }
   });
 
+  it('gates match float64 σ and tanh to a few float32 ulp, and a unit does not depend on n (vector body and tail)', () => {
+    const n = 67;
+    const arena = new SimdArena([3 * n, n, 3 * n]);
+    const [a, c, g] = arena.views as [Float32Array, Float32Array, Float32Array];
+    const ulp = 2 ** -24;
+    for (const scale of [0.01, 0.5, 2, 8, 40, 200]) {
+      for (const reset of [0, 1] as const) {
+        for (let k = 0; k < 3 * n; k++) a[k] = (uniformAt(6, scale, reset, k) - 0.5) * 2 * scale;
+        for (let k = 0; k < n; k++) c[k] = (uniformAt(7, scale, reset, k) - 0.5) * 2 * scale;
+        arena.ops.gates(g.byteOffset, a.byteOffset, c.byteOffset, n, reset);
+        for (let k = 0; k < 2 * n; k++) {
+          const want = 1 / (1 + Math.exp(-a[k]!));
+          expect(Math.abs(g[k]! - want)).toBeLessThanOrEqual(3 * ulp * want + 1e-38);
+        }
+        for (let j = 0; j < n; j++) {
+          const rho = reset ? g[n + j]! : 1;
+          const want = Math.tanh(f(a[2 * n + j]! + f(rho * c[j]!)));
+          // relative near 0 (odd polynomial), absolute against 1 elsewhere
+          expect(Math.abs(g[2 * n + j]! - want)).toBeLessThanOrEqual(3 * ulp * Math.max(Math.abs(want), 0.5));
+        }
+        // the same units as the first m of a smaller group: identical bits, whether in a vector block or the tail
+        for (const m of [1, 3, 5, 8]) {
+          const small = new SimdArena([3 * m, m, 3 * m]);
+          const [a2, c2, g2] = small.views as [Float32Array, Float32Array, Float32Array];
+          for (let j = 0; j < m; j++) {
+            a2[j] = a[j]!;
+            a2[m + j] = a[n + j]!;
+            a2[2 * m + j] = a[2 * n + j]!;
+            c2[j] = c[j]!;
+          }
+          small.ops.gates(g2.byteOffset, a2.byteOffset, c2.byteOffset, m, reset);
+          for (let j = 0; j < m; j++) expect([g2[j], g2[m + j], g2[2 * m + j]]).toEqual([g[j], g[n + j], g[2 * n + j]]);
+        }
+      }
+    }
+    // saturation and NaN
+    a.fill(0);
+    c.fill(0);
+    a[0] = 1000;
+    a[1] = -1000;
+    a[2 * n] = 1000;
+    a[2 * n + 1] = -1000;
+    a[2 * n + 2] = NaN;
+    arena.ops.gates(g.byteOffset, a.byteOffset, c.byteOffset, n, 1);
+    expect([g[0], g[1]! < 1e-37, g[2 * n], g[2 * n + 1], Number.isNaN(g[2 * n + 2])]).toEqual([1, true, 1, -1, true]);
+  });
+
   it('the arena gives 16-byte aligned, disjoint views and refuses what wasm cannot hold', () => {
     const arena = new SimdArena([3, 0, 5, 17]);
     const v = arena.views;
