@@ -295,8 +295,17 @@ export class GroupKernel {
 
   // scratch, all preallocated
   // in the wasm arena (byte offsets p* for the SIMD calls)
-  private readonly acc: Float32Array; // B × 3n pre-activations (wx + rh for z|u, r; wx for g)
-  private readonly rg: Float32Array; // B × n recurrent part of the g pre-activation
+  // Pre-activations, kept for the last GRAD_BLOCK steps (ring slot t mod GRAD_BLOCK): the backward step
+  // recomputes those of a whole block of steps in one pass over the weight rows (recomputeBlock), so a row is
+  // read once per block there instead of once per step. acc/rg/pAcc/pRg = the current step's slot.
+  private acc: Float32Array; // B × 3n pre-activations (wx + rh for z|u, r; wx for g)
+  private rg: Float32Array; // B × n recurrent part of the g pre-activation
+  private readonly accSlots: Float32Array[];
+  private readonly rgSlots: Float32Array[];
+  private readonly pAccRing: number;
+  private readonly pRgRing: number;
+  /** First step of the block whose recomputed pre-activations the rings hold; −1: none (a forward step ran since). */
+  private recomputed = -1;
   /** [z|u, r, g] of one batch element (3n), from the SIMD gates call: float32, as the state they feed. */
   private readonly gate: Float32Array;
   private readonly pGate: number;
@@ -314,8 +323,8 @@ export class GroupKernel {
   private readonly pR: number;
   private readonly pdK: number;
   private readonly pdR: number;
-  private readonly pAcc: number;
-  private readonly pRg: number;
+  private pAcc: number;
+  private pRg: number;
   private pDw: number;
   private pDrh: number;
   private readonly pgb: number;
@@ -350,7 +359,8 @@ export class GroupKernel {
     const arena = new SimdArena([
       params.kernel.length, params.recurrentKernel.length, n3, n3, units, // parameters
       params.kernel.length, params.recurrentKernel.length, n3, n3, units, // their gradients
-      batch * n3, batch * units, GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * n3, // acc, rg, dw ring, drh ring
+      GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * units, // acc ring, rg ring
+      GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * n3, // dw ring, drh ring
       n3, // the gates of one batch element
     ]);
     const v = arena.views;
@@ -361,9 +371,13 @@ export class GroupKernel {
     v[4]!.set(params.thr);
     this.params = { ...params, kernel: v[0]!, recurrentKernel: v[1]!, bias: v[2]!, recurrentBias: v[3]!, thr: v[4]! };
     this.grads = { kernel: v[5]!, recurrentKernel: v[6]!, bias: v[7]!, recurrentBias: v[8]!, thr: v[9]! };
-    this.acc = v[10]!;
-    this.rg = v[11]!;
     const slot = batch * n3;
+    this.accSlots = Array.from({ length: GRAD_BLOCK }, (_, k) => v[10]!.subarray(k * slot, (k + 1) * slot));
+    this.rgSlots = Array.from({ length: GRAD_BLOCK }, (_, k) => v[11]!.subarray(k * batch * units, (k + 1) * batch * units));
+    this.acc = this.accSlots[0]!;
+    this.rg = this.rgSlots[0]!;
+    this.pAccRing = v[10]!.byteOffset;
+    this.pRgRing = v[11]!.byteOffset;
     this.dwSlots = Array.from({ length: GRAD_BLOCK }, (_, k) => v[12]!.subarray(k * slot, (k + 1) * slot));
     this.drhSlots = Array.from({ length: GRAD_BLOCK }, (_, k) => v[13]!.subarray(k * slot, (k + 1) * slot));
     this.dw = this.dwSlots[0]!;
@@ -444,6 +458,7 @@ export class GroupKernel {
       throw new Error(`active batch must lie in 1..${this.batch}, got ${activeBatch}`);
     this.steps = steps;
     this.activeBatch = activeBatch;
+    this.recomputed = -1;
     const need = steps * this.batch * this.n;
     if (this.state.length < need) this.state = new Float32Array(capacityFor(this.state.length, need));
     this.poolX.reset(steps);
@@ -559,11 +574,15 @@ export class GroupKernel {
     return pool.offs[base + this.batch]! - pool.offs[base]!;
   }
 
-  /** Point dw, drh (and their byte offsets) at step t's slot of the gradient rings. */
+  /** Point acc, rg, dw, drh (and their byte offsets) at step t's slot of the rings. */
   private useSlot(t: number): void {
     const k = t % GRAD_BLOCK;
+    this.acc = this.accSlots[k]!;
+    this.rg = this.rgSlots[k]!;
     this.dw = this.dwSlots[k]!;
     this.drh = this.drhSlots[k]!;
+    this.pAcc = this.acc.byteOffset;
+    this.pRg = this.rg.byteOffset;
     this.pDw = this.dw.byteOffset;
     this.pDrh = this.drh.byteOffset;
   }
@@ -605,16 +624,18 @@ export class GroupKernel {
   }
 
   /**
-   * For every item (i, b, value) of pool slot t: dst_b[0..len) += value·W[i, off..off+len), where dst_b starts at
-   * byte pDst + b·dstBytes; with `pDst2`, also dst2_b[0..len2) += value·W[i, off2..off2+len2) (second part of
-   * the same row, while it is in cache). Returns the item count.
+   * For every item (i, b, value) of pool slots t..tEnd (step u): dst[0..len) += value·W[i, off..off+len), where
+   * dst starts at byte pDst + ((u mod GRAD_BLOCK)·B + b)·dstBytes (a ring of per-step slots); with `pDst2`, also
+   * dst2[0..len2) += value·W[i, off2..off2+len2) (second part of the same row, while it is in cache). Each
+   * destination row receives its items by ascending weight row whatever tEnd is, so a block's sums equal its
+   * steps' sums one by one, bit for bit. Returns the item count.
    */
   private scatterRows(
-    pool: StepPool, t: number, rows: number, pW: number,
+    pool: StepPool, t: number, tEnd: number, rows: number, pW: number,
     off: number, pDst: number, dstBytes: number, len: number,
     off2 = 0, pDst2 = -1, dst2Bytes = 0, len2 = 0,
   ): number {
-    const count = this.byRow(pool, t, rows);
+    const count = this.byRow(pool, t, rows, tEnd, true);
     const { axpy } = this.simd;
     const rowBytes = 12 * this.n;
     const start = this.rowStart;
@@ -742,7 +763,7 @@ export class GroupKernel {
     c.macsForward += (nx + ne) * 3 * n;
     c.macsDenseForward += this.activeBatch * (this.inputSize + this.layerSize) * 3 * n;
     c.unitSteps += this.activeBatch * n;
-    this.preactivations(t, false);
+    this.forwardPreactivations(t);
     out.clear();
     const gate = this.gate;
     const { gates } = this.simd;
@@ -779,29 +800,55 @@ export class GroupKernel {
   }
 
   /**
-   * Pre-activations of every active batch element at step t from the recorded lists, into acc (B × 3n) and
-   * rg (B × n): evnn/gru: acc = wx + (rh_z, rh_r, 0), rg = rh_g; paper (withMessages: also the reset messages):
-   * acc = wx + (rh_u, rh_r, 0), rg = rb_g + Σ (r_m y_m)·R_g[m,:]. One code path for forward and recompute.
+   * Pre-activations of every active batch element at steps t..tEnd from the recorded lists, into their ring slots
+   * of acc (B × 3n) and rg (B × n): evnn/gru: acc = wx + (rh_z, rh_r, 0), rg = rh_g; paper (withMessages: also
+   * the reset messages): acc = wx + (rh_u, rh_r, 0), rg = rb_g + Σ (r_m y_m)·R_g[m,:]. One code path for the
+   * forward step (one step) and the backward recompute (a block of steps).
    */
-  private preactivations(t: number, withMessages: boolean): void {
+  private preactivations(t: number, tEnd: number, withMessages: boolean): void {
     const n = this.n;
     const n2 = 2 * n;
     const n3 = 3 * n;
-    const acc = this.acc;
-    const rg = this.rg;
     const { bias, recurrentBias: rb } = this.params;
-    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-      const a0 = b * n3;
-      const r0 = b * n;
-      for (let k = 0; k < n2; k++) acc[a0 + k] = bias[k]! + rb[k]!;
-      for (let k = n2; k < n3; k++) acc[a0 + k] = bias[k]!;
-      for (let k = 0; k < n; k++) rg[r0 + k] = rb[n2 + k]!;
+    for (let u = t; u <= tEnd; u++) {
+      const acc = this.accSlots[u % GRAD_BLOCK]!;
+      const rg = this.rgSlots[u % GRAD_BLOCK]!;
+      for (let b = 0, BA = this.activeBatch; b < BA; b++) {
+        const a0 = b * n3;
+        const r0 = b * n;
+        for (let k = 0; k < n2; k++) acc[a0 + k] = bias[k]! + rb[k]!;
+        for (let k = n2; k < n3; k++) acc[a0 + k] = bias[k]!;
+        for (let k = 0; k < n; k++) rg[r0 + k] = rb[n2 + k]!;
+      }
     }
     const accRow = 4 * n3;
-    this.scatterRows(this.poolX, t, this.inputSize, this.pK, 0, this.pAcc, accRow, n3);
-    if (this.paper) this.scatterRows(this.poolE, t, this.layerSize, this.pR, 0, this.pAcc, accRow, n2);
-    else this.scatterRows(this.poolE, t, this.layerSize, this.pR, 0, this.pAcc, accRow, n2, n2, this.pRg, 4 * n, n);
-    if (withMessages) this.scatterRows(this.poolM, t, this.layerSize, this.pR, n2, this.pRg, 4 * n, n);
+    const pAcc = this.pAccRing;
+    const pRg = this.pRgRing;
+    this.scatterRows(this.poolX, t, tEnd, this.inputSize, this.pK, 0, pAcc, accRow, n3);
+    if (this.paper) this.scatterRows(this.poolE, t, tEnd, this.layerSize, this.pR, 0, pAcc, accRow, n2);
+    else this.scatterRows(this.poolE, t, tEnd, this.layerSize, this.pR, 0, pAcc, accRow, n2, n2, pRg, 4 * n, n);
+    if (withMessages) this.scatterRows(this.poolM, t, tEnd, this.layerSize, this.pR, n2, pRg, 4 * n, n);
+  }
+
+  /** The forward step's pre-activations of step t, into its ring slot (which becomes the current one). */
+  private forwardPreactivations(t: number): void {
+    this.recomputed = -1;
+    this.useSlot(t);
+    this.preactivations(t, t, false);
+  }
+
+  /**
+   * The backward step's pre-activations of step t, recomputed from the recorded lists: on the first backward
+   * step of a block (its last step), those of the whole block t0..t1 in one pass over the weight rows; later
+   * steps of the block find theirs in the ring. Bit-identical to the forward step's.
+   */
+  private recomputeBlock(t: number, withMessages: boolean): void {
+    const t0 = t - (t % GRAD_BLOCK);
+    if (this.recomputed !== t0) {
+      this.preactivations(t0, Math.min(t0 + GRAD_BLOCK - 1, this.steps - 1), withMessages);
+      this.recomputed = t0;
+    }
+    this.useSlot(t);
   }
 
   /** paper, phase 0: u and r from inputs and events at t−1; reset messages (j, r_j·y_{t−1,j}) of own event units. */
@@ -814,7 +861,7 @@ export class GroupKernel {
     c.macsForward += nx * 3 * n + ne * 2 * n;
     c.macsDenseForward += this.activeBatch * (this.inputSize + this.layerSize) * 3 * n;
     c.unitSteps += this.activeBatch * n;
-    this.preactivations(t, false);
+    this.forwardPreactivations(t);
     out.clear();
     const gate = this.gate;
     const { gates } = this.simd;
@@ -846,7 +893,8 @@ export class GroupKernel {
     const nm = this.poolM.record(t, messages);
     this.counters.macsForward += nm * n;
     // the same accumulation as preactivations(…, withMessages = true), whose rg starts from rb_g
-    this.scatterRows(this.poolM, t, this.layerSize, this.pR, 2 * n, this.pRg, 4 * n, n);
+    this.useSlot(t);
+    this.scatterRows(this.poolM, t, t, this.layerSize, this.pR, 2 * n, this.pRgRing, 4 * n, n);
     out.clear();
     const gate = this.gate;
     const { gates } = this.simd;
@@ -982,8 +1030,7 @@ export class GroupKernel {
     const gru = this.gru;
     const below = this.layer > 0;
     this.gatherDy(incoming, outputGrad);
-    this.preactivations(t, false);
-    this.useSlot(t);
+    this.recomputeBlock(t, false);
     const { thr } = this.params;
     const gthr = this.grads.thr;
     const { axpy, gates } = this.simd;
@@ -1075,8 +1122,7 @@ export class GroupKernel {
     const n3 = 3 * n;
     const Hl = this.layerSize;
     this.gatherDy(incoming, outputGrad);
-    this.preactivations(t, true);
-    this.useSlot(t);
+    this.recomputeBlock(t, true);
     const { thr } = this.params;
     const gthr = this.grads.thr;
     const { gates } = this.simd;

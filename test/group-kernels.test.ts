@@ -177,6 +177,51 @@ describe('group kernels: sequences, sparsity, API', () => {
     }
   });
 
+  it('the backward step recomputes exactly the forward gates (block recompute, every step and batch element)', () => {
+    for (const model of ['evnn', 'paper', 'gru'] as Model[]) {
+      const cfg = config(model, 'per-step');
+      const params = makeParams(cfg);
+      const comp = new Composition(cfg, params, B, SPLITS[2]!);
+      const seen = new Map<string, number[][]>();
+      for (const [gi, k] of comp.kernels.flat().entries()) {
+        // spy on the kernel's gate calls, keyed by the step being run
+        const raw = k as unknown as { simd: { gates: (d: number, a: number, c: number, n: number, r: 0 | 1) => void }; gate: Float32Array };
+        const ops = raw.simd;
+        let key = '';
+        raw.simd = {
+          ...ops,
+          gates: (d, a, c, n, r) => {
+            ops.gates(d, a, c, n, r);
+            const list = seen.get(key) ?? [];
+            list.push(Array.from(raw.gate));
+            seen.set(key, list);
+          },
+        };
+        const fwd = k.forward.bind(k);
+        const bwd = k.backward.bind(k);
+        k.forward = (phase, t, ...rest) => {
+          key = `${gi} f ${t} ${model === 'paper' ? phase : 1}`;
+          fwd(phase, t, ...rest);
+        };
+        k.backward = (phase, t, ...rest) => {
+          key = `${gi} b ${t} ${phase + 1}`;
+          bwd(phase, t, ...rest);
+        };
+      }
+      for (const steps of [9, 4, 6]) {
+        seen.clear();
+        comp.run(makeBatch(cfg, steps, 8));
+        let compared = 0;
+        for (const [key, calls] of seen) {
+          if (!key.includes(' b ')) continue;
+          expect(calls, `${model} ${key}`).toEqual(seen.get(key.replace(' b ', ' f ')));
+          compared += calls.length;
+        }
+        expect(compared, model).toBe(steps * B * 4); // every (step, batch element) of the four groups
+      }
+    }
+  });
+
   it('allocates no new buffers once capacity is reached', () => {
     /** Every typed array reachable from the kernel (fields and the fields of its pools). */
     const buffers = (k: GroupKernel): unknown[] => {
