@@ -34,13 +34,41 @@ loop(1e6);
 parentPort.on('message', (n) => { const t0 = performance.now(); const s = loop(n); parentPort.postMessage([performance.now() - t0, s]); });
 `;
 
+// The memory-bound twin: n passes of the kernels' own SIMD dot over two 24 MiB buffers (more than this
+// machine's caches hold, like the weights of a 1024-unit layer), so the threads compete for memory bandwidth.
+const MEMORY_PROBE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ready = import(workerData).then(({ SimdArena }) => {
+  const n = (24 * 2 ** 20) / 4;
+  const a = new SimdArena([n, n]);
+  a.views[0].fill(1);
+  a.views[1].fill(1);
+  const p = a.views[0].byteOffset, q = a.views[1].byteOffset;
+  return (reps) => { let s = 0; for (let r = 0; r < reps; r++) s += a.ops.dot(p, q, n); return s; };
+});
+parentPort.on('message', async (n) => { const loop = await ready; const t0 = performance.now(); const s = loop(n); parentPort.postMessage([performance.now() - t0, s]); });
+`;
+
 /**
  * How much compute this machine gives two busy threads at once: the same floating-point loop (~0.1 s) on one
  * thread alone, then on two threads together; ratio = 2·t(alone)/t(pair) — 2.0 for two free cores, ~1 when the
- * second core is taken (by another process, or by the host of a virtual machine). The ceiling of any 2-actor speed-up.
+ * second core is taken (by another process, or by the host of a virtual machine). `evenSplit` = 2·t(alone)/t(slower
+ * of the pair): the ceiling of a speed-up whose two halves wait for each other (actors at a barrier), lower than
+ * `ratio` when the two cores run at different speeds. kind 'memory': the same for two threads streaming 48 MiB
+ * each through memory (the ceiling for kernels whose weights outgrow the caches).
  */
-export async function concurrencyCheck(rounds = 3, iterations = 5e7): Promise<{ ratio: number; aloneMs: number; pairMs: number }> {
-  const ws = [new Worker(PROBE, { eval: true }), new Worker(PROBE, { eval: true })];
+export async function concurrencyCheck(
+  rounds = 3,
+  iterations = 5e7,
+  kind: 'compute' | 'memory' = 'compute',
+): Promise<{ ratio: number; evenSplit: number; aloneMs: number; pairMs: number }> {
+  const memory = kind === 'memory';
+  if (memory) iterations = Math.max(1, Math.round(iterations / 2.5e6)); // passes of 48 MiB: ~20 for the default
+  const make = () =>
+    memory
+      ? new Worker(MEMORY_PROBE, { eval: true, workerData: new URL('../model/simd.js', import.meta.url).href })
+      : new Worker(PROBE, { eval: true });
+  const ws = [make(), make()];
   const run = (w: Worker, n: number) =>
     new Promise<number>((resolve, reject) => {
       w.once('message', (m: [number, number]) => resolve(m[0]));
@@ -48,17 +76,19 @@ export async function concurrencyCheck(rounds = 3, iterations = 5e7): Promise<{ 
       w.postMessage(n);
     });
   try {
-    await Promise.all(ws.map((w) => run(w, iterations / 10))); // warm-up
+    await Promise.all(ws.map((w) => run(w, Math.ceil(iterations / 10)))); // warm-up
     const alone: number[] = [];
     const pair: number[] = [];
+    const slower: number[] = [];
     for (let r = 0; r < rounds; r++) {
       alone.push(await run(ws[0]!, iterations));
       const both = await Promise.all(ws.map((w) => run(w, iterations)));
       pair.push((both[0]! + both[1]!) / 2);
+      slower.push(Math.max(both[0]!, both[1]!));
     }
     const a = median(alone);
     const p = median(pair);
-    return { ratio: (2 * a) / p, aloneMs: a, pairMs: p };
+    return { ratio: (2 * a) / p, evenSplit: (2 * a) / median(slower), aloneMs: a, pairMs: p };
   } finally {
     await Promise.all(ws.map((w) => w.terminate()));
   }
@@ -131,27 +161,35 @@ export async function calibrate(cfg: ModelConfig, params: Params<Float32Array>, 
   return sparsity;
 }
 
-export async function parallelSpeedup(reps: number, hidden = 1024, batchSize = 32) {
+/**
+ * One training step on 1 and on 2 actors: `rounds` rounds, each with a fresh trainer of each count (two warm-up steps
+ * each, then `reps` steps alternating between them), so that neither count's figure rests on one trainer's
+ * placement on this machine; `beforeRound` runs before each round (the machine check). All steps pooled.
+ */
+export async function parallelSpeedup(reps: number, hidden = 1024, batchSize = 32, rounds = 1, beforeRound?: (round: number) => Promise<void>) {
   const cfg = defaultModelConfig({ inputSize: 28, hidden: [hidden], classes: 10 });
   const params = initParams(cfg);
   const batch = randomInputs(cfg, batchSize, 28, 9);
   const sparsity = await calibrate(cfg, params, batch, 0.8);
   const times: Record<number, number[]> = { 1: [], 2: [] };
-  const trainers: Record<number, Trainer> = {};
-  try {
-    for (const actors of [1, 2]) {
-      trainers[actors] = await Trainer.create({ model: cfg, params, actors, transport: 'threads', batch: batchSize, maxSteps: 28, optimizer: { kind: 'sgd', lr: 0 } });
-      await trainers[actors]!.train(batch); // warm-up (JIT)
-    }
-    // Alternate 1 and 2 actors, so that a change in the machine's load hits both alike.
-    for (let r = 0; r < reps; r++)
+  for (let round = 0; round < rounds; round++) {
+    await beforeRound?.(round);
+    const trainers: Record<number, Trainer> = {};
+    try {
       for (const actors of [1, 2]) {
-        const t0 = performance.now();
-        await trainers[actors]!.train(batch);
-        times[actors]!.push(performance.now() - t0);
+        trainers[actors] = await Trainer.create({ model: cfg, params, actors, transport: 'threads', batch: batchSize, maxSteps: 28, optimizer: { kind: 'sgd', lr: 0 } });
+        for (let w = 0; w < 2; w++) await trainers[actors]!.train(batch); // warm-up (JIT, wasm tier-up)
       }
-  } finally {
-    for (const t of Object.values(trainers)) await t.close();
+      // Alternate 1 and 2 actors, so that a change in the machine's load hits both alike.
+      for (let r = 0; r < reps; r++)
+        for (const actors of [1, 2]) {
+          const t0 = performance.now();
+          await trainers[actors]!.train(batch);
+          times[actors]!.push(performance.now() - t0);
+        }
+    } finally {
+      for (const t of Object.values(trainers)) await t.close();
+    }
   }
   const one = median(times[1]!);
   const two = median(times[2]!);
