@@ -826,11 +826,12 @@ async function parallelCase(s: Sizes): Promise<CaseResult> {
   ];
   const notes: string[] = [];
   if (sp.median < 1.6) {
+    const weightMiB = (2 * 4 * H * 3 * H) / 2 ** 20; // R and its gradient, float32
     const why =
       even.min < 1.7
         ? `the machine itself gave two busy threads an even-split ceiling of only ${even.min.toFixed(2)}–${even.max.toFixed(2)}× during this case (another process, or the virtual machine's host, takes part of a core), which bounds any 2-actor speed-up`
-        : mem.median < 1.7
-          ? `two threads streaming memory got only ${mem.min.toFixed(2)}–${mem.max.toFixed(2)}× the bandwidth of one during this case (even split; compute: ${even.median.toFixed(2)}×), and at H ${H} each step streams the actors' weights and weight gradients (${((2 * 4 * H * 3 * H) / 2 ** 20).toFixed(0)} MiB) through memory, so the machine's shared memory bandwidth bounds the speed-up`
+        : mem.median < 1.7 && weightMiB >= 16
+          ? `two threads streaming memory got only ${mem.min.toFixed(2)}–${mem.max.toFixed(2)}× the bandwidth of one during this case (even split; compute: ${even.median.toFixed(2)}×), and at H ${H} each step streams the actors' recurrent weights and their gradients (${weightMiB.toFixed(0)} MiB, more than this machine's caches) through memory, so the machine's shared memory bandwidth bounds the speed-up`
           : `the machine checks between the rounds gave two threads ${ceiling.median.toFixed(2)}× the compute of one (even split ${even.median.toFixed(2)}×, memory ${mem.median.toFixed(2)}×), so the loss is the runtime's or a slow spell between the checks: the barrier waits of the actor that finishes a tick first (uneven work per tick) and the per-tick synchronisation (case 4)`;
     notes.push(`Target missed: ${sp.median.toFixed(2)}×; ${why}.`);
   }
