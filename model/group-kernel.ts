@@ -306,6 +306,9 @@ export class GroupKernel {
   private readonly pRgRing: number;
   /** First step of the block whose recomputed pre-activations the rings hold; −1: none (a forward step ran since). */
   private recomputed = -1;
+  /** The starting pre-activations of every batch element: (b + rb) for z|u and r, b for g; rg starts at rb_g. */
+  private readonly accBias: Float32Array;
+  private readonly rgBias: Float32Array;
   /** [z|u, r, g] of one batch element (3n), from the SIMD gates call: float32, as the state they feed. */
   private readonly gate: Float32Array;
   private readonly pGate: number;
@@ -396,6 +399,8 @@ export class GroupKernel {
     this.pgb = v[7]!.byteOffset;
     this.pgrb = v[8]!.byteOffset;
     this.gate = v[14]!;
+    this.accBias = new Float32Array(n3);
+    this.rgBias = new Float32Array(units);
     this.pGate = this.gate.byteOffset;
     this.rowStart = new Int32Array(Math.max(I, H) + 1);
     this.rowCur = new Int32Array(Math.max(I, H) + 1);
@@ -459,6 +464,11 @@ export class GroupKernel {
     this.steps = steps;
     this.activeBatch = activeBatch;
     this.recomputed = -1;
+    // the parameters change between sequences only (optimiser step, loads)
+    const { bias, recurrentBias: rb } = this.params;
+    const n = this.n;
+    for (let k = 0; k < 3 * n; k++) this.accBias[k] = k < 2 * n ? bias[k]! + rb[k]! : bias[k]!;
+    for (let k = 0; k < n; k++) this.rgBias[k] = rb[2 * n + k]!;
     const need = steps * this.batch * this.n;
     if (this.state.length < need) this.state = new Float32Array(capacityFor(this.state.length, need));
     this.poolX.reset(steps);
@@ -809,16 +819,14 @@ export class GroupKernel {
     const n = this.n;
     const n2 = 2 * n;
     const n3 = 3 * n;
-    const { bias, recurrentBias: rb } = this.params;
+    const accBias = this.accBias;
+    const rgBias = this.rgBias;
     for (let u = t; u <= tEnd; u++) {
       const acc = this.accSlots[u % GRAD_BLOCK]!;
       const rg = this.rgSlots[u % GRAD_BLOCK]!;
       for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-        const a0 = b * n3;
-        const r0 = b * n;
-        for (let k = 0; k < n2; k++) acc[a0 + k] = bias[k]! + rb[k]!;
-        for (let k = n2; k < n3; k++) acc[a0 + k] = bias[k]!;
-        for (let k = 0; k < n; k++) rg[r0 + k] = rb[n2 + k]!;
+        acc.set(accBias, b * n3);
+        rg.set(rgBias, b * n);
       }
     }
     const accRow = 4 * n3;
