@@ -14,7 +14,7 @@
  * nothing. The row operations (one weight row per received item: scatter into the pre-activations, weight
  * gradients, partial sums) run as WebAssembly SIMD calls on float32 (model/simd.ts) over weights, gradients and
  * pre-activation buffers that live in the kernel's own wasm memory. The gate nonlinearities (σ, tanh) are one SIMD
- * call per batch element in float32 (≤ 3 ulp); the rest of the elementwise math (state update, pseudo-derivative,
+ * call per batch element in float32 (≤ 3 ulp, model/simd.wat); the rest of the elementwise math (state update, pseudo-derivative,
  * gate gradients) runs in float64 JavaScript. Parameters, gradients, the state history and message values are
  * float32.
  */
@@ -252,6 +252,7 @@ function scatterAdd(lists: readonly ItemList[], dst: Float64Array, B: number, n:
 const GRAD_BLOCK = 4;
 
 export class GroupKernel {
+  /** Views on the kernel's own copy (wasm memory). Change them between sequences only: beginSequence reads the biases. */
   readonly params: GroupParams;
   readonly grads: { kernel: Float32Array; recurrentKernel: Float32Array; bias: Float32Array; recurrentBias: Float32Array; thr: Float32Array };
   readonly forwardPhases: 1 | 2;
@@ -306,6 +307,8 @@ export class GroupKernel {
   private readonly pRgRing: number;
   /** First step of the block whose recomputed pre-activations the rings hold; −1: none (a forward step ran since). */
   private recomputed = -1;
+  /** Steps 0..forwarded−1 of this sequence have run their whole forward step (their lists are recorded). */
+  private forwarded = 0;
   /** The starting pre-activations of every batch element: (b + rb) for z|u and r, b for g; rg starts at rb_g. */
   private readonly accBias: Float32Array;
   private readonly rgBias: Float32Array;
@@ -464,6 +467,7 @@ export class GroupKernel {
     this.steps = steps;
     this.activeBatch = activeBatch;
     this.recomputed = -1;
+    this.forwarded = 0;
     // the parameters change between sequences only (optimiser step, loads)
     const { bias, recurrentBias: rb } = this.params;
     const n = this.n;
@@ -807,6 +811,7 @@ export class GroupKernel {
     }
     out.end();
     c.events += gru ? this.activeBatch * n : events;
+    this.forwarded = Math.max(this.forwarded, t + 1);
   }
 
   /**
@@ -851,9 +856,10 @@ export class GroupKernel {
    * steps of the block find theirs in the ring. Bit-identical to the forward step's.
    */
   private recomputeBlock(t: number, withMessages: boolean): void {
+    if (t >= this.forwarded) throw new Error(`backward step ${t} before its forward step (steps 0..${this.forwarded - 1} are forwarded)`);
     const t0 = t - (t % GRAD_BLOCK);
     if (this.recomputed !== t0) {
-      this.preactivations(t0, Math.min(t0 + GRAD_BLOCK - 1, this.steps - 1), withMessages);
+      this.preactivations(t0, Math.min(t0 + GRAD_BLOCK - 1, this.forwarded - 1), withMessages);
       this.recomputed = t0;
     }
     this.useSlot(t);
@@ -880,8 +886,8 @@ export class GroupKernel {
       out.begin(b);
       if (t === 0) continue;
       const prev = ((t - 1) * B + b) * n;
-      // (the g block is not complete before the messages; only r is used here)
-      gates(this.pGate, this.pAcc + 12 * n * b, this.pRg + 4 * n * b, n, 0);
+      // σ only: the g block is not complete before the messages, and only r is used here
+      gates(this.pGate, this.pAcc + 12 * n * b, this.pRg + 4 * n * b, n, 2);
       for (let j = 0; j < n; j++) {
         const cp = state[prev + j]!;
         if (cp > thr[j]!) {
@@ -935,6 +941,7 @@ export class GroupKernel {
     }
     out.end();
     this.counters.events += events;
+    this.forwarded = Math.max(this.forwarded, t + 1);
   }
 
   // ---------------------------------------------------------------------------------------------------------

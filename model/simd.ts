@@ -22,10 +22,11 @@ export interface SimdOps {
   /** Σ_k w[k]·d[k], k < len (float32 arithmetic). */
   dot(w: number, d: number, len: number): number;
   /**
-   * The gates of one batch element in float32 (≤ 2–3 ulp): from a = [a_z | a_r | a_g] (3n floats) and c (n floats),
-   * dst = [σ(a_z) | σ(a_r) | tanh(a_g + ρ·c)] with ρ = σ(a_r) if reset is 1, else 1. dst overlaps neither input.
+   * The gates of one batch element in float32 (≤ 3 ulp where σ > 10⁻³⁸): from a = [a_z | a_r | a_g] (3n floats)
+   * and c (n floats), dst = [σ(a_z) | σ(a_r) | tanh(a_g + ρ·c)] with ρ = σ(a_r) for mode 1, ρ = 1 for mode 0;
+   * mode 2 computes the two σ blocks only. dst overlaps neither input.
    */
-  gates(dst: number, a: number, c: number, n: number, reset: 0 | 1): void;
+  gates(dst: number, a: number, c: number, n: number, mode: 0 | 1 | 2): void;
 }
 
 let compiled: object | null = null;

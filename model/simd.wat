@@ -79,8 +79,10 @@
   ;; Gate nonlinearities in float32, 4 lanes at a time. The scalar tail runs the same vector code on a splatted
   ;; value, so a unit's gate does not depend on where it falls in a block (nor on the group split).
 
-  ;; e^x (Cephes expf, ≤ 2 ulp): x = k·ln2 + r with ln2 in two parts, e^r by a degree-6 polynomial, 2^k through
-  ;; the exponent bits; x is clamped to [−87.3, 88.3] so that 2^k stays a normal float.
+  ;; e^x (Cephes expf, ≤ 2 ulp for x in [−87.3, 88.3]): x = k·ln2 + r with ln2 in two parts, e^r by a degree-6
+  ;; polynomial, 2^k through the exponent bits; x is clamped to that range so that 2^k stays a normal float (so
+  ;; σ(x) bottoms out at ~4.5e−39 for x < −88.3 instead of reaching 0, harmless next to float32's rounding).
+  ;; NaN stays NaN.
   (func $exp (param $x v128) (result v128)
     (local $k v128) (local $r v128) (local $p v128)
     (local.set $x (f32x4.min (f32x4.max (local.get $x) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3)) (v128.const f32x4 88.3 88.3 88.3 88.3)))
@@ -118,9 +120,10 @@
       (f32x4.lt (f32x4.abs (local.get $x)) (v128.const f32x4 0.625 0.625 0.625 0.625))))
 
   ;; The gates of one batch element from its pre-activations a = [a_z | a_r | a_g] (3n floats) and c (n floats):
-  ;; dst = [σ(a_z) | σ(a_r) | tanh(a_g + ρ·c)], ρ = σ(a_r) when $reset is 1 (evnn, gru: c = rh_g), else 1
-  ;; (paper: c = the recurrent part of g, reset messages included). dst may not overlap a or c.
-  (func (export "gates") (param $dst i32) (param $a i32) (param $c i32) (param $n i32) (param $reset i32)
+  ;; dst = [σ(a_z) | σ(a_r) | tanh(a_g + ρ·c)], ρ = σ(a_r) when $mode is 1 (evnn, gru: c = rh_g), 1 when $mode is 0
+  ;; (paper: c = the recurrent part of g, reset messages included); $mode 2: the two σ blocks only.
+  ;; dst may not overlap a or c.
+  (func (export "gates") (param $dst i32) (param $a i32) (param $c i32) (param $n i32) (param $mode i32)
     (local $end i32) (local $end4 i32) (local $r i32) (local $rho v128)
     ;; σ over the 2n floats of a_z | a_r
     (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 3))))
@@ -138,12 +141,13 @@
       (local.set $a (i32.add (local.get $a) (i32.const 4)))
       (br $l1)))
     ;; tanh over the n floats of a_g; $r walks σ(a_r), n floats back
+    (if (i32.eq (local.get $mode) (i32.const 2)) (then (return)))
     (local.set $r (i32.sub (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
     (local.set $end4 (i32.add (local.get $dst) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
     (block $e4 (loop $m4
       (br_if $e4 (i32.ge_u (local.get $dst) (local.get $end4)))
-      (local.set $rho (if (result v128) (local.get $reset) (then (v128.load (local.get $r))) (else (v128.const f32x4 1 1 1 1))))
+      (local.set $rho (if (result v128) (local.get $mode) (then (v128.load (local.get $r))) (else (v128.const f32x4 1 1 1 1))))
       (v128.store (local.get $dst)
         (call $tanh (f32x4.add (v128.load (local.get $a)) (f32x4.mul (local.get $rho) (v128.load (local.get $c))))))
       (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
@@ -153,7 +157,7 @@
       (br $m4)))
     (block $e1 (loop $m1
       (br_if $e1 (i32.ge_u (local.get $dst) (local.get $end)))
-      (local.set $rho (if (result v128) (local.get $reset) (then (f32x4.splat (f32.load (local.get $r)))) (else (v128.const f32x4 1 1 1 1))))
+      (local.set $rho (if (result v128) (local.get $mode) (then (f32x4.splat (f32.load (local.get $r)))) (else (v128.const f32x4 1 1 1 1))))
       (f32.store (local.get $dst) (f32x4.extract_lane 0
         (call $tanh (f32x4.add (f32x4.splat (f32.load (local.get $a))) (f32x4.mul (local.get $rho) (f32x4.splat (f32.load (local.get $c))))))))
       (local.set $dst (i32.add (local.get $dst) (i32.const 4)))

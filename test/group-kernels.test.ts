@@ -222,6 +222,63 @@ describe('group kernels: sequences, sparsity, API', () => {
     }
   });
 
+  it('recomputes the forward gates with a short active batch too, and refuses a backward step before its forward step', () => {
+    for (const model of ['evnn', 'paper'] as Model[]) {
+      const cfg = config(model, 'trace');
+      const p = initParams(cfg);
+      const n = HID[0]!;
+      const batch = 4;
+      const k = new GroupKernel({ cfg, layer: 0, unitStart: 0, units: n, batch }, sliceGroup(p.layers[0]!, I, n, 0, n));
+      const raw = k as unknown as { simd: { gates: (d: number, a: number, c: number, m: number, mode: 0 | 1 | 2) => void }; gate: Float32Array };
+      const ops = raw.simd;
+      let calls: number[][] = [];
+      raw.simd = { ...ops, gates: (d, a, c, m, mode) => (ops.gates(d, a, c, m, mode), void calls.push([mode, ...raw.gate])) };
+      const T = 7;
+      const active = 2;
+      const x = Array.from({ length: T }, (_, t) => {
+        const l = new ItemList(batch);
+        for (let b = 0; b < active; b++) {
+          l.begin(b);
+          for (let i = 0; i < I; i++) l.push(i, 2 * uniformAt(9, t, b, i) - 0.5);
+        }
+        l.end();
+        return l;
+      });
+      const events = Array.from({ length: T }, () => new ItemList(batch));
+      const resets = new ItemList(batch);
+      k.beginSequence(T, active);
+      const forwardGates: number[][][] = [];
+      for (let t = 0; t < T; t++) {
+        calls = [];
+        const rec = t > 0 ? [events[t - 1]!] : [];
+        if (k.forwardPhases === 2) {
+          k.forward(0, t, [x[t]!], rec, resets);
+          k.forward(1, t, [x[t]!], [resets], events[t]!);
+        } else k.forward(0, t, [x[t]!], rec, events[t]!);
+        forwardGates.push(calls.filter((g) => g[0] !== 2)); // (paper phase 0 asks for σ only)
+      }
+      expect(forwardGates.flat().length).toBe(T * active);
+      const grad = new Float32Array(batch * n).map((_, i) => uniformAt(10, i) - 0.5);
+      const [rec, below, pl] = [new ItemList(batch), new ItemList(batch), new ItemList(batch)];
+      for (let t = T - 1; t >= 0; t--) {
+        calls = [];
+        k.backward(0, t, [], grad, k.backwardPhases === 2 ? pl : rec, below);
+        if (k.backwardPhases === 2) k.backward(1, t, [pl], null, rec, below);
+        expect(calls, `${model} t=${t}`).toEqual(forwardGates[t]);
+      }
+      // a backward step whose forward step has not run fails clearly instead of reading stale lists
+      k.beginSequence(T, active);
+      for (let t = 0; t < 5; t++) {
+        if (k.forwardPhases === 2) {
+          k.forward(0, t, [x[t]!], [], resets);
+          k.forward(1, t, [x[t]!], [resets], events[t]!);
+        } else k.forward(0, t, [x[t]!], [], events[t]!);
+      }
+      expect(() => k.backward(0, 5, [], grad, rec, below)).toThrow(/before its forward step/);
+      expect(() => k.backward(0, 4, [], grad, k.backwardPhases === 2 ? pl : rec, below)).not.toThrow();
+    }
+  });
+
   it('allocates no new buffers once capacity is reached', () => {
     /** Every typed array reachable from the kernel (fields and the fields of its pools). */
     const buffers = (k: GroupKernel): unknown[] => {

@@ -50,7 +50,7 @@ describe('wasm SIMD row primitives', () => {
       }
   });
 
-  it('gates match float64 σ and tanh to a few float32 ulp, and a unit does not depend on n (vector body and tail)', () => {
+  it('gates match float64 σ and tanh to a few float32 ulp, a unit does not depend on n (vector body and tail), mode 2 skips tanh', () => {
     const n = 67;
     const arena = new SimdArena([3 * n, n, 3 * n]);
     const [a, c, g] = arena.views as [Float32Array, Float32Array, Float32Array];
@@ -85,6 +85,12 @@ describe('wasm SIMD row primitives', () => {
         }
       }
     }
+    // mode 2: the σ blocks alone, the g block untouched
+    const sigmas = Array.from(g.subarray(0, 2 * n));
+    g.fill(7);
+    arena.ops.gates(g.byteOffset, a.byteOffset, c.byteOffset, n, 2);
+    expect(Array.from(g.subarray(0, 2 * n))).toEqual(sigmas);
+    expect(g.subarray(2 * n).every((v) => v === 7)).toBe(true);
     // saturation and NaN
     a.fill(0);
     c.fill(0);
