@@ -17,8 +17,9 @@ export class ReadoutShard {
   /** per-step readout: y_t of own units for all t (sparse would be better; per-step targets are the rare case). */
   private yHistory: Float32Array;
   private steps = 0;
-  macsForward = 0;
-  macsBackward = 0;
+  // −0: double fields from the start, as GroupKernel.counters (set to +0 in the constructor)
+  macsForward = -0;
+  macsBackward = -0;
 
   constructor(
     readonly mode: Readout,
@@ -34,6 +35,7 @@ export class ReadoutShard {
     this.gradWeight = new Float32Array(weight.length);
     this.feat = new Float32Array(batch * units);
     this.yHistory = new Float32Array(0);
+    this.macsForward = this.macsBackward = 0;
   }
 
   /** Logit rows written per sequence: 1 (trace, last) or T (per-step). */
@@ -79,12 +81,15 @@ export class ReadoutShard {
         }
       if (this.mode === 'per-step') this.yHistory.set(feat, t * B * n);
     }
-    if (this.mode === 'per-step') this.partialLogits(feat, partial, t * B * this.classes);
-    else if (t === this.steps - 1) this.partialLogits(feat, partial, 0);
+    // Called at every step, with no rows to write until the features are complete (trace, last): V8
+    // deoptimised observe() at every sequence's last step while this call was taken there alone.
+    const rows = this.mode === 'per-step' || t === this.steps - 1 ? this.active : 0;
+    this.partialLogits(feat, partial, this.mode === 'per-step' ? t * B * this.classes : 0, rows);
   }
 
-  private partialLogits(feat: Float32Array, out: Float32Array, at: number): void {
-    const { weight, classes: C, units: n, active: B } = this;
+  /** Partial logits of the first `B` batch elements (0: none), and zeros for the padding rows after them. */
+  private partialLogits(feat: Float32Array, out: Float32Array, at: number, B: number): void {
+    const { weight, classes: C, units: n } = this;
     for (let b = 0; b < B; b++)
       for (let c = 0; c < C; c++) {
         let s = 0;
@@ -94,7 +99,7 @@ export class ReadoutShard {
         out[at + b * C + c] = s;
       }
     this.macsForward += B * C * n;
-    out.fill(0, at + B * C, at + this.batch * C);
+    if (B > 0) out.fill(0, at + B * C, at + this.batch * C);
   }
 
   /**

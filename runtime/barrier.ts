@@ -38,19 +38,28 @@ export class SpinBarrier {
       Atomics.store(c, CTRL.barrierCount, 0);
       Atomics.add(c, CTRL.barrierGen, 1);
       Atomics.notify(c, CTRL.barrierGen);
-    } else {
-      let released = false;
-      for (let i = 0; i < this.spins && !released; i++) {
-        if (Atomics.load(c, CTRL.barrierGen) !== gen) released = true;
-        else if (Atomics.load(c, CTRL.abort) !== 0) throw new AbortedError();
-      }
-      while (!released && Atomics.load(c, CTRL.barrierGen) === gen) {
-        if (Atomics.load(c, CTRL.abort) !== 0) throw new AbortedError();
-        Atomics.wait(c, CTRL.barrierGen, gen, 20);
-      }
-    }
+    } else if (!this.spin(gen)) this.sleep(gen);
     // An abort also bumps the generation: never run the next phase on a half-finished step.
     if (Atomics.load(c, CTRL.abort) !== 0) throw new AbortedError();
+  }
+
+  /** Spin until generation `gen` ends (true) or the spin budget is spent (false). */
+  private spin(gen: number): boolean {
+    const c = this.ctrl;
+    for (let i = 0; i < this.spins; i++) {
+      if (Atomics.load(c, CTRL.barrierGen) !== gen) return true;
+      if (Atomics.load(c, CTRL.abort) !== 0) throw new AbortedError();
+    }
+    return false;
+  }
+
+  /** Sleep in Atomics.wait until generation `gen` ends. */
+  private sleep(gen: number): void {
+    const c = this.ctrl;
+    while (Atomics.load(c, CTRL.barrierGen) === gen) {
+      if (Atomics.load(c, CTRL.abort) !== 0) throw new AbortedError();
+      Atomics.wait(c, CTRL.barrierGen, gen, 20);
+    }
   }
 }
 
