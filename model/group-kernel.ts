@@ -354,7 +354,27 @@ export class GroupKernel {
   private readonly carry: Float64Array; // B × n dh (evnn/gru) or dc (paper) from t+1
   private readonly dyLocal: Float64Array; // B × n paper: own contributions to dy_{t−1}
 
-  constructor(spec: GroupKernelSpec, params: GroupParams) {
+  /**
+   * The float counts of the kernel's wasm views (parameters, their gradients, rings, scratch), in order: what
+   * SimdArena.group needs to place several kernels in one memory.
+   */
+  static arenaSizes(spec: GroupKernelSpec): number[] {
+    const { cfg, layer, units, batch } = spec;
+    const H = cfg.hidden[layer];
+    if (H === undefined) throw new Error(`layer ${layer} does not exist`);
+    const I = layerInputSize(cfg, layer);
+    const n3 = 3 * units;
+    return [
+      I * n3, H * n3, n3, n3, units, // parameters
+      I * n3, H * n3, n3, n3, units, // their gradients
+      GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * units, // acc ring, rg ring
+      GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * n3, // dw ring, drh ring
+      n3, // the gates of one batch element
+    ];
+  }
+
+  /** `arena`: the kernel's part of a memory shared with other kernels (SimdArena.group); default: its own. */
+  constructor(spec: GroupKernelSpec, params: GroupParams, arena?: SimdArena) {
     const { cfg, layer, unitStart, units, batch } = spec;
     const H = cfg.hidden[layer];
     if (H === undefined) throw new Error(`layer ${layer} does not exist`);
@@ -364,15 +384,12 @@ export class GroupKernel {
       throw new Error('group parameters do not match the kernel spec');
     if (!(batch > 0)) throw new Error(`batch must be positive, got ${batch}`);
     const n3 = 3 * units;
-    // Everything the SIMD row operations touch lives in one wasm memory; the parameters are copied in.
-    const arena = new SimdArena([
-      params.kernel.length, params.recurrentKernel.length, n3, n3, units, // parameters
-      params.kernel.length, params.recurrentKernel.length, n3, n3, units, // their gradients
-      GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * units, // acc ring, rg ring
-      GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * n3, // dw ring, drh ring
-      n3, // the gates of one batch element
-    ]);
-    const v = arena.views;
+    // Everything the SIMD row operations touch lives in wasm memory; the parameters are copied in.
+    const sizes = GroupKernel.arenaSizes(spec);
+    if (arena && !(arena.views.length === sizes.length && arena.views.every((view, i) => view.length === sizes[i])))
+      throw new Error('the arena given to the kernel does not have its sizes (GroupKernel.arenaSizes)');
+    const mem = arena ?? new SimdArena(sizes);
+    const v = mem.views;
     v[0]!.set(params.kernel);
     v[1]!.set(params.recurrentKernel);
     v[2]!.set(params.bias);
@@ -393,7 +410,7 @@ export class GroupKernel {
     this.drh = this.drhSlots[0]!;
     this.pDwRing = v[12]!.byteOffset;
     this.pDrhRing = v[13]!.byteOffset;
-    this.simd = arena.ops;
+    this.simd = mem.ops;
     this.pK = v[0]!.byteOffset;
     this.pR = v[1]!.byteOffset;
     this.pdK = v[5]!.byteOffset;

@@ -38,31 +38,67 @@ function simdModule(): object {
 const PAGE = 65536;
 const ALIGN = 16; // one v128
 
-/** One memory holding `sizes[i]` floats per view, each view 16-byte aligned, and the primitives bound to it. */
+/** Bytes an arena of these view sizes takes (each view rounded up to 16 bytes). */
+function layoutBytes(sizes: readonly number[]): number {
+  let at = 0;
+  for (const n of sizes) {
+    if (!(Number.isInteger(n) && n >= 0)) throw new Error(`arena view size must be a non-negative integer, got ${n}`);
+    at += Math.ceil((4 * n) / ALIGN) * ALIGN;
+  }
+  return at;
+}
+
+/** A memory of `bytes` bytes (whole pages) and the primitives bound to it. */
+function instantiate(bytes: number, what: string): { memory: { buffer: ArrayBuffer }; ops: SimdOps } {
+  const pages = Math.max(1, Math.ceil(bytes / PAGE));
+  if (pages > 65536) throw new Error(`${what} needs ${(bytes / 2 ** 20).toFixed(0)} MiB for weights, gradients and scratch, more than WebAssembly's 4 GiB; use more actors or smaller layers`);
+  let memory: { buffer: ArrayBuffer };
+  try {
+    memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  } catch (e) {
+    throw new Error(`cannot allocate ${(bytes / 2 ** 20).toFixed(0)} MiB for ${what}'s weights, gradients and scratch (${(e as Error).message}); use more actors or smaller layers`);
+  }
+  const inst = new WebAssembly.Instance(simdModule(), { env: { memory } });
+  return { memory, ops: inst.exports as unknown as SimdOps };
+}
+
+/** `sizes[i]` floats per view, each view 16-byte aligned, in a wasm memory, and the primitives bound to it. */
 export class SimdArena {
   readonly ops: SimdOps;
   readonly views: Float32Array[];
   readonly bytes: number;
 
-  constructor(sizes: readonly number[]) {
-    const offsets: number[] = [];
-    let at = 0;
-    for (const n of sizes) {
-      if (!(Number.isInteger(n) && n >= 0)) throw new Error(`arena view size must be a non-negative integer, got ${n}`);
-      offsets.push(at);
+  /** A memory of its own. (`shared`: a part of a memory that SimdArena.group made.) */
+  constructor(sizes: readonly number[], shared?: { memory: { buffer: ArrayBuffer }; ops: SimdOps; at: number }) {
+    this.bytes = layoutBytes(sizes);
+    const { memory, ops } = shared ?? instantiate(this.bytes, 'a kernel');
+    this.ops = ops;
+    let at = shared ? shared.at : 0;
+    this.views = sizes.map((n) => {
+      const view = new Float32Array(memory.buffer, at, n);
       at += Math.ceil((4 * n) / ALIGN) * ALIGN;
-    }
-    this.bytes = at;
-    const pages = Math.max(1, Math.ceil(at / PAGE));
-    if (pages > 65536) throw new Error(`a kernel needs ${(at / 2 ** 20).toFixed(0)} MiB for its weights, gradients and scratch, more than WebAssembly's 4 GiB; use more actors or smaller layers`);
-    let memory: { buffer: ArrayBuffer };
-    try {
-      memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    } catch (e) {
-      throw new Error(`cannot allocate ${(at / 2 ** 20).toFixed(0)} MiB for a kernel's weights, gradients and scratch (${(e as Error).message}); use more actors or smaller layers`);
-    }
-    const inst = new WebAssembly.Instance(simdModule(), { env: { memory } });
-    this.ops = inst.exports as unknown as SimdOps;
-    this.views = sizes.map((n, i) => new Float32Array(memory.buffer, offsets[i]!, n));
+      return view;
+    });
+  }
+
+  /**
+   * Arenas that share one memory and one instance, so that their kernels call the very same functions: kernels
+   * in one thread with arenas of their own make their SIMD call sites polymorphic, which V8 does not inline
+   * (each call then boxes its numbers).
+   */
+  static group(lists: readonly (readonly number[])[]): SimdArena[] {
+    const total = lists.reduce((sum, sizes) => sum + layoutBytes(sizes), 0);
+    const { memory, ops } = instantiate(total, `${lists.length} kernels together`);
+    let at = 0;
+    return lists.map((sizes) => {
+      const arena = new SimdArena(sizes, { memory, ops, at });
+      at += arena.bytes;
+      return arena;
+    });
+  }
+
+  /** Whether arenas of these view sizes fit one memory together. */
+  static fitTogether(lists: readonly (readonly number[])[]): boolean {
+    return lists.reduce((sum, sizes) => sum + layoutBytes(sizes), 0) <= 65536 * PAGE;
   }
 }

@@ -7,11 +7,12 @@
  */
 import type { ModelConfig } from '../model/config.js';
 import { DropoutMask } from '../model/dropout.js';
-import { GroupKernel } from '../model/group-kernel.js';
+import { GroupKernel, type GroupKernelSpec } from '../model/group-kernel.js';
 import { ItemList } from '../model/items.js';
 import { clipScale, Optimizer, sumOfSquares, type OptimizerConfig, type OptimizerState } from '../model/optim.js';
 import type { GroupParams } from '../model/params.js';
 import { ReadoutShard, softmaxCrossEntropy } from '../model/readout-shard.js';
+import { SimdArena } from '../model/simd.js';
 import { CTRL } from './barrier.js';
 import { C, listOver, NCOUNTERS, packetBytes, PAIR_FIELDS, SCALAR, type FabricBuffers } from './fabric.js';
 import { Topology, type ActorInfo } from './topology.js';
@@ -110,7 +111,23 @@ export class ActorCore {
   private traceOffsets: number[] = [];
   private traceUnits: number[] = [];
 
-  constructor(init: ActorInit, fab: FabricBuffers) {
+  /** The group kernel an actor of `init` runs, for a batch capacity of `batch`. */
+  static kernelSpec(init: ActorInit, batch: number): GroupKernelSpec {
+    const me = new Topology(init.model, init.split).actors[init.id]!;
+    return { cfg: init.model, layer: me.layer, unitStart: me.unitStart, units: me.units, batch };
+  }
+
+  /**
+   * Kernel memories for actors that share a thread (the inline transport): one wasm memory and instance for all,
+   * so their SIMD call sites stay monomorphic; null when they would not fit one memory together.
+   */
+  static sharedArenas(inits: readonly ActorInit[], batch: number): SimdArena[] | null {
+    const sizes = inits.map((init) => GroupKernel.arenaSizes(ActorCore.kernelSpec(init, batch)));
+    return SimdArena.fitTogether(sizes) ? SimdArena.group(sizes) : null;
+  }
+
+  /** `arena`: this actor's kernel memory from sharedArenas (actors in one thread); default: its own. */
+  constructor(init: ActorInit, fab: FabricBuffers, arena?: SimdArena) {
     this.model = init.model;
     this.top = new Topology(init.model, init.split);
     this.info = this.top.actors[init.id]!;
@@ -120,7 +137,7 @@ export class ActorCore {
     const B = (this.B = fab.batch);
     const me = this.info;
     const G = this.top.size;
-    this.kernel = new GroupKernel({ cfg: init.model, layer: me.layer, unitStart: me.unitStart, units: me.units, batch: B }, init.params);
+    this.kernel = new GroupKernel({ cfg: init.model, layer: me.layer, unitStart: me.unitStart, units: me.units, batch: B }, init.params, arena);
     this.lastLayer = me.layer === this.top.depth - 1;
     this.ctrl = new Int32Array(fab.control);
     this.scalars = new Float64Array(fab.scalars, 8 * me.id * SCALAR.size, SCALAR.size);

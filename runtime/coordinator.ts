@@ -399,7 +399,10 @@ export class Trainer {
       return init;
     });
     let t: Transport;
-    if (transport === 'inline') t = new InlineTransport(inits.map((i) => new ActorCore(i, fabric)));
+    if (transport === 'inline') {
+      const arenas = ActorCore.sharedArenas(inits, fabric.batch);
+      t = new InlineTransport(inits.map((init, i) => new ActorCore(init, fabric, arenas?.[i])));
+    }
     else if (transport === 'nats' && options.nats?.hosts)
       t = await NatsHostsTransport.create(top, inits, fabric, options.callTimeoutMs ?? 30_000, options.sequenceTimeoutMs ?? 600_000, {
         servers: options.nats.servers,

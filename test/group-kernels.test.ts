@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultModelConfig, type ModelConfig, type Readout as ReadoutMode } from '../model/config.js';
 import { GroupKernel } from '../model/group-kernel.js';
+import { SimdArena } from '../model/simd.js';
 import { ItemList } from '../model/items.js';
 import { initParams, paramList, paramShapes, sliceGroup, type Params } from '../model/params.js';
 import { referenceForwardBackward, type Batch } from '../model/reference.js';
@@ -340,6 +341,16 @@ describe('group kernels: sequences, sparsity, API', () => {
     expect([mk('gru').forwardPhases, mk('gru').backwardPhases]).toEqual([1, 1]);
     const k = mk('evnn');
     expect(() => k.forward(0, 0, [], [], new ItemList(B))).toThrow(/sequence/);
+    {
+      // kernels placed in one shared memory compute what kernels with memories of their own do
+      const cfg = config('evnn', 'trace');
+      const p = initParams(cfg);
+      const spec = { cfg, layer: 1, unitStart: 2, units: 3, batch: B };
+      const [arena] = SimdArena.group([GroupKernel.arenaSizes(spec), [5]]);
+      const shared = new GroupKernel(spec, sliceGroup(p.layers[1]!, 7, 5, 2, 3), arena);
+      expect(Array.from(shared.params.kernel)).toEqual(Array.from(k.params.kernel));
+      expect(() => new GroupKernel(spec, sliceGroup(p.layers[1]!, 7, 5, 2, 3), SimdArena.group([[5]])[0])).toThrow(/arena/);
+    }
     k.beginSequence(2);
     expect(() => k.forward(1, 0, [], [], new ItemList(B))).toThrow(/phase/);
     const bad = new ItemList(B);

@@ -110,6 +110,15 @@ describe('wasm SIMD row primitives', () => {
     for (const x of v) expect(x.byteOffset % 16).toBe(0);
     for (let i = 1; i < v.length; i++) expect(v[i]!.byteOffset).toBeGreaterThanOrEqual(v[i - 1]!.byteOffset + 4 * v[i - 1]!.length);
     expect(() => new SimdArena([2 ** 31])).toThrow(/more than WebAssembly's 4 GiB/);
+    // grouped arenas: one memory and one instance, disjoint aligned views
+    const [g1, g2] = SimdArena.group([[3, 5], [7]]) as [SimdArena, SimdArena];
+    expect(g1.ops).toBe(g2.ops);
+    expect(g1.views[0]!.buffer).toBe(g2.views[0]!.buffer);
+    const all = [...g1.views, ...g2.views];
+    for (const x of all) expect(x.byteOffset % 16).toBe(0);
+    for (let i = 1; i < all.length; i++) expect(all[i]!.byteOffset).toBeGreaterThanOrEqual(all[i - 1]!.byteOffset + 4 * all[i - 1]!.length);
+    expect(SimdArena.fitTogether([[2 ** 29], [2 ** 29 + 4]])).toBe(false);
+    expect(SimdArena.fitTogether([[3, 5], [7]])).toBe(true);
     expect(() => new SimdArena([-1])).toThrow(/non-negative integer/);
   });
 });
