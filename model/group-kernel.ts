@@ -13,7 +13,7 @@
  * Every buffer is preallocated or grows by doubling; steady-state use (same or smaller T, same batch) allocates
  * nothing. The row operations (one weight row per received item: scatter into the pre-activations, weight
  * gradients, partial sums) run as WebAssembly SIMD calls on float32 (model/simd.ts) over weights, gradients and
- * pre-activation buffers that live in the kernel's own wasm memory. The gate nonlinearities (σ, tanh) are one SIMD
+ * pre-activation buffers that live in the kernel's wasm memory. The gate nonlinearities (σ, tanh) are one SIMD
  * call per batch element in float32 (≤ 3 ulp, model/simd.wat); the rest of the elementwise math (state update, pseudo-derivative,
  * gate gradients) runs in float64 JavaScript. Parameters, gradients, the state history and message values are
  * float32.

@@ -1,5 +1,5 @@
 ;; The row primitives and the gate nonlinearities of the event kernels (model/group-kernel.ts) in WebAssembly
-;; SIMD (f32x4). Pointers are byte offsets into the kernel's own memory; lengths count floats. Multiplies and adds
+;; SIMD (f32x4). Pointers are byte offsets into the kernel's memory; lengths count floats. Multiplies and adds
 ;; stay separate (no fused multiply-add), so results do not depend on the CPU.
 ;; After editing, run `npm run build:wasm` (regenerates model/simd-wasm.ts; a test checks they agree).
 (module

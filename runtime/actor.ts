@@ -123,7 +123,12 @@ export class ActorCore {
    */
   static sharedArenas(inits: readonly ActorInit[], batch: number): SimdArena[] | null {
     const sizes = inits.map((init) => GroupKernel.arenaSizes(ActorCore.kernelSpec(init, batch)));
-    return SimdArena.fitTogether(sizes) ? SimdArena.group(sizes) : null;
+    if (!SimdArena.fitTogether(sizes)) return null;
+    try {
+      return SimdArena.group(sizes);
+    } catch {
+      return null; // one large memory could not be had: one memory per kernel (each may still fail, clearly)
+    }
   }
 
   /** `arena`: this actor's kernel memory from sharedArenas (actors in one thread); default: its own. */
@@ -137,7 +142,7 @@ export class ActorCore {
     const B = (this.B = fab.batch);
     const me = this.info;
     const G = this.top.size;
-    this.kernel = new GroupKernel({ cfg: init.model, layer: me.layer, unitStart: me.unitStart, units: me.units, batch: B }, init.params, arena);
+    this.kernel = new GroupKernel(ActorCore.kernelSpec(init, B), init.params, arena);
     this.lastLayer = me.layer === this.top.depth - 1;
     this.ctrl = new Int32Array(fab.control);
     this.scalars = new Float64Array(fab.scalars, 8 * me.id * SCALAR.size, SCALAR.size);

@@ -342,14 +342,35 @@ describe('group kernels: sequences, sparsity, API', () => {
     const k = mk('evnn');
     expect(() => k.forward(0, 0, [], [], new ItemList(B))).toThrow(/sequence/);
     {
-      // kernels placed in one shared memory compute what kernels with memories of their own do
+      // a kernel placed after another one in a shared memory computes bit for bit what a kernel with a memory of
+      // its own does
       const cfg = config('evnn', 'trace');
       const p = initParams(cfg);
-      const spec = { cfg, layer: 1, unitStart: 2, units: 3, batch: B };
-      const [arena] = SimdArena.group([GroupKernel.arenaSizes(spec), [5]]);
-      const shared = new GroupKernel(spec, sliceGroup(p.layers[1]!, 7, 5, 2, 3), arena);
-      expect(Array.from(shared.params.kernel)).toEqual(Array.from(k.params.kernel));
-      expect(() => new GroupKernel(spec, sliceGroup(p.layers[1]!, 7, 5, 2, 3), SimdArena.group([[5]])[0])).toThrow(/arena/);
+      const n = HID[0]!;
+      const spec = { cfg, layer: 0, unitStart: 0, units: n, batch: B };
+      const gp = () => sliceGroup(p.layers[0]!, I, n, 0, n);
+      const [, arena] = SimdArena.group([[5], GroupKernel.arenaSizes(spec)]);
+      expect(arena!.views[0]!.byteOffset).toBeGreaterThan(0);
+      const run = (kernel: GroupKernel) => {
+        const T = 5;
+        const out = Array.from({ length: T }, () => new ItemList(B));
+        kernel.beginSequence(T);
+        kernel.zeroGrads();
+        for (let t = 0; t < T; t++) {
+          const x = new ItemList(B);
+          for (let b = 0; b < B; b++) {
+            x.begin(b);
+            for (let i = 0; i < I; i++) x.push(i, 2 * uniformAt(12, t, b, i) - 0.5);
+          }
+          x.end();
+          kernel.forward(0, t, [x], t > 0 ? [out[t - 1]!] : [], out[t]!);
+        }
+        const grad = new Float32Array(B * n).map((_, i) => uniformAt(13, i) - 0.5);
+        for (let t = T - 1; t >= 0; t--) kernel.backward(0, t, [], grad, new ItemList(B), new ItemList(B));
+        return [...out.map((l) => Array.from(l.value.subarray(0, l.size))), ...Object.values(kernel.grads).map((g) => Array.from(g))];
+      };
+      expect(run(new GroupKernel(spec, gp(), arena))).toEqual(run(new GroupKernel(spec, gp())));
+      expect(() => new GroupKernel(spec, gp(), SimdArena.group([[5]])[0])).toThrow(/arena/);
     }
     k.beginSequence(2);
     expect(() => k.forward(1, 0, [], [], new ItemList(B))).toThrow(/phase/);
