@@ -229,8 +229,8 @@ class MaskPool {
   }
 }
 
-/** Sum of dense-list items into a [B × n] float64 buffer (addresses layer-global, own range only). */
-function scatterAdd(lists: readonly ItemList[], dst: Float64Array, B: number, n: number, unitStart: number): void {
+/** Sum of dense-list items into a [B × n] float32 buffer (addresses layer-global, own range only). */
+function scatterAdd(lists: readonly ItemList[], dst: Float32Array, B: number, n: number, unitStart: number): void {
   for (let li = 0; li < lists.length; li++) {
     const L = lists[li]!;
     const idx = L.index;
@@ -247,6 +247,13 @@ function scatterAdd(lists: readonly ItemList[], dst: Float64Array, B: number, n:
     }
   }
 }
+
+/**
+ * The staging area of cellBackward's last n mod 4 units, in floats from its start: the streams with 4 floats
+ * each, [z | r | g], dw and drh with 12.
+ */
+const STAGE = { gate: 0, rg: 12, cur: 16, prev: 20, thr: 24, dy: 28, carry: 32, dw: 36, drh: 48, gthr: 60 } as const;
+const STAGE_FLOATS = 64;
 
 /** Steps whose weight-gradient rows are accumulated together (GroupKernel.flushGrads). */
 const GRAD_BLOCK = 4;
@@ -345,13 +352,25 @@ export class GroupKernel {
   private rowCur: Int32Array;
   private ordE = new Int32Array(64);
   private ordB = new Int32Array(64);
+  // The items of one weight row, handed to one SIMD call (axpyMany, gather, dotMany) in wasm memory: byte
+  // addresses, scalars, results. At most GRAD_BLOCK·B items share a row in one call.
+  private readonly listPtr: Int32Array;
+  private readonly listScalar: Float32Array;
+  private readonly listOut: Float32Array;
+  private readonly pListPtr: number;
+  private readonly pListScalar: number;
+  private readonly pListOut: number;
   /** Partial sums of a pool slot's items (index: position − the slot's first position), before they are emitted. */
   private partial = new Float32Array(64);
   /** Partial sums of announced units, [b × announcing layer size]. */
   private readonly annVal: Float32Array;
   private readonly rsave: Float64Array; // B × n reset gate (paper backward, between phases)
-  private readonly dy: Float64Array; // B × n dL/dy_t of own units
-  private readonly carry: Float64Array; // B × n dh (evnn/gru) or dc (paper) from t+1
+  // in the wasm arena, for the SIMD elementwise backward step (cellBackward)
+  private readonly dy: Float32Array; // B × n dL/dy_t of own units
+  private readonly carry: Float32Array; // B × n dh (evnn/gru) or dc (paper) from t+1
+  private readonly stateAt: Float32Array; // B × n state history at t
+  private readonly stateBefore: Float32Array; // B × n state history at t − 1
+  private readonly stage: Float32Array; // STAGE_FLOATS
   private readonly dyLocal: Float64Array; // B × n paper: own contributions to dy_{t−1}
 
   /**
@@ -370,6 +389,10 @@ export class GroupKernel {
       GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * units, // acc ring, rg ring
       GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * n3, // dw ring, drh ring
       n3, // the gates of one batch element
+      GRAD_BLOCK * batch, GRAD_BLOCK * batch, GRAD_BLOCK * batch, // item lists of one row: pointers, scalars, results
+      batch * units, batch * units, // dy, carry
+      batch * units, batch * units, // the state at t and t − 1 (copied from the history for the backward step)
+      STAGE_FLOATS, // the last n mod 4 units of the elementwise backward step, staged as a group of 4
     ];
   }
 
@@ -422,6 +445,17 @@ export class GroupKernel {
     this.pgb = v[7]!.byteOffset;
     this.pgrb = v[8]!.byteOffset;
     this.gate = v[14]!;
+    this.listPtr = new Int32Array(v[15]!.buffer, v[15]!.byteOffset, v[15]!.length);
+    this.listScalar = v[16]!;
+    this.listOut = v[17]!;
+    this.pListPtr = v[15]!.byteOffset;
+    this.pListScalar = v[16]!.byteOffset;
+    this.pListOut = v[17]!.byteOffset;
+    this.dy = v[18]!;
+    this.carry = v[19]!;
+    this.stateAt = v[20]!;
+    this.stateBefore = v[21]!;
+    this.stage = v[22]!;
     this.accBias = new Float32Array(n3);
     this.rgBias = new Float32Array(units);
     this.pGate = this.gate.byteOffset;
@@ -450,8 +484,6 @@ export class GroupKernel {
     this.poolAL = new MaskPool(batch, this.layerSize);
     this.poolAB = new MaskPool(batch, layer > 0 ? this.inputSize : 1);
     this.rsave = new Float64Array(batch * units);
-    this.dy = new Float64Array(batch * units);
-    this.carry = new Float64Array(batch * units);
     this.dyLocal = new Float64Array(batch * units);
     this.resetCounters();
   }
@@ -643,18 +675,23 @@ export class GroupKernel {
 
   private gradRows(pool: StepPool, t: number, tEnd: number, rows: number, pG: number, off: number, pD: number, dBytes: number, len: number): void {
     this.byRow(pool, t, rows, tEnd, true);
-    const { axpy } = this.simd;
+    const { gather } = this.simd;
     const rowBytes = 12 * this.n;
     const start = this.rowStart;
     const ordE = this.ordE;
     const ordB = this.ordB;
     const val = pool.value;
+    const ptr = this.listPtr;
+    const scalar = this.listScalar;
     for (let i = 0; i < rows; i++) {
+      const k0 = start[i]!;
       const k1 = start[i + 1]!;
-      let k = start[i]!;
-      if (k === k1) continue;
-      const g = pG + i * rowBytes + 4 * off;
-      for (; k < k1; k++) axpy(g, val[ordE[k]!]!, pD + ordB[k]! * dBytes, len);
+      if (k0 === k1) continue;
+      for (let k = k0; k < k1; k++) {
+        ptr[k - k0] = pD + ordB[k]! * dBytes;
+        scalar[k - k0] = val[ordE[k]!]!;
+      }
+      gather(pG + i * rowBytes + 4 * off, len, this.pListPtr, this.pListScalar, k1 - k0);
     }
   }
 
@@ -671,23 +708,27 @@ export class GroupKernel {
     off2 = 0, pDst2 = -1, dst2Bytes = 0, len2 = 0,
   ): number {
     const count = this.byRow(pool, t, rows, tEnd, true);
-    const { axpy } = this.simd;
+    const { axpyMany } = this.simd;
     const rowBytes = 12 * this.n;
     const start = this.rowStart;
     const ordE = this.ordE;
     const ordB = this.ordB;
     const val = pool.value;
+    const ptr = this.listPtr;
+    const scalar = this.listScalar;
     for (let i = 0; i < rows; i++) {
+      const k0 = start[i]!;
       const k1 = start[i + 1]!;
-      let k = start[i]!;
-      if (k === k1) continue;
-      const w = pW + i * rowBytes;
-      for (; k < k1; k++) {
-        const b = ordB[k]!;
-        const a = val[ordE[k]!]!;
-        axpy(pDst + b * dstBytes, a, w + 4 * off, len);
-        if (pDst2 >= 0) axpy(pDst2 + b * dst2Bytes, a, w + 4 * off2, len2);
+      if (k0 === k1) continue;
+      for (let k = k0; k < k1; k++) {
+        ptr[k - k0] = pDst + ordB[k]! * dstBytes;
+        scalar[k - k0] = val[ordE[k]!]!;
       }
+      const w = pW + i * rowBytes;
+      axpyMany(w + 4 * off, len, this.pListPtr, this.pListScalar, k1 - k0);
+      if (pDst2 < 0) continue;
+      for (let k = k0; k < k1; k++) ptr[k - k0] = pDst2 + ordB[k]! * dst2Bytes;
+      axpyMany(w + 4 * off2, len2, this.pListPtr, this.pListScalar, k1 - k0);
     }
     return count;
   }
@@ -698,19 +739,22 @@ export class GroupKernel {
    */
   private dotRows(pool: StepPool, t: number, rows: number, pW: number, off: number, pD: number, dBytes: number, len: number, scale: number): number {
     const count = this.byRow(pool, t, rows);
-    const { dot } = this.simd;
+    const { dotMany } = this.simd;
     const rowBytes = 12 * this.n;
     const start = this.rowStart;
     const ordE = this.ordE;
     const ordB = this.ordB;
     const part = this.partial;
+    const ptr = this.listPtr;
+    const res = this.listOut;
     const lo = pool.offs[t * (this.batch + 1)]!;
     for (let i = 0; i < rows; i++) {
+      const k0 = start[i]!;
       const k1 = start[i + 1]!;
-      let k = start[i]!;
-      if (k === k1) continue;
-      const w = pW + i * rowBytes + 4 * off;
-      for (; k < k1; k++) part[ordE[k]! - lo] = scale * dot(w, pD + ordB[k]! * dBytes, len);
+      if (k0 === k1) continue;
+      for (let k = k0; k < k1; k++) ptr[k - k0] = pD + ordB[k]! * dBytes;
+      dotMany(pW + i * rowBytes + 4 * off, len, this.pListPtr, this.pListOut, k1 - k0, scale);
+      for (let k = k0; k < k1; k++) part[ordE[k]! - lo] = res[k - k0]!;
     }
     return count;
   }
@@ -720,13 +764,15 @@ export class GroupKernel {
    * annVal[b·size + m], unit by unit (so each row is read once for all batch elements). Returns the count.
    */
   private announcedRows(mask: MaskPool, step: number, size: number, pW: number, off: number, pD: number, dBytes: number, len: number, scale: number): number {
-    const { dot } = this.simd;
+    const { dotMany } = this.simd;
     const rowBytes = 12 * this.n;
     const B = this.batch;
     const BA = this.activeBatch;
     const W = mask.words;
     const bits = mask.bits;
     const ann = this.annVal;
+    const ptr = this.listPtr;
+    const res = this.listOut;
     const r0 = step * B * W;
     let count = 0;
     for (let w = 0; w < W; w++) {
@@ -736,12 +782,12 @@ export class GroupKernel {
         const low = any & -any;
         any ^= low;
         const m = (w << 5) + 31 - Math.clz32(low);
-        const row = pW + m * rowBytes + 4 * off;
-        for (let b = 0; b < BA; b++)
-          if ((bits[r0 + b * W + w]! & low) !== 0) {
-            ann[b * size + m] = scale * dot(row, pD + b * dBytes, len);
-            count++;
-          }
+        let k = 0;
+        for (let b = 0; b < BA; b++) if ((bits[r0 + b * W + w]! & low) !== 0) ptr[k++] = pD + b * dBytes;
+        dotMany(pW + m * rowBytes + 4 * off, len, this.pListPtr, this.pListOut, k, scale);
+        k = 0;
+        for (let b = 0; b < BA; b++) if ((bits[r0 + b * W + w]! & low) !== 0) ann[b * size + m] = res[k++]!;
+        count += k;
       }
     }
     return count;
@@ -1059,76 +1105,37 @@ export class GroupKernel {
   private backwardEvnn(t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemList, outBelow: ItemList): void {
     const B = this.batch;
     const n = this.n;
-    const n2 = 2 * n;
     const n3 = 3 * n;
     const I = this.inputSize;
     const Hl = this.layerSize;
-    const gru = this.gru;
     const below = this.layer > 0;
+    const BA = this.activeBatch;
     this.gatherDy(incoming, outputGrad);
     this.recomputeBlock(t, false);
-    const { thr } = this.params;
-    const gthr = this.grads.thr;
-    const { axpy, gates } = this.simd;
-    const gate = this.gate;
-    const rg = this.rg;
-    const dwAll = this.dw;
-    const drh = this.drh;
-    const dy = this.dy;
-    const carry = this.carry;
-    const state = this.state;
-    const gamma = this.gamma;
-    const sup = this.support;
-    const w = this.invSupport;
-    const coef = this.activityCoef;
+    // the state at t and t − 1 into wasm memory, for the SIMD elementwise step
+    this.stateAt.set(this.state.subarray(t * B * n, (t * B + BA) * n));
+    if (t > 0) this.stateBefore.set(this.state.subarray((t - 1) * B * n, ((t - 1) * B + BA) * n));
+    const { axpy, gates, cellBackward } = this.simd;
+    const pThr = this.params.thr.byteOffset;
+    const pGthr = this.grads.thr.byteOffset;
+    const pAt = this.stateAt.byteOffset;
+    const pBefore = this.stateBefore.byteOffset;
+    const pDy = this.dy.byteOffset;
+    const pCarry = this.carry.byteOffset;
+    const gru = this.gru ? 1 : 0;
     let active = 0;
-    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-      const a0 = b * n3;
-      const r0 = b * n;
-      const cur = (t * B + b) * n;
-      const prev = cur - B * n;
-      gates(this.pGate, this.pAcc + 4 * a0, this.pRg + 4 * r0, n, 1); // the forward's gates, recomputed
-      // elementwise: dv, dϑ, gate gradients; dwx → dw, drh
-      for (let j = 0; j < n; j++) {
-        const z = gate[j]!;
-        const r = gate[n + j]!;
-        const rhg = rg[r0 + j]!;
-        const g = gate[n2 + j]!;
-        const v = state[cur + j]!;
-        let h = 0;
-        let dv: number;
-        const dyj = dy[r0 + j]!;
-        const dh = carry[r0 + j]!;
-        if (gru) {
-          if (t > 0) h = state[prev + j]!;
-          dv = dyj + dh;
-          active++;
-        } else {
-          const th = thr[j]!;
-          if (t > 0) {
-            h = state[prev + j]!;
-            if (h > th) h -= th;
-          }
-          const o = v > th ? 1 : 0;
-          const dist = Math.abs(v - th);
-          const hp = dist < w ? gamma * (1 - sup * dist) : 0;
-          if (o === 1 || dist < w) active++;
-          dv = dyj * (o + v * hp) + dh * (1 - th * hp) + coef * hp;
-          gthr[j] += -dyj * v * hp + dh * (th * hp - o) - coef * hp;
-        }
-        const dz = dv * (h - g) * z * (1 - z);
-        const dg = dv * (1 - z) * (1 - g * g);
-        const dr = dg * rhg * r * (1 - r);
-        carry[r0 + j] = dv * z;
-        dwAll[a0 + j] = dz;
-        dwAll[a0 + n + j] = dr;
-        dwAll[a0 + n2 + j] = dg;
-        drh[a0 + j] = dz;
-        drh[a0 + n + j] = dr;
-        drh[a0 + n2 + j] = dg * r;
-      }
-      axpy(this.pgb, 1, this.pDw + 4 * a0, n3);
-      axpy(this.pgrb, 1, this.pDrh + 4 * a0, n3);
+    for (let b = 0; b < BA; b++) {
+      const a0 = 4 * b * n3;
+      const r0 = 4 * b * n;
+      gates(this.pGate, this.pAcc + a0, this.pRg + r0, n, 1); // the forward's gates, recomputed
+      // elementwise: dv, dϑ, gate gradients; dwx → dw, drh; dh_{t−1} → carry
+      active += cellBackward(
+        this.pGate, this.pRg + r0, pAt + r0, t > 0 ? pBefore + r0 : -1, pThr, pDy + r0, pCarry + r0, this.pDw + a0, this.pDrh + a0, pGthr,
+        n, this.gamma, this.support, this.invSupport, this.activityCoef, gru,
+      );
+      if ((n & 3) !== 0) active += this.cellBackwardTail(t, b);
+      axpy(this.pgb, 1, this.pDw + a0, n3);
+      axpy(this.pgrb, 1, this.pDrh + a0, n3);
     }
     // weight rows, once per step for all batch elements: partial sums of the inputs (to the layer below) and of the
     // recurrent events at t−1 (to the layer; event units are backward-active), then of the announced units
@@ -1145,6 +1152,53 @@ export class GroupKernel {
     c.backwardActive += active;
     c.macsBackward += macs;
     c.macsDenseBackward += this.activeBatch * ((I + Hl) * n3 + (t >= 1 ? Hl * n3 : 0) + (below ? I * n3 : 0));
+  }
+
+  /**
+   * The last n mod 4 units of batch element b through the same SIMD code as the others (cellBackward), staged as
+   * a group of 4 whose unused lanes cannot be active (ϑ = 10³⁰). Returns the backward-active units among them.
+   */
+  private cellBackwardTail(t: number, b: number): number {
+    const n = this.n;
+    const q0 = n & ~3;
+    const r = n - q0;
+    const st = this.stage;
+    const gate = this.gate;
+    const thr = this.params.thr;
+    const gthr = this.grads.thr;
+    const r0 = b * n;
+    const a0 = 3 * r0;
+    st.fill(0);
+    st.fill(1e30, STAGE.thr, STAGE.thr + 4);
+    for (let q = 0; q < r; q++) {
+      const j = q0 + q;
+      st[STAGE.gate + q] = gate[j]!;
+      st[STAGE.gate + 4 + q] = gate[n + j]!;
+      st[STAGE.gate + 8 + q] = gate[2 * n + j]!;
+      st[STAGE.rg + q] = this.rg[r0 + j]!;
+      st[STAGE.cur + q] = this.stateAt[r0 + j]!;
+      st[STAGE.prev + q] = this.stateBefore[r0 + j]!;
+      st[STAGE.thr + q] = thr[j]!;
+      st[STAGE.dy + q] = this.dy[r0 + j]!;
+      st[STAGE.carry + q] = this.carry[r0 + j]!;
+      st[STAGE.gthr + q] = gthr[j]!;
+    }
+    const p = st.byteOffset;
+    const active = this.simd.cellBackward(
+      p + 4 * STAGE.gate, p + 4 * STAGE.rg, p + 4 * STAGE.cur, t > 0 ? p + 4 * STAGE.prev : -1, p + 4 * STAGE.thr, p + 4 * STAGE.dy,
+      p + 4 * STAGE.carry, p + 4 * STAGE.dw, p + 4 * STAGE.drh, p + 4 * STAGE.gthr,
+      4, this.gamma, this.support, this.invSupport, this.activityCoef, this.gru ? 1 : 0,
+    );
+    for (let q = 0; q < r; q++) {
+      const j = q0 + q;
+      this.carry[r0 + j] = st[STAGE.carry + q]!;
+      for (let blk = 0; blk < 3; blk++) {
+        this.dw[a0 + blk * n + j] = st[STAGE.dw + 4 * blk + q]!;
+        this.drh[a0 + blk * n + j] = st[STAGE.drh + 4 * blk + q]!;
+      }
+      gthr[j] = st[STAGE.gthr + q]!;
+    }
+    return this.gru ? r : active;
   }
 
   /**

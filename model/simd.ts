@@ -22,6 +22,20 @@ export interface SimdOps {
   axpy(dst: number, a: number, src: number, len: number): void;
   /** Σ_k w[k]·d[k], k < len (float32 arithmetic). */
   dot(w: number, d: number, len: number): number;
+  /** dst_k += a_k·src for k < count: dst_k the i32 at byte dsts + 4k, a_k the f32 at byte as + 4k (axpy, in order). */
+  axpyMany(src: number, len: number, dsts: number, as: number, count: number): void;
+  /** dst += Σ_k a_k·src_k (k in order, column by column the arithmetic of axpy): src_k i32 at srcs + 4k, a_k f32 at as + 4k. */
+  gather(dst: number, len: number, srcs: number, as: number, count: number): void;
+  /** out_k = f32(scale·dot(w, d_k, len)), the product in float64: d_k the i32 at byte ds + 4k, out_k the f32 at out + 4k. */
+  dotMany(w: number, len: number, ds: number, out: number, count: number, scale: number): void;
+  /**
+   * The elementwise backward step of one batch element (evnn, gru), float32: see model/simd.wat for the pointers.
+   * prev = −1 at t = 0. Returns the backward-active units.
+   */
+  cellBackward(
+    gate: number, rg: number, cur: number, prev: number, thr: number, dy: number, carry: number, dw: number, drh: number, gthr: number,
+    n: number, gamma: number, support: number, window: number, coef: number, gru: 0 | 1,
+  ): number;
   /**
    * The gates of one batch element in float32 (≤ 3 ulp where σ > 10⁻³⁸): from a = [a_z | a_r | a_g] (3n floats)
    * and c (n floats), dst = [σ(a_z) | σ(a_r) | tanh(a_g + ρ·c)] with ρ = σ(a_r) for mode 1, ρ = 1 for mode 0;

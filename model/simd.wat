@@ -7,7 +7,7 @@
 
   ;; dst[k] += a·src[k], k < len, in blocks of 16, then 4, then one by one. Columns are independent, so a
   ;; column's value does not depend on len.
-  (func (export "axpy") (param $dst i32) (param $a f32) (param $src i32) (param $len i32)
+  (func $axpy (export "axpy") (param $dst i32) (param $a f32) (param $src i32) (param $len i32)
     (local $va v128) (local $end i32) (local $end4 i32) (local $end16 i32)
     (local.set $va (f32x4.splat (local.get $a)))
     (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $len) (i32.const 2))))
@@ -45,7 +45,7 @@
         (br $one))))
 
   ;; Σ_k w[k]·d[k], k < len: two vector accumulators over blocks of 8, one block of 4, then the scalar tail.
-  (func (export "dot") (param $w i32) (param $d i32) (param $len i32) (result f32)
+  (func $dot (export "dot") (param $w i32) (param $d i32) (param $len i32) (result f32)
     (local $s0 v128) (local $s1 v128) (local $end i32) (local $end8 i32) (local $s f32)
     (local.set $end (i32.add (local.get $w) (i32.shl (local.get $len) (i32.const 2))))
     (local.set $end8 (i32.add (local.get $w) (i32.shl (i32.and (local.get $len) (i32.const -8)) (i32.const 2))))
@@ -75,7 +75,183 @@
         (local.set $d (i32.add (local.get $d) (i32.const 4)))
         (br $one)))
     (local.get $s))
-;; ---------------------------------------------------------------------------------------------------------
+;; Many axpys of one source row (it stays in the L1 cache): for k < count, dst_k += a_k·src, with dst_k the i32
+  ;; at $dsts + 4k and a_k the f32 at $as + 4k. The same arithmetic as count calls of axpy, in order.
+  (func (export "axpyMany") (param $src i32) (param $len i32) (param $dsts i32) (param $as i32) (param $count i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $dsts) (i32.shl (local.get $count) (i32.const 2))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $dsts) (local.get $end)))
+      (call $axpy (i32.load (local.get $dsts)) (f32.load (local.get $as)) (local.get $src) (local.get $len))
+      (local.set $dsts (i32.add (local.get $dsts) (i32.const 4)))
+      (local.set $as (i32.add (local.get $as) (i32.const 4)))
+      (br $next))))
+
+  ;; Many sources into one destination row, kept in registers 16 columns at a time: dst += Σ_k a_k·src_k, with
+  ;; src_k the i32 at $srcs + 4k and a_k the f32 at $as + 4k, added in k order: column by column the same
+  ;; arithmetic as count calls of axpy.
+  (func (export "gather") (param $dst i32) (param $len i32) (param $srcs i32) (param $as i32) (param $count i32)
+    (local $end i32) (local $end4 i32) (local $end16 i32) (local $col i32) (local $k i32) (local $p i32) (local $a v128)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $s f32)
+    (local.set $end (i32.shl (local.get $len) (i32.const 2)))
+    (local.set $end4 (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2)))
+    (local.set $end16 (i32.shl (i32.and (local.get $len) (i32.const -16)) (i32.const 2)))
+    (local.set $count (i32.shl (local.get $count) (i32.const 2)))
+    ;; $col: byte offset of the block within the rows
+    (block $done16 (loop $sixteen
+      (br_if $done16 (i32.ge_u (local.get $col) (local.get $end16)))
+      (local.set $p (i32.add (local.get $dst) (local.get $col)))
+      (local.set $s0 (v128.load (local.get $p)))
+      (local.set $s1 (v128.load offset=16 (local.get $p)))
+      (local.set $s2 (v128.load offset=32 (local.get $p)))
+      (local.set $s3 (v128.load offset=48 (local.get $p)))
+      (local.set $k (i32.const 0))
+      (block $done (loop $item
+        (br_if $done (i32.ge_u (local.get $k) (local.get $count)))
+        (local.set $a (f32x4.splat (f32.load (i32.add (local.get $as) (local.get $k)))))
+        (local.set $p (i32.add (i32.load (i32.add (local.get $srcs) (local.get $k))) (local.get $col)))
+        (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $a) (v128.load (local.get $p)))))
+        (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $a) (v128.load offset=16 (local.get $p)))))
+        (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $a) (v128.load offset=32 (local.get $p)))))
+        (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $a) (v128.load offset=48 (local.get $p)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $item)))
+      (local.set $p (i32.add (local.get $dst) (local.get $col)))
+      (v128.store (local.get $p) (local.get $s0))
+      (v128.store offset=16 (local.get $p) (local.get $s1))
+      (v128.store offset=32 (local.get $p) (local.get $s2))
+      (v128.store offset=48 (local.get $p) (local.get $s3))
+      (local.set $col (i32.add (local.get $col) (i32.const 64)))
+      (br $sixteen)))
+    (block $done4 (loop $four
+      (br_if $done4 (i32.ge_u (local.get $col) (local.get $end4)))
+      (local.set $s0 (v128.load (i32.add (local.get $dst) (local.get $col))))
+      (local.set $k (i32.const 0))
+      (block $done (loop $item
+        (br_if $done (i32.ge_u (local.get $k) (local.get $count)))
+        (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul
+          (f32x4.splat (f32.load (i32.add (local.get $as) (local.get $k))))
+          (v128.load (i32.add (i32.load (i32.add (local.get $srcs) (local.get $k))) (local.get $col))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $item)))
+      (v128.store (i32.add (local.get $dst) (local.get $col)) (local.get $s0))
+      (local.set $col (i32.add (local.get $col) (i32.const 16)))
+      (br $four)))
+    (block $done1 (loop $one
+      (br_if $done1 (i32.ge_u (local.get $col) (local.get $end)))
+      (local.set $s (f32.load (i32.add (local.get $dst) (local.get $col))))
+      (local.set $k (i32.const 0))
+      (block $done (loop $item
+        (br_if $done (i32.ge_u (local.get $k) (local.get $count)))
+        (local.set $s (f32.add (local.get $s) (f32.mul
+          (f32.load (i32.add (local.get $as) (local.get $k)))
+          (f32.load (i32.add (i32.load (i32.add (local.get $srcs) (local.get $k))) (local.get $col))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $item)))
+      (f32.store (i32.add (local.get $dst) (local.get $col)) (local.get $s))
+      (local.set $col (i32.add (local.get $col) (i32.const 4)))
+      (br $one))))
+
+  ;; Many dots of one weight row (it stays in the L1 cache): out_k = f32(scale·dot(w, d_k, len)) with the product
+  ;; in float64 (as JavaScript would), d_k the i32 at $ds + 4k, out_k the f32 at $out + 4k.
+  (func (export "dotMany") (param $w i32) (param $len i32) (param $ds i32) (param $out i32) (param $count i32) (param $scale f64)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $ds) (i32.shl (local.get $count) (i32.const 2))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $ds) (local.get $end)))
+      (f32.store (local.get $out)
+        (f32.demote_f64 (f64.mul (local.get $scale) (f64.promote_f32 (call $dot (local.get $w) (i32.load (local.get $ds)) (local.get $len))))))
+      (local.set $ds (i32.add (local.get $ds) (i32.const 4)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (br $next))))
+
+;; The elementwise backward step of one batch element (evnn and gru cells), float32, for the first n − n mod 4
+  ;; units, 4 at a time (the caller runs the last n mod 4 through this code too, staged as a group of 4, so a
+  ;; unit's values do not depend on the group split). For unit j (pointers are byte offsets, n floats each unless
+  ;; said): gate = [z | r | g] (3n), rg = rh_g, cur = v_t, prev = v_{t−1} (−1 at t = 0: h = 0), thr = ϑ,
+  ;; dy = dL/dy_t, carry = dL/dh_t in, dL/dh_{t−1} out; dw = [dz | dr | dg] and drh = [dz | dr | dg·r] (3n each)
+  ;; out; gthr += dL/dϑ. $gru = 1: the dense GRU (no threshold, every unit active). Returns the backward-active
+  ;; units (an event, or |v − ϑ| < $win = 1/s); hp = γ·(1 − s·|v − ϑ|) is the pseudo-derivative.
+  (func (export "cellBackward")
+    (param $gate i32) (param $rg i32) (param $cur i32) (param $prev i32) (param $thr i32) (param $dy i32)
+    (param $carry i32) (param $dw i32) (param $drh i32) (param $gthr i32) (param $n i32)
+    (param $gamma f32) (param $sup f32) (param $win f32) (param $coef f32) (param $gru i32) (result i32)
+    (local $j i32) (local $end i32) (local $n4 i32) (local $count v128) (local $p i32)
+    (local $z v128) (local $r v128) (local $g v128) (local $v v128) (local $h v128) (local $th v128) (local $o v128)
+    (local $dist v128) (local $inw v128) (local $hp v128) (local $dyj v128) (local $dh v128) (local $dv v128)
+    (local $dz v128) (local $dg v128) (local $dr v128) (local $act v128)
+    (local $one v128) (local $vgamma v128) (local $vsup v128) (local $vwin v128) (local $vcoef v128)
+    (local.set $one (v128.const f32x4 1 1 1 1))
+    (local.set $vgamma (f32x4.splat (local.get $gamma)))
+    (local.set $vsup (f32x4.splat (local.get $sup)))
+    (local.set $vwin (f32x4.splat (local.get $win)))
+    (local.set $vcoef (f32x4.splat (local.get $coef)))
+    (local.set $n4 (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (block $done (loop $group
+      (br_if $done (i32.ge_u (local.get $j) (local.get $end)))
+      (local.set $p (i32.add (local.get $gate) (local.get $j)))
+      (local.set $z (v128.load (local.get $p)))
+      (local.set $r (v128.load (i32.add (local.get $p) (local.get $n4))))
+      (local.set $g (v128.load (i32.add (i32.add (local.get $p) (local.get $n4)) (local.get $n4))))
+      (local.set $v (v128.load (i32.add (local.get $cur) (local.get $j))))
+      (local.set $dyj (v128.load (i32.add (local.get $dy) (local.get $j))))
+      (local.set $dh (v128.load (i32.add (local.get $carry) (local.get $j))))
+      (local.set $th (v128.load (i32.add (local.get $thr) (local.get $j))))
+      (local.set $h (v128.const i32x4 0 0 0 0))
+      (if (i32.ge_s (local.get $prev) (i32.const 0))
+        (then
+          (local.set $h (v128.load (i32.add (local.get $prev) (local.get $j))))
+          ;; egru: h = v_{t−1} − ϑ where v_{t−1} > ϑ (the reset after an event)
+          (if (i32.eqz (local.get $gru))
+            (then (local.set $h (f32x4.sub (local.get $h) (v128.and (local.get $th) (f32x4.gt (local.get $h) (local.get $th)))))))))
+      (if (local.get $gru)
+        (then
+          (local.set $dv (f32x4.add (local.get $dyj) (local.get $dh)))
+          (local.set $act (v128.const i32x4 -1 -1 -1 -1)))
+        (else
+          (local.set $o (v128.and (f32x4.gt (local.get $v) (local.get $th)) (local.get $one)))
+          (local.set $dist (f32x4.abs (f32x4.sub (local.get $v) (local.get $th))))
+          (local.set $inw (f32x4.lt (local.get $dist) (local.get $vwin)))
+          (local.set $hp (v128.and (local.get $inw)
+            (f32x4.mul (local.get $vgamma) (f32x4.sub (local.get $one) (f32x4.mul (local.get $vsup) (local.get $dist))))))
+          (local.set $act (v128.or (local.get $inw) (f32x4.gt (local.get $v) (local.get $th))))
+          ;; dv = dy·(o + v·hp) + dh·(1 − ϑ·hp) + coef·hp
+          (local.set $dv (f32x4.add (f32x4.add
+            (f32x4.mul (local.get $dyj) (f32x4.add (local.get $o) (f32x4.mul (local.get $v) (local.get $hp))))
+            (f32x4.mul (local.get $dh) (f32x4.sub (local.get $one) (f32x4.mul (local.get $th) (local.get $hp)))))
+            (f32x4.mul (local.get $vcoef) (local.get $hp))))
+          ;; dϑ += −dy·v·hp + dh·(ϑ·hp − o) − coef·hp
+          (local.set $p (i32.add (local.get $gthr) (local.get $j)))
+          (v128.store (local.get $p) (f32x4.add (v128.load (local.get $p))
+            (f32x4.sub (f32x4.add
+              (f32x4.neg (f32x4.mul (f32x4.mul (local.get $dyj) (local.get $v)) (local.get $hp)))
+              (f32x4.mul (local.get $dh) (f32x4.sub (f32x4.mul (local.get $th) (local.get $hp)) (local.get $o))))
+              (f32x4.mul (local.get $vcoef) (local.get $hp)))))))
+      (local.set $count (i32x4.sub (local.get $count) (local.get $act)))
+      ;; dz = dv·(h − g)·z·(1 − z); dg = dv·(1 − z)·(1 − g²); dr = dg·rh_g·r·(1 − r)
+      (local.set $dz (f32x4.mul (f32x4.mul (f32x4.mul (local.get $dv) (f32x4.sub (local.get $h) (local.get $g))) (local.get $z))
+        (f32x4.sub (local.get $one) (local.get $z))))
+      (local.set $dg (f32x4.mul (f32x4.mul (local.get $dv) (f32x4.sub (local.get $one) (local.get $z)))
+        (f32x4.sub (local.get $one) (f32x4.mul (local.get $g) (local.get $g)))))
+      (local.set $dr (f32x4.mul (f32x4.mul (f32x4.mul (local.get $dg) (v128.load (i32.add (local.get $rg) (local.get $j))))
+        (local.get $r)) (f32x4.sub (local.get $one) (local.get $r))))
+      (v128.store (i32.add (local.get $carry) (local.get $j)) (f32x4.mul (local.get $dv) (local.get $z)))
+      (local.set $p (i32.add (local.get $dw) (local.get $j)))
+      (v128.store (local.get $p) (local.get $dz))
+      (v128.store (i32.add (local.get $p) (local.get $n4)) (local.get $dr))
+      (v128.store (i32.add (i32.add (local.get $p) (local.get $n4)) (local.get $n4)) (local.get $dg))
+      (local.set $p (i32.add (local.get $drh) (local.get $j)))
+      (v128.store (local.get $p) (local.get $dz))
+      (v128.store (i32.add (local.get $p) (local.get $n4)) (local.get $dr))
+      (v128.store (i32.add (i32.add (local.get $p) (local.get $n4)) (local.get $n4)) (f32x4.mul (local.get $dg) (local.get $r)))
+      (local.set $j (i32.add (local.get $j) (i32.const 16)))
+      (br $group)))
+    (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $count)) (i32x4.extract_lane 1 (local.get $count)))
+      (i32.add (i32x4.extract_lane 2 (local.get $count)) (i32x4.extract_lane 3 (local.get $count)))))
+
+  ;; ---------------------------------------------------------------------------------------------------------
   ;; Gate nonlinearities in float32, 4 lanes at a time. The scalar tail runs the same vector code on a splatted
   ;; value, so a unit's gate does not depend on where it falls in a block (nor on the group split).
 

@@ -103,6 +103,121 @@ describe('wasm SIMD row primitives', () => {
     expect([g[0], g[1]! < 1e-37, g[2 * n], g[2 * n + 1], Number.isNaN(g[2 * n + 2])]).toEqual([1, true, 1, -1, true]);
   });
 
+  it('axpyMany, gather and dotMany give the bits of axpy and dot called item by item', () => {
+    const len = 37;
+    const rows = 6;
+    const mk = () => new SimdArena([rows * len, rows * len, rows, rows, rows]);
+    const one = mk();
+    const many = mk();
+    const fill = (a: SimdArena) => {
+      const [w, d] = a.views as [Float32Array, Float32Array];
+      for (let k = 0; k < rows * len; k++) {
+        w[k] = uniformAt(21, k) - 0.5;
+        d[k] = uniformAt(22, k) - 0.5;
+      }
+    };
+    fill(one);
+    fill(many);
+    const scalars = [0.7, -1.3, 0.25, 2.5, -0.01, 1];
+    const lists = (a: SimdArena, base: Float32Array) => {
+      const ptr = new Int32Array(a.views[2]!.buffer, a.views[2]!.byteOffset, rows);
+      for (let k = 0; k < rows; k++) {
+        ptr[k] = base.byteOffset + 4 * len * ((k * 5) % rows); // out of order on purpose
+        a.views[3]![k] = scalars[k]!;
+      }
+    };
+    // axpyMany: one source row into many destinations (row 0 of w into the rows of d)
+    const [w1, d1] = one.views as [Float32Array, Float32Array];
+    const [w2, d2] = many.views as [Float32Array, Float32Array];
+    for (let k = 0; k < rows; k++) one.ops.axpy(d1.byteOffset + 4 * len * ((k * 5) % rows), scalars[k]!, w1.byteOffset, len);
+    lists(many, d2);
+    many.ops.axpyMany(w2.byteOffset, len, many.views[2]!.byteOffset, many.views[3]!.byteOffset, rows);
+    expect(Array.from(d2)).toEqual(Array.from(d1));
+    // gather: many source rows (of d) into one destination (row 0 of w), in list order
+    for (let k = 0; k < rows; k++) one.ops.axpy(w1.byteOffset, scalars[k]!, d1.byteOffset + 4 * len * ((k * 5) % rows), len);
+    lists(many, d2);
+    many.ops.gather(w2.byteOffset, len, many.views[2]!.byteOffset, many.views[3]!.byteOffset, rows);
+    expect(Array.from(w2)).toEqual(Array.from(w1));
+    for (const sub of [1, 4, 16, 17]) {
+      one.ops.gather(w1.byteOffset + 4 * len, sub, many.views[2]!.byteOffset, many.views[3]!.byteOffset, 0); // no items: untouched
+    }
+    expect(Array.from(w1)).toEqual(Array.from(w2));
+    // dotMany: one weight row against many rows, scaled in float64 then rounded, as JavaScript does
+    lists(many, d2);
+    const scale = 1 / 0.7;
+    many.ops.dotMany(w2.byteOffset, len, many.views[2]!.byteOffset, many.views[4]!.byteOffset, rows, scale);
+    for (let k = 0; k < rows; k++)
+      expect(many.views[4]![k]).toBe(f(scale * one.ops.dot(w1.byteOffset, d1.byteOffset + 4 * len * ((k * 5) % rows), len)));
+  });
+
+  it('cellBackward matches the float64 evnn and gru backward step to float32 rounding, and a unit does not depend on n', () => {
+    const n = 11;
+    const sizes = [3 * n, n, n, n, n, n, n, 3 * n, 3 * n, n];
+    const run = (gru: 0 | 1, m: number, t0: boolean, src: Float32Array[] | null) => {
+      const a = new SimdArena(sizes.map((s) => (s / n) * m));
+      const [gate, rg, cur, prev, thr, dy, carry, dw, drh, gthr] = a.views as Float32Array[] as [
+        Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array,
+      ];
+      for (let i = 0; i < 10; i++) {
+        const v = a.views[i]!;
+        const per = v.length / m;
+        for (let blk = 0; blk < per; blk++)
+          for (let j = 0; j < m; j++)
+            v[blk * m + j] = src ? src[i]![blk * n + j]! : i === 0 ? uniformAt(31, blk, j) : i === 4 ? 0.2 + 0.3 * uniformAt(32, j) : 2 * uniformAt(33, i, blk, j) - 1;
+      }
+      const inputs = a.views.map((v) => Float32Array.from(v));
+      const active = a.ops.cellBackward(
+        gate.byteOffset, rg.byteOffset, cur.byteOffset, t0 ? -1 : prev.byteOffset, thr.byteOffset, dy.byteOffset, carry.byteOffset,
+        dw.byteOffset, drh.byteOffset, gthr.byteOffset, m, 0.7, 1.5, 1 / 1.5, 0.05, gru,
+      );
+      return { inputs, out: a.views.map((v) => Float32Array.from(v)), active };
+    };
+    for (const gru of [0, 1] as const)
+      for (const t0 of [false, true]) {
+        const { inputs: x, out, active } = run(gru, n, t0, null);
+        // the float64 step (only the first n − n mod 4 units: the kernel stages the rest as a group of 4)
+        const m = n & ~3;
+        let wantActive = 0;
+        const rel = (got: number, want: number) => expect(Math.abs(got - want)).toBeLessThanOrEqual(2e-6 * (Math.abs(want) + 1e-3));
+        for (let j = 0; j < m; j++) {
+          const [z, r, g] = [x[0]![j]!, x[0]![n + j]!, x[0]![2 * n + j]!];
+          const [v, th, dyj, dh] = [x[2]![j]!, x[4]![j]!, x[5]![j]!, x[6]![j]!];
+          let h = t0 ? 0 : x[3]![j]!;
+          let dv: number;
+          let dth = 0;
+          if (gru) {
+            dv = dyj + dh;
+            wantActive++;
+          } else {
+            if (!t0 && h > th) h -= th;
+            const o = v > th ? 1 : 0;
+            const dist = Math.abs(v - th);
+            const hp = dist < 1 / 1.5 ? 0.7 * (1 - 1.5 * dist) : 0;
+            if (o || dist < 1 / 1.5) wantActive++;
+            dv = dyj * (o + v * hp) + dh * (1 - th * hp) + 0.05 * hp;
+            dth = -dyj * v * hp + dh * (th * hp - o) - 0.05 * hp;
+          }
+          const dz = dv * (h - g) * z * (1 - z);
+          const dg = dv * (1 - z) * (1 - g * g);
+          const dr = dg * x[1]![j]! * r * (1 - r);
+          rel(out[6]![j]!, dv * z);
+          rel(out[7]![j]!, dz);
+          rel(out[7]![n + j]!, dr);
+          rel(out[7]![2 * n + j]!, dg);
+          rel(out[8]![2 * n + j]!, dg * r);
+          rel(out[9]![j]!, x[9]![j]! + dth);
+        }
+        expect(active).toBe(wantActive);
+        // the tail is left to the caller
+        for (let j = m; j < n; j++) expect(out[7]![j]).toBe(x[7]![j]);
+        // the first 4 units alone give the same bits
+        const small = run(gru, 4, t0, x);
+        for (const i of [6, 7, 8, 9])
+          for (let blk = 0; blk < out[i]!.length / n; blk++)
+            for (let j = 0; j < 4; j++) expect(small.out[i]![blk * 4 + j]).toBe(out[i]![blk * n + j]);
+      }
+  });
+
   it('the arena gives 16-byte aligned, disjoint views and refuses what wasm cannot hold', () => {
     const arena = new SimdArena([3, 0, 5, 17]);
     const v = arena.views;
