@@ -152,11 +152,91 @@
       (local.set $col (i32.add (local.get $col) (i32.const 4)))
       (br $one))))
 
-  ;; Many dots of one weight row (it stays in the L1 cache): out_k = f32(scale·dot(w, d_k, len)) with the product
-  ;; in float64 (as JavaScript would), d_k the i32 at $ds + 4k, out_k the f32 at $out + 4k.
+;; Four dots of one weight row at once, each with the arithmetic of $dot (so the same bits), the row's loads
+  ;; shared: out[k] = f32(scale·dot(w, d_k, len)) for the 4 addresses d_k at $ds, k < 4.
+  (func $dot4 (param $w i32) (param $len i32) (param $ds i32) (param $out i32) (param $scale f64)
+    (local $end i32) (local $end8 i32) (local $w0 v128) (local $w1 v128) (local $x f32)
+    (local $da i32) (local $db i32) (local $dc i32) (local $dd i32) (local $sa0 v128) (local $sa1 v128) (local $ta f32) (local $sb0 v128) (local $sb1 v128) (local $tb f32) (local $sc0 v128) (local $sc1 v128) (local $tc f32) (local $sd0 v128) (local $sd1 v128) (local $td f32)
+    (local.set $da (i32.load (local.get $ds)))
+    (local.set $db (i32.load offset=4 (local.get $ds)))
+    (local.set $dc (i32.load offset=8 (local.get $ds)))
+    (local.set $dd (i32.load offset=12 (local.get $ds)))
+    (local.set $end (i32.add (local.get $w) (i32.shl (local.get $len) (i32.const 2))))
+    (local.set $end8 (i32.add (local.get $w) (i32.shl (i32.and (local.get $len) (i32.const -8)) (i32.const 2))))
+    (block $done8
+      (loop $eight
+        (br_if $done8 (i32.ge_u (local.get $w) (local.get $end8)))
+        (local.set $w0 (v128.load (local.get $w)))
+        (local.set $w1 (v128.load offset=16 (local.get $w)))
+        (local.set $sa0 (f32x4.add (local.get $sa0) (f32x4.mul (local.get $w0) (v128.load (local.get $da)))))
+        (local.set $sa1 (f32x4.add (local.get $sa1) (f32x4.mul (local.get $w1) (v128.load offset=16 (local.get $da)))))
+        (local.set $sb0 (f32x4.add (local.get $sb0) (f32x4.mul (local.get $w0) (v128.load (local.get $db)))))
+        (local.set $sb1 (f32x4.add (local.get $sb1) (f32x4.mul (local.get $w1) (v128.load offset=16 (local.get $db)))))
+        (local.set $sc0 (f32x4.add (local.get $sc0) (f32x4.mul (local.get $w0) (v128.load (local.get $dc)))))
+        (local.set $sc1 (f32x4.add (local.get $sc1) (f32x4.mul (local.get $w1) (v128.load offset=16 (local.get $dc)))))
+        (local.set $sd0 (f32x4.add (local.get $sd0) (f32x4.mul (local.get $w0) (v128.load (local.get $dd)))))
+        (local.set $sd1 (f32x4.add (local.get $sd1) (f32x4.mul (local.get $w1) (v128.load offset=16 (local.get $dd)))))
+        (local.set $w (i32.add (local.get $w) (i32.const 32)))
+        (local.set $da (i32.add (local.get $da) (i32.const 32)))
+        (local.set $db (i32.add (local.get $db) (i32.const 32)))
+        (local.set $dc (i32.add (local.get $dc) (i32.const 32)))
+        (local.set $dd (i32.add (local.get $dd) (i32.const 32)))
+        (br $eight)))
+    (if (i32.le_u (i32.add (local.get $w) (i32.const 16)) (local.get $end))
+      (then
+        (local.set $w0 (v128.load (local.get $w)))
+        (local.set $sa0 (f32x4.add (local.get $sa0) (f32x4.mul (local.get $w0) (v128.load (local.get $da)))))
+        (local.set $sb0 (f32x4.add (local.get $sb0) (f32x4.mul (local.get $w0) (v128.load (local.get $db)))))
+        (local.set $sc0 (f32x4.add (local.get $sc0) (f32x4.mul (local.get $w0) (v128.load (local.get $dc)))))
+        (local.set $sd0 (f32x4.add (local.get $sd0) (f32x4.mul (local.get $w0) (v128.load (local.get $dd)))))
+        (local.set $w (i32.add (local.get $w) (i32.const 16)))
+        (local.set $da (i32.add (local.get $da) (i32.const 16)))
+        (local.set $db (i32.add (local.get $db) (i32.const 16)))
+        (local.set $dc (i32.add (local.get $dc) (i32.const 16)))
+        (local.set $dd (i32.add (local.get $dd) (i32.const 16)))))
+    (local.set $sa0 (f32x4.add (local.get $sa0) (local.get $sa1)))
+    (local.set $ta (f32.add (f32.add (f32x4.extract_lane 0 (local.get $sa0)) (f32x4.extract_lane 1 (local.get $sa0)))
+      (f32.add (f32x4.extract_lane 2 (local.get $sa0)) (f32x4.extract_lane 3 (local.get $sa0)))))
+    (local.set $sb0 (f32x4.add (local.get $sb0) (local.get $sb1)))
+    (local.set $tb (f32.add (f32.add (f32x4.extract_lane 0 (local.get $sb0)) (f32x4.extract_lane 1 (local.get $sb0)))
+      (f32.add (f32x4.extract_lane 2 (local.get $sb0)) (f32x4.extract_lane 3 (local.get $sb0)))))
+    (local.set $sc0 (f32x4.add (local.get $sc0) (local.get $sc1)))
+    (local.set $tc (f32.add (f32.add (f32x4.extract_lane 0 (local.get $sc0)) (f32x4.extract_lane 1 (local.get $sc0)))
+      (f32.add (f32x4.extract_lane 2 (local.get $sc0)) (f32x4.extract_lane 3 (local.get $sc0)))))
+    (local.set $sd0 (f32x4.add (local.get $sd0) (local.get $sd1)))
+    (local.set $td (f32.add (f32.add (f32x4.extract_lane 0 (local.get $sd0)) (f32x4.extract_lane 1 (local.get $sd0)))
+      (f32.add (f32x4.extract_lane 2 (local.get $sd0)) (f32x4.extract_lane 3 (local.get $sd0)))))
+    (block $done1
+      (loop $one
+        (br_if $done1 (i32.ge_u (local.get $w) (local.get $end)))
+        (local.set $x (f32.load (local.get $w)))
+        (local.set $ta (f32.add (local.get $ta) (f32.mul (local.get $x) (f32.load (local.get $da)))))
+        (local.set $tb (f32.add (local.get $tb) (f32.mul (local.get $x) (f32.load (local.get $db)))))
+        (local.set $tc (f32.add (local.get $tc) (f32.mul (local.get $x) (f32.load (local.get $dc)))))
+        (local.set $td (f32.add (local.get $td) (f32.mul (local.get $x) (f32.load (local.get $dd)))))
+        (local.set $w (i32.add (local.get $w) (i32.const 4)))
+        (local.set $da (i32.add (local.get $da) (i32.const 4)))
+        (local.set $db (i32.add (local.get $db) (i32.const 4)))
+        (local.set $dc (i32.add (local.get $dc) (i32.const 4)))
+        (local.set $dd (i32.add (local.get $dd) (i32.const 4)))
+        (br $one)))
+    (f32.store offset=0 (local.get $out) (f32.demote_f64 (f64.mul (local.get $scale) (f64.promote_f32 (local.get $ta)))))
+    (f32.store offset=4 (local.get $out) (f32.demote_f64 (f64.mul (local.get $scale) (f64.promote_f32 (local.get $tb)))))
+    (f32.store offset=8 (local.get $out) (f32.demote_f64 (f64.mul (local.get $scale) (f64.promote_f32 (local.get $tc)))))
+    (f32.store offset=12 (local.get $out) (f32.demote_f64 (f64.mul (local.get $scale) (f64.promote_f32 (local.get $td))))))
+
+  ;; Many dots of one weight row (it stays in the L1 cache), four at a time: out_k = f32(scale·dot(w, d_k, len))
+  ;; with the product in float64 (as JavaScript would), d_k the i32 at $ds + 4k, out_k the f32 at $out + 4k.
   (func (export "dotMany") (param $w i32) (param $len i32) (param $ds i32) (param $out i32) (param $count i32) (param $scale f64)
-    (local $end i32)
+    (local $end i32) (local $end4 i32)
     (local.set $end (i32.add (local.get $ds) (i32.shl (local.get $count) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $ds) (i32.shl (i32.and (local.get $count) (i32.const -4)) (i32.const 2))))
+    (block $done4 (loop $four
+      (br_if $done4 (i32.ge_u (local.get $ds) (local.get $end4)))
+      (call $dot4 (local.get $w) (local.get $len) (local.get $ds) (local.get $out) (local.get $scale))
+      (local.set $ds (i32.add (local.get $ds) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br $four)))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $ds) (local.get $end)))
       (f32.store (local.get $out)
@@ -165,7 +245,7 @@
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (br $next))))
 
-;; The elementwise backward step of one batch element (evnn and gru cells), float32, for the first n − n mod 4
+  ;; The elementwise backward step of one batch element (evnn and gru cells), float32, for the first n − n mod 4
   ;; units, 4 at a time (the caller runs the last n mod 4 through this code too, staged as a group of 4, so a
   ;; unit's values do not depend on the group split). For unit j (pointers are byte offsets, n floats each unless
   ;; said): gate = [z | r | g] (3n), rg = rh_g, cur = v_t, prev = v_{t−1} (−1 at t = 0: h = 0), thr = ϑ,
