@@ -31,6 +31,12 @@ export interface GroupKernelSpec {
   unitStart: number;
   units: number;
   batch: number;
+  /**
+   * How the pre-activations are summed (the same bits either way): 'destination' (one SIMD gather per step and
+   * batch element, the row in registers; fast while the weights fit the caches) or 'row' (each weight row read
+   * once per step for all batch elements). Default: 'destination' up to 1 MiB of weights per kernel.
+   */
+  preactivationOrder?: 'destination' | 'row';
 }
 
 export interface KernelCounters {
@@ -255,6 +261,9 @@ function scatterAdd(lists: readonly ItemList[], dst: Float32Array, B: number, n:
 const STAGE = { gate: 0, rg: 12, cur: 16, prev: 20, thr: 24, dy: 28, carry: 32, dw: 36, drh: 48, gthr: 60 } as const;
 const STAGE_FLOATS = 64;
 
+/** Weights (bytes, per kernel) up to which the pre-activations are summed by destination (GroupKernel.gatherSlots). */
+const GATHER_MAX_WEIGHT_BYTES = 1 << 20;
+
 /** Steps whose weight-gradient rows are accumulated together (GroupKernel.flushGrads). */
 const GRAD_BLOCK = 4;
 
@@ -352,14 +361,19 @@ export class GroupKernel {
   private rowCur: Int32Array;
   private ordE = new Int32Array(64);
   private ordB = new Int32Array(64);
-  // The items of one weight row, handed to one SIMD call (axpyMany, gather, dotMany) in wasm memory: byte
-  // addresses, scalars, results. At most GRAD_BLOCK·B items share a row in one call.
+  // The items of one SIMD call (axpyMany, gather, dotMany) in wasm memory: byte addresses, scalars, results. At
+  // most GRAD_BLOCK·B items share a row in one call, and a (step, batch element) receives at most max(I, H).
   private readonly listPtr: Int32Array;
   private readonly listScalar: Float32Array;
   private readonly listOut: Float32Array;
   private readonly pListPtr: number;
   private readonly pListScalar: number;
   private readonly pListOut: number;
+  /**
+   * Pre-activations by destination (gatherSlots) rather than by weight row (scatterRows): the same sums, faster
+   * while the weights fit the caches (a row is then read once per destination instead of once per step).
+   */
+  private readonly gatherRows: boolean;
   /** Partial sums of a pool slot's items (index: position − the slot's first position), before they are emitted. */
   private partial = new Float32Array(64);
   /** Partial sums of announced units, [b × announcing layer size]. */
@@ -389,7 +403,7 @@ export class GroupKernel {
       GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * units, // acc ring, rg ring
       GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * n3, // dw ring, drh ring
       n3, // the gates of one batch element
-      GRAD_BLOCK * batch, GRAD_BLOCK * batch, GRAD_BLOCK * batch, // item lists of one row: pointers, scalars, results
+      ...Array<number>(3).fill(Math.max(GRAD_BLOCK * batch, I, H)), // item lists of one SIMD call: pointers, scalars, results
       batch * units, batch * units, // dy, carry
       batch * units, batch * units, // the state at t and t − 1 (copied from the history for the backward step)
       STAGE_FLOATS, // the last n mod 4 units of the elementwise backward step, staged as a group of 4
@@ -456,6 +470,7 @@ export class GroupKernel {
     this.stateAt = v[20]!;
     this.stateBefore = v[21]!;
     this.stage = v[22]!;
+    this.gatherRows = (spec.preactivationOrder ?? ((I + H) * n3 * 4 <= GATHER_MAX_WEIGHT_BYTES ? 'destination' : 'row')) === 'destination';
     this.accBias = new Float32Array(n3);
     this.rgBias = new Float32Array(units);
     this.pGate = this.gate.byteOffset;
@@ -691,7 +706,7 @@ export class GroupKernel {
         ptr[k - k0] = pD + ordB[k]! * dBytes;
         scalar[k - k0] = val[ordE[k]!]!;
       }
-      gather(pG + i * rowBytes + 4 * off, len, this.pListPtr, this.pListScalar, k1 - k0);
+      gather(pG + i * rowBytes + 4 * off, len, this.pListPtr, this.pListScalar, k1 - k0, 0);
     }
   }
 
@@ -904,10 +919,50 @@ export class GroupKernel {
     const accRow = 4 * n3;
     const pAcc = this.pAccRing;
     const pRg = this.pRgRing;
+    if (this.gatherRows) {
+      this.gatherSlots(this.poolX, t, tEnd, this.pK, 0, pAcc, accRow, n3);
+      if (this.paper) this.gatherSlots(this.poolE, t, tEnd, this.pR, 0, pAcc, accRow, n2);
+      else {
+        this.gatherSlots(this.poolE, t, tEnd, this.pR, 0, pAcc, accRow, n2);
+        this.gatherSlots(this.poolE, t, tEnd, this.pR, n2, pRg, 4 * n, n);
+      }
+      if (withMessages) this.gatherSlots(this.poolM, t, tEnd, this.pR, n2, pRg, 4 * n, n);
+      return;
+    }
     this.scatterRows(this.poolX, t, tEnd, this.inputSize, this.pK, 0, pAcc, accRow, n3);
     if (this.paper) this.scatterRows(this.poolE, t, tEnd, this.layerSize, this.pR, 0, pAcc, accRow, n2);
     else this.scatterRows(this.poolE, t, tEnd, this.layerSize, this.pR, 0, pAcc, accRow, n2, n2, pRg, 4 * n, n);
     if (withMessages) this.scatterRows(this.poolM, t, tEnd, this.layerSize, this.pR, n2, pRg, 4 * n, n);
+  }
+
+  /**
+   * The destination-stationary twin of scatterRows, for weights that fit the caches: for every active (step u,
+   * batch element b) of slots t..tEnd, dst += Σ value·W[i, off..off+len) over its items in pool order (ascending
+   * row, as scatterRows adds them), the destination row held in registers (one SIMD gather call). The same bits.
+   */
+  private gatherSlots(pool: StepPool, t: number, tEnd: number, pW: number, off: number, pDst: number, dstBytes: number, len: number): void {
+    const B = this.batch;
+    const rowBytes = 12 * this.n;
+    const offs = pool.offs;
+    const idx = pool.index;
+    const val = pool.value;
+    const ptr = this.listPtr;
+    const scalar = this.listScalar;
+    const { gather } = this.simd;
+    for (let u = t; u <= tEnd; u++) {
+      const base = u * (B + 1);
+      const d0 = pDst + (u % GRAD_BLOCK) * B * dstBytes;
+      for (let b = 0, BA = this.activeBatch; b < BA; b++) {
+        const lo = offs[base + b]!;
+        const hi = offs[base + b + 1]!;
+        if (lo === hi) continue;
+        for (let e = lo; e < hi; e++) {
+          ptr[e - lo] = pW + idx[e]! * rowBytes;
+          scalar[e - lo] = val[e]!;
+        }
+        gather(d0 + b * dstBytes, len, this.pListPtr, this.pListScalar, hi - lo, 4 * off);
+      }
+    }
   }
 
   /** The forward step's pre-activations of step t, into its ring slot (which becomes the current one). */

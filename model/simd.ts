@@ -24,8 +24,11 @@ export interface SimdOps {
   dot(w: number, d: number, len: number): number;
   /** dst_k += a_k·src for k < count: dst_k the i32 at byte dsts + 4k, a_k the f32 at byte as + 4k (axpy, in order). */
   axpyMany(src: number, len: number, dsts: number, as: number, count: number): void;
-  /** dst += Σ_k a_k·src_k (k in order, column by column the arithmetic of axpy): src_k i32 at srcs + 4k, a_k f32 at as + 4k. */
-  gather(dst: number, len: number, srcs: number, as: number, count: number): void;
+  /**
+   * dst += Σ_k a_k·src_k (k in order, column by column the arithmetic of axpy): src_k = srcOff + the i32 at byte
+   * srcs + 4k, a_k the f32 at byte as + 4k.
+   */
+  gather(dst: number, len: number, srcs: number, as: number, count: number, srcOff: number): void;
   /** out_k = f32(scale·dot(w, d_k, len)), the product in float64: d_k the i32 at byte ds + 4k, out_k the f32 at out + 4k. */
   dotMany(w: number, len: number, ds: number, out: number, count: number, scale: number): void;
   /**

@@ -88,16 +88,21 @@
       (br $next))))
 
   ;; Many sources into one destination row, kept in registers 16 columns at a time: dst += Σ_k a_k·src_k, with
-  ;; src_k the i32 at $srcs + 4k and a_k the f32 at $as + 4k, added in k order: column by column the same
-  ;; arithmetic as count calls of axpy.
-  (func (export "gather") (param $dst i32) (param $len i32) (param $srcs i32) (param $as i32) (param $count i32)
+  ;; src_k = $srcOff + the i32 at $srcs + 4k and a_k the f32 at $as + 4k, added in k order: column by column the
+  ;; same arithmetic as count calls of axpy.
+  (func (export "gather") (param $dst i32) (param $len i32) (param $srcs i32) (param $as i32) (param $count i32) (param $srcOff i32)
     (local $end i32) (local $end4 i32) (local $end16 i32) (local $col i32) (local $k i32) (local $p i32) (local $a v128)
     (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $s f32)
     (local.set $end (i32.shl (local.get $len) (i32.const 2)))
     (local.set $end4 (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2)))
     (local.set $end16 (i32.shl (i32.and (local.get $len) (i32.const -16)) (i32.const 2)))
     (local.set $count (i32.shl (local.get $count) (i32.const 2)))
-    ;; $col: byte offset of the block within the rows
+    (local.set $dst (i32.sub (local.get $dst) (local.get $srcOff)))
+    ;; $col: byte offset of the block within the rows, plus $srcOff (so $dst + $col is the destination)
+    (local.set $col (local.get $srcOff))
+    (local.set $end (i32.add (local.get $end) (local.get $srcOff)))
+    (local.set $end4 (i32.add (local.get $end4) (local.get $srcOff)))
+    (local.set $end16 (i32.add (local.get $end16) (local.get $srcOff)))
     (block $done16 (loop $sixteen
       (br_if $done16 (i32.ge_u (local.get $col) (local.get $end16)))
       (local.set $p (i32.add (local.get $dst) (local.get $col)))

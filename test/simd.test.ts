@@ -136,10 +136,10 @@ describe('wasm SIMD row primitives', () => {
     // gather: many source rows (of d) into one destination (row 0 of w), in list order
     for (let k = 0; k < rows; k++) one.ops.axpy(w1.byteOffset, scalars[k]!, d1.byteOffset + 4 * len * ((k * 5) % rows), len);
     lists(many, d2);
-    many.ops.gather(w2.byteOffset, len, many.views[2]!.byteOffset, many.views[3]!.byteOffset, rows);
+    many.ops.gather(w2.byteOffset, len, many.views[2]!.byteOffset, many.views[3]!.byteOffset, rows, 0);
     expect(Array.from(w2)).toEqual(Array.from(w1));
     for (const sub of [1, 4, 16, 17]) {
-      one.ops.gather(w1.byteOffset + 4 * len, sub, many.views[2]!.byteOffset, many.views[3]!.byteOffset, 0); // no items: untouched
+      one.ops.gather(w1.byteOffset + 4 * len, sub, many.views[2]!.byteOffset, many.views[3]!.byteOffset, 0, 0); // no items: untouched
     }
     expect(Array.from(w1)).toEqual(Array.from(w2));
     // dotMany: one weight row against many rows, scaled in float64 then rounded, as JavaScript does

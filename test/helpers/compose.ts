@@ -56,7 +56,13 @@ export class Composition {
   private readonly pIn: ItemList[][][]; // [l][dst][src]
   private readonly outGrad: Float32Array[]; // last layer, per group
 
-  constructor(readonly cfg: ModelConfig, params: Params<Float32Array>, readonly batch: number, readonly splits: number[][]) {
+  constructor(
+    readonly cfg: ModelConfig,
+    params: Params<Float32Array>,
+    readonly batch: number,
+    readonly splits: number[][],
+    preactivationOrder?: 'destination' | 'row',
+  ) {
     const L = cfg.hidden.length;
     if (splits.length !== L) throw new Error('one split per layer');
     const B = batch;
@@ -69,7 +75,7 @@ export class Composition {
       s.map((n, g) => sliceGroup(params.layers[l]!, layerInputSize(cfg, l), cfg.hidden[l]!, this.starts[l]![g]!, n)),
     );
     this.kernels = splits.map((s, l) =>
-      s.map((n, g) => new GroupKernel({ cfg, layer: l, unitStart: this.starts[l]![g]!, units: n, batch: B }, this.groupParams[l]![g]!)),
+      s.map((n, g) => new GroupKernel({ cfg, layer: l, unitStart: this.starts[l]![g]!, units: n, batch: B, preactivationOrder }, this.groupParams[l]![g]!)),
     );
     this.readout = new FullReadout(cfg, Float32Array.from(params.readout.weight), Float32Array.from(params.readout.bias), B);
     this.xLists = lists(2, B);
