@@ -625,16 +625,16 @@ function denseMatvec(rows: number, cols: number, targetMs: number, rates: DenseR
       const o = i * cols;
       let k = 0;
       for (; k + 7 < cols; k += 8) {
-        y[k] += a * W[o + k]!;
-        y[k + 1] += a * W[o + k + 1]!;
-        y[k + 2] += a * W[o + k + 2]!;
-        y[k + 3] += a * W[o + k + 3]!;
-        y[k + 4] += a * W[o + k + 4]!;
-        y[k + 5] += a * W[o + k + 5]!;
-        y[k + 6] += a * W[o + k + 6]!;
-        y[k + 7] += a * W[o + k + 7]!;
+        y[k]! += a * W[o + k]!;
+        y[k + 1]! += a * W[o + k + 1]!;
+        y[k + 2]! += a * W[o + k + 2]!;
+        y[k + 3]! += a * W[o + k + 3]!;
+        y[k + 4]! += a * W[o + k + 4]!;
+        y[k + 5]! += a * W[o + k + 5]!;
+        y[k + 6]! += a * W[o + k + 6]!;
+        y[k + 7]! += a * W[o + k + 7]!;
       }
-      for (; k < cols; k++) y[k] += a * W[o + k]!;
+      for (; k < cols; k++) y[k]! += a * W[o + k]!;
     }
   };
   // warm up, then size one run to ≈ targetMs

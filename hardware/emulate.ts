@@ -287,7 +287,7 @@ class Emulator {
     let nt = 0;
     for (let i = a; i < b; i++) {
       const k = lc[units[i]!]!;
-      if (c[k]++ === 0) tt[nt++] = k;
+      if (c[k]!++ === 0) tt[nt++] = k;
     }
     this.nTouched[l] = nt;
     this.E[l] = b - a;

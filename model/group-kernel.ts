@@ -248,7 +248,7 @@ function scatterAdd(lists: readonly ItemList[], dst: Float32Array, B: number, n:
       for (let e = L.offsets[b]!; e < hi; e++) {
         const j = idx[e]! - unitStart;
         if (j < 0 || j >= n) throw new Error(`gradient item for unit ${idx[e]} sent to the group of units ${unitStart}..${unitStart + n - 1}`);
-        dst[o + j] += val[e]!;
+        dst[o + j]! += val[e]!;
       }
     }
   }
@@ -1129,7 +1129,7 @@ export class GroupKernel {
     } else dy.fill(0);
     if (this.paper) {
       const dl = this.dyLocal;
-      for (let i = 0; i < Bn; i++) dy[i] += dl[i]!;
+      for (let i = 0; i < Bn; i++) dy[i]! += dl[i]!;
     }
     scatterAdd(incoming, dy, this.batch, this.n, this.unitStart);
   }
@@ -1302,7 +1302,7 @@ export class GroupKernel {
         if (o === 1 || dist < w) active++;
         const dyj = dy[r0 + j]!;
         const dc = dyj * (o + cv * hp) + carry[r0 + j]! + coef * hp;
-        gthr[j] += -dyj * cv * hp - coef * hp;
+        gthr[j]! += -dyj * cv * hp - coef * hp;
         carry[r0 + j] = dc * (1 - u);
         dyLocal[r0 + j] = -dc;
         dwAll[a0 + j] = dc * (g - cp) * u * (1 - u);
@@ -1364,7 +1364,7 @@ export class GroupKernel {
           if (cp > thr[j]!) yp = cp;
         }
         dwAll[a0 + n + j] = p * yp * r * (1 - r);
-        dyLocal[r0 + j] += r * p;
+        dyLocal[r0 + j]! += r * p;
       }
       axpy(this.pgb, 1, this.pDw + 4 * a0, n3);
       axpy(this.pgrb, 1, this.pDw + 4 * a0, n3);

@@ -496,10 +496,10 @@ function backwardLayer(
         const sp = spike.grad(v - thr);
         if (!paper) {
           dv[j] = dy * (o + v * sp) + dh * (1 - thr * sp) + dO * sp;
-          g.thr[j] += -dy * v * sp + dh * (-o + thr * sp) - dO * sp;
+          g.thr[j]! += -dy * v * sp + dh * (-o + thr * sp) - dO * sp;
         } else {
           dv[j] = dy * (o + v * sp) + dh + dO * sp;
-          g.thr[j] += -dy * v * sp - dO * sp;
+          g.thr[j]! += -dy * v * sp - dO * sp;
         }
       }
 
@@ -525,11 +525,11 @@ function backwardLayer(
           let s = 0;
           for (let c = 0; c < G; c++) {
             s += at(p.recurrentKernel, m * G + c) * drh[c]!;
-            g.recurrentKernel[m * G + c] += yPrev[m]! * drh[c]!;
+            g.recurrentKernel[m * G + c]! += yPrev[m]! * drh[c]!;
           }
           dyRec[b * H + m] = s; // into y_{t−1}
         }
-        for (let c = 0; c < G; c++) g.recurrentBias[c] += drh[c]!;
+        for (let c = 0; c < G; c++) g.recurrentBias[c]! += drh[c]!;
       } else {
         // c = u·g + (1 − u)·c_{t−1} − y_{t−1},  g = tanh(wx_g + (r ⊙ y_{t−1})·R_g + rb_g)
         for (let j = 0; j < H; j++) {
@@ -546,21 +546,21 @@ function backwardLayer(
           let P = 0;
           for (let j = 0; j < H; j++) {
             P += at(p.recurrentKernel, m * G + 2 * H + j) * dwx[2 * H + j]!;
-            g.recurrentKernel[m * G + 2 * H + j] += r * yPrev[m]! * dwx[2 * H + j]!;
+            g.recurrentKernel[m * G + 2 * H + j]! += r * yPrev[m]! * dwx[2 * H + j]!;
           }
           dwx[H + m] = P * yPrev[m]! * r * (1 - r); // da_r
-          dyRec[b * H + m] += r * P;
+          dyRec[b * H + m]! += r * P;
         }
         // Phase 2: the u and r blocks of rh = y_{t−1}·R + rb.
         for (let m = 0; m < H; m++) {
           let s = 0;
           for (let c = 0; c < 2 * H; c++) {
             s += at(p.recurrentKernel, m * G + c) * dwx[c]!;
-            g.recurrentKernel[m * G + c] += yPrev[m]! * dwx[c]!;
+            g.recurrentKernel[m * G + c]! += yPrev[m]! * dwx[c]!;
           }
-          dyRec[b * H + m] += s;
+          dyRec[b * H + m]! += s;
         }
-        for (let c = 0; c < G; c++) g.recurrentBias[c] += dwx[c]!;
+        for (let c = 0; c < G; c++) g.recurrentBias[c]! += dwx[c]!;
       }
 
       // wx = x·K + b
@@ -568,11 +568,11 @@ function backwardLayer(
         let s = 0;
         for (let c = 0; c < G; c++) {
           s += at(p.kernel, i * G + c) * dwx[c]!;
-          g.kernel[i * G + c] += tape.x[xOff + i]! * dwx[c]!;
+          g.kernel[i * G + c]! += tape.x[xOff + i]! * dwx[c]!;
         }
         dx[xOff + i] = s;
       }
-      for (let c = 0; c < G; c++) g.bias[c] += dwx[c]!;
+      for (let c = 0; c < G; c++) g.bias[c]! += dwx[c]!;
     }
   }
   return dx;
@@ -606,10 +606,10 @@ export function referenceForwardBackward(
     for (let c = 0; c < C; c++) sumExp += Math.exp(s.logits[e * C + c]! - max);
     for (let c = 0; c < C; c++) {
       const dl = (Math.exp(s.logits[e * C + c]! - max) / sumExp - (c === target ? 1 : 0)) / s.count;
-      grads.readout.bias[c] += dl;
+      grads.readout.bias[c]! += dl;
       for (let j = 0; j < Hl; j++) {
-        grads.readout.weight[c * Hl + j] += s.feat[e * Hl + j]! * dl;
-        dfeat[e * Hl + j] += at(W, c * Hl + j) * dl;
+        grads.readout.weight[c * Hl + j]! += s.feat[e * Hl + j]! * dl;
+        dfeat[e * Hl + j]! += at(W, c * Hl + j) * dl;
       }
     }
   }

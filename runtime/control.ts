@@ -19,6 +19,13 @@ export type Remote<T> = {
   [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 };
 
+/**
+ * A control call by method name, typed by the API it reaches: `CallArgs` are that method's parameters,
+ * `CallReply` its awaited result (what the caller gets back from any transport).
+ */
+export type CallArgs<Api, M extends keyof Api> = Api[M] extends (...args: infer A) => unknown ? A : never;
+export type CallReply<Api, M extends keyof Api> = Api[M] extends (...args: never) => infer R ? Awaited<R> : never;
+
 export function wrapWorker<T>(worker: Worker): Remote<T> {
   return Comlink.wrap<T>(nodeEndpoint(worker));
 }

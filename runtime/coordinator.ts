@@ -11,14 +11,14 @@ import { initParams, mapParams, scatterGroup, sliceGroup, type Params } from '..
 import { ActorCore, JOB, type ActorInit, type ActorTrace, type FaultSpec } from './actor.js';
 import { actorApi, type ActorApi, type ActorParams } from './actor-api.js';
 import { abortAll, CTRL } from './barrier.js';
-import { withTimeout, wrapWorker, type Remote } from './control.js';
+import { withTimeout, wrapWorker, type CallArgs, type CallReply, type Remote } from './control.js';
 import { allocateFabric, COUNTER_NAMES, NCOUNTERS, PAIR_FIELDS, SCALAR, type CounterName, type FabricBuffers } from './fabric.js';
 import { execPhase, Phase, phaseName, runSchedule } from './schedule.js';
 import { Topology } from './topology.js';
 import type { WorkerApi } from './worker.js';
-import type { NatsActorApi as NatsWorkerApi } from './nats-actor.js';
+import type { NatsActorApi } from './nats-actor.js';
 import { connect as natsConnect, type NatsConnection } from 'nats';
-import { controlCodec, controlSubject, HOSTS_SUBJECT, type ControlReply } from './nats-host.js';
+import { controlCodec, controlSubject, HOSTS_SUBJECT, type ControlReply, type ControlRequest } from './nats-host.js';
 
 export type TransportKind = 'inline' | 'threads' | 'nats';
 
@@ -80,8 +80,8 @@ export class ActorFailure extends Error {}
 
 interface Transport {
   run(train: boolean, trace: boolean, steps: number): Promise<void>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  call(actor: number, method: keyof ActorApi, ...args: unknown[]): Promise<any>;
+  /** A control call to one actor: `method`'s parameters in, its result out. */
+  call<M extends keyof ActorApi>(actor: number, method: M, ...args: CallArgs<ActorApi, M>): Promise<CallReply<ActorApi, M>>;
   close(): Promise<void>;
   /** Actor threads still running (0 for inline). */
   alive(): number;
@@ -108,9 +108,9 @@ class InlineTransport implements Transport {
       throw new ActorFailure(`${current.top.describe(current.info)} failed in ${where}: ${(e as Error).message}`);
     }
   }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async call(actor: number, method: keyof ActorApi, ...args: unknown[]): Promise<any> {
-    const f = this.apis[actor]![method] as (...a: unknown[]) => unknown;
+  async call<M extends keyof ActorApi>(actor: number, method: M, ...args: CallArgs<ActorApi, M>): Promise<CallReply<ActorApi, M>> {
+    // TypeScript cannot call through a generic key: this cast restates the method's own signature.
+    const f = this.apis[actor]![method] as (...a: CallArgs<ActorApi, M>) => CallReply<ActorApi, M>;
     return f(...args);
   }
   async close(): Promise<void> {}
@@ -126,7 +126,10 @@ function workerUrl(file: string): URL {
 
 class ThreadsTransport implements Transport {
   private readonly workers: Worker[] = [];
-  private readonly remotes: Remote<WorkerApi>[] = [];
+  /** Actor threads over the shared fabric (no `nats`)… */
+  private readonly sharedActors: Remote<WorkerApi>[] = [];
+  /** …or `nats` actors in threads: one of the two lists is filled. */
+  private readonly natsActors: Remote<NatsActorApi>[] = [];
   private failure: Promise<never>;
   private failed: Error | null = null;
   private closing = false;
@@ -156,8 +159,14 @@ class ThreadsTransport implements Transport {
         if (!this.closing) this.fail(new ActorFailure(`${who} exited unexpectedly (code ${code})`), fail);
       });
       this.workers.push(w);
-      this.remotes.push(wrapWorker<WorkerApi>(w));
+      if (nats) this.natsActors.push(wrapWorker<NatsActorApi>(w));
+      else this.sharedActors.push(wrapWorker<WorkerApi>(w));
     }
+  }
+
+  /** Every actor, for the calls both kinds of actor answer. */
+  private get remotes(): Remote<ActorApi>[] {
+    return this.nats ? this.natsActors : this.sharedActors;
   }
 
   private fail(e: Error, reject: (e: Error) => void): void {
@@ -192,7 +201,7 @@ class ThreadsTransport implements Transport {
   async run(train: boolean, trace: boolean, steps: number): Promise<void> {
     if (!this.nats) {
       // The first rejection is the failing actor's own; the others then stop on the abort word.
-      await this.guard(Promise.all(this.remotes.map((r) => r.run(train, trace, steps))), this.sequenceTimeoutMs, 'sequence');
+      await this.guard(Promise.all(this.sharedActors.map((r) => r.run(train, trace, steps))), this.sequenceTimeoutMs, 'sequence');
       return;
     }
     // nats: every actor has a private fabric; send each its inputs, then copy its counters and scalars back.
@@ -203,9 +212,9 @@ class ThreadsTransport implements Transport {
     const perStep = this.top.model.readout === 'per-step';
     const x = new Float32Array(f.input, 0, B * steps * this.top.model.inputSize);
     const targets = new Int32Array(f.targets, 0, perStep ? B * steps : B);
-    const remotes = this.remotes as unknown as Remote<NatsWorkerApi>[];
-    await this.guard(Promise.all(remotes.map((r) => r.run(train, trace, steps, x, targets, job))), this.sequenceTimeoutMs, 'sequence');
-    const rows = await this.guard(Promise.all(remotes.map((r) => r.rows())), this.callTimeoutMs, 'counters');
+    const actors = this.natsActors;
+    await this.guard(Promise.all(actors.map((r) => r.run(train, trace, steps, x, targets, job))), this.sequenceTimeoutMs, 'sequence');
+    const rows = await this.guard(Promise.all(actors.map((r) => r.rows())), this.callTimeoutMs, 'counters');
     const G = this.top.size;
     rows.forEach((r, id) => {
       new Float64Array(f.counters, 8 * id * NCOUNTERS, NCOUNTERS).set(r.counters);
@@ -214,15 +223,15 @@ class ThreadsTransport implements Transport {
     });
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async call(actor: number, method: keyof ActorApi, ...args: unknown[]): Promise<any> {
-    const remote = this.remotes[actor]! as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-    return this.guard(remote[method]!(...args), this.callTimeoutMs, `${this.top.describe(this.top.actors[actor]!)}: ${method}`);
+  async call<M extends keyof ActorApi>(actor: number, method: M, ...args: CallArgs<ActorApi, M>): Promise<CallReply<ActorApi, M>> {
+    // TypeScript cannot call through a generic key: this cast restates the method's own signature.
+    const f = this.remotes[actor]![method] as (...a: CallArgs<ActorApi, M>) => Promise<CallReply<ActorApi, M>>;
+    return this.guard(f(...args), this.callTimeoutMs, `${this.top.describe(this.top.actors[actor]!)}: ${method}`);
   }
 
   private async terminate(): Promise<void> {
     if (this.nats && !this.closing && !this.failed)
-      await Promise.allSettled((this.remotes as unknown as Remote<NatsWorkerApi>[]).map((r) => withTimeout(r.shutdown(), 2000, 'shutdown')));
+      await Promise.allSettled(this.natsActors.map((r) => withTimeout(r.shutdown(), 2000, 'shutdown')));
     this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
@@ -291,12 +300,14 @@ class NatsHostsTransport implements Transport {
     return reply.value;
   }
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  async call(actor: number, method: keyof ActorApi | 'run' | 'rows' | 'shutdown', ...args: unknown[]): Promise<any> {
+  /** A control call over NATS; a host's actor answers the actor API and also `run`, `rows` and `shutdown`. */
+  async call<M extends keyof NatsActorApi>(actor: number, method: M, ...args: CallArgs<NatsActorApi, M>): Promise<CallReply<NatsActorApi, M>> {
     if (this.failed) throw this.failed;
     const who = this.top.describe(this.top.actors[actor]!);
     const timeout = method === 'run' ? this.sequenceTimeoutMs : this.callTimeoutMs;
-    return this.request(controlSubject(this.runId, actor), { method, args }, timeout, `${who}: ${method}`);
+    const request: ControlRequest = { method, args };
+    // The host answers with the method's own result (runtime/nats-host.ts); msgpack does not carry its type.
+    return (await this.request(controlSubject(this.runId, actor), request, timeout, `${who}: ${method}`)) as CallReply<NatsActorApi, M>;
   }
 
   async run(train: boolean, trace: boolean, steps: number): Promise<void> {
@@ -326,7 +337,7 @@ class NatsHostsTransport implements Transport {
     }
     const G = this.top.size;
     for (const a of this.top.actors) {
-      const r = (await this.call(a.id, 'rows')) as { counters: Float64Array; pairs: Float64Array; scalars: Float64Array };
+      const r = await this.call(a.id, 'rows');
       new Float64Array(f.counters, 8 * a.id * NCOUNTERS, NCOUNTERS).set(r.counters);
       new Float64Array(f.pairCounters, 8 * a.id * G * PAIR_FIELDS, G * PAIR_FIELDS).set(r.pairs);
       new Float64Array(f.scalars, 8 * a.id * SCALAR.size, SCALAR.size).set(r.scalars);

@@ -128,7 +128,7 @@ describe('npz', () => {
     }
     // a flipped data byte inside a stored member is caught by the CRC check
     const stored = encodeNpz({ a: ndarray(new Float32Array(1000).fill(1.5)) });
-    stored[300] ^= 0xff;
+    stored[300]! ^= 0xff;
     expect(inputError(() => parseNpz(stored, 'flip.npz'))).toMatch(/flip\.npz: array 'a' is corrupt \(CRC-32 mismatch\)/);
     // a member that is not a valid .npy
     const z = zipSync({ 'x.npy': new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) });

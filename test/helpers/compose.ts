@@ -140,7 +140,7 @@ export class Composition {
           layer.forEach((k, g) => k.forward(0, t, inputs, recurrent, this.resets[l]![g]!));
           layer.forEach((k, g) => k.forward(1, t, inputs, this.resets[l]!, out[g]!));
         } else layer.forEach((k, g) => k.forward(0, t, inputs, recurrent, out[g]!));
-        for (const o of out) forwardItems[l]![t] += o.size;
+        for (const o of out) forwardItems[l]![t]! += o.size;
       }
       ro.observe(t, this.events[L - 1]![cur]!);
     }
