@@ -1,9 +1,10 @@
 /**
  * The `egru` command line, through the real entry point (`node bin/egru.js`, which runs dist/cli/main.js).
- * Kept fast: the adding task or tiny .npz files, --limit, tiny hidden sizes, --transport inline.
+ * Kept fast: the adding task or tiny .npz files, --limit, tiny hidden sizes, --transport inline. dist/ is kept
+ * current by test/global-setup.ts.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -30,19 +31,6 @@ function egru(args: string[], opts: { cwd?: string; env?: Record<string, string>
       res({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
-}
-
-/** The sources are newer than dist/cli/main.js (or it is missing): build, so the tests run the current code. */
-function buildIfStale(): void {
-  const entry = join(ROOT, 'dist', 'cli', 'main.js');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, d) => {
-      const p = join(dir, d.name);
-      return Math.max(m, d.isDirectory() ? newest(p) : d.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
-    }, 0);
-  const src = Math.max(...['cli', 'model', 'runtime', 'hardware'].map((d) => newest(join(ROOT, d))));
-  if (!existsSync(entry) || statSync(entry).mtimeMs < src)
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** One clean error line on stderr, exit code as given, no stack trace. */
@@ -88,9 +76,8 @@ function synthetic(N: number, T: number, I: number, seed = 1): { x: Float32Array
 const same = (a: Float32Array, b: Float32Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 
 beforeAll(() => {
-  buildIfStale();
   tmp = mkdtempSync(join(tmpdir(), 'egru-cli-'));
-}, 120_000);
+});
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('egru CLI', () => {
