@@ -216,14 +216,18 @@ describe('actor runtime details', () => {
       expect(c.events).toBe(0);
       // Only the all-gathered logits remain on the forward path.
       expect(c['messages.forward.items']).toBe(2 * 2 * cfg.classes);
-      expect(c['messages.control.packets']).toBeGreaterThan(0);
+      // 2 actors × (5 forward ticks + loss + 5 backward ticks + gradient norm), 12 bytes each (messages.test.ts)
+      expect(c['messages.control.packets']).toBe(2 * (5 + 1 + 5 + 1));
+      expect(c['messages.control.bytes']).toBe(12 * c['messages.control.packets']);
+      expect(c['messages.backward.items']).toBe(0); // no unit is near its threshold of 1e9 either
     } finally {
       await trainer.close();
     }
   });
 
-  it.each(['throw', 'exit'] as const)('a failing actor (%s) ends the run with a named error within 2 s', async (kind) => {
+  it.each(['throw', 'exit'] as const)('a failing actor (%s) ends the run with a named error, not by a timeout', async (kind) => {
     const cfg = smallModel();
+    // Timeouts far beyond the test's own: only the failure itself (error or exit of the worker) can end the step.
     const trainer = await Trainer.create({
       model: cfg,
       actors: 2,
@@ -231,16 +235,17 @@ describe('actor runtime details', () => {
       batch: 3,
       maxSteps: 8,
       fault: { actor: 1, job: 1, tick: 3, kind },
+      callTimeoutMs: 3_600_000,
+      sequenceTimeoutMs: 3_600_000,
     });
     const b = randomBatch(cfg, 3, 6, 1);
     await trainer.train(b);
-    const t0 = Date.now();
     const err = await trainer.train(b).then(
       () => null,
       (e: Error) => e,
     );
-    expect(Date.now() - t0).toBeLessThan(2000);
     expect(err).toBeInstanceOf(ActorFailure);
+    expect(err!.message).not.toMatch(/did not answer/);
     expect(err!.message).toMatch(/actor 1 \(layer 0, units 6–10\)/);
     expect(err!.message).toMatch(/training step 1/);
     if (kind === 'throw') expect(err!.message).toMatch(/forward tick 3.*injected fault/);
