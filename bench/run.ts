@@ -131,7 +131,15 @@ interface Sizes {
   parallel: { H: number; reps: number; rounds: number };
   memory: { H: number; B: number; T: number; rssRuns: number; rssKinds: MemoryJob['kind'][] };
   matvecMs: number;
+  /** Machine checks (bench/runtime.ts concurrencyCheck): rounds and busy-loop iterations per probe. */
+  check: MachineCheck;
 }
+
+interface MachineCheck {
+  rounds: number;
+  iterations: number;
+}
+const FULL_CHECK: MachineCheck = { rounds: 3, iterations: 5e7 };
 
 function sizes(o: Opts): Sizes {
   const r = o.reps;
@@ -147,6 +155,7 @@ function sizes(o: Opts): Sizes {
       parallel: { H: 64, reps, rounds: 1 },
       memory: { H: 16, B: 4, T: 60, rssRuns: 1, rssKinds: ['baseline', 'egru', 'gru', 'tfjs'] },
       matvecMs: 20,
+      check: { rounds: 1, iterations: 1e6 },
     };
   }
   if (o.mode === 'quick') {
@@ -161,6 +170,7 @@ function sizes(o: Opts): Sizes {
       parallel: { H: 512, reps: r ?? 3, rounds: 2 },
       memory: { H: 256, B: 32, T: 784, rssRuns: 1, rssKinds: ['egru'] },
       matvecMs: 100,
+      check: FULL_CHECK,
     };
   }
   const reps = r ?? 5;
@@ -174,6 +184,7 @@ function sizes(o: Opts): Sizes {
     parallel: { H: 1024, reps: Math.max(3, Math.ceil(reps / 2)), rounds: 3 },
     memory: { H: 256, B: 32, T: 784, rssRuns: reps, rssKinds: ['baseline', 'egru', 'gru', 'tfjs'] },
     matvecMs: 200,
+    check: FULL_CHECK,
   };
 }
 
@@ -218,8 +229,8 @@ function mnistBatch(task: 'row-mnist' | 'pixel-mnist', batch: number, steps?: nu
 }
 
 /** Compute two busy threads get, relative to one (2.00 = two free cores): see concurrencyCheck in bench/runtime.ts. */
-async function machineCheck(label: string): Promise<number> {
-  const c = await concurrencyCheck();
+async function machineCheck(label: string, check: MachineCheck): Promise<number> {
+  const c = await concurrencyCheck(check.rounds, check.iterations);
   log(`machine check (${label}): two busy threads get ${c.ratio.toFixed(2)}× the compute of one (2.00 = two free cores)`);
   return c.ratio;
 }
@@ -227,11 +238,11 @@ async function machineCheck(label: string): Promise<number> {
  * Case 5's machine check: the even-split ceiling (2 × the slower of two busy threads vs one alone), for compute
  * and for memory streaming (null if that probe could not run).
  */
-async function machineCheckBoth(label: string): Promise<{ ratio: number; evenSplit: number; memory: number | null }> {
-  const c = await concurrencyCheck();
+async function machineCheckBoth(label: string, check: MachineCheck): Promise<{ ratio: number; evenSplit: number; memory: number | null }> {
+  const c = await concurrencyCheck(check.rounds, check.iterations);
   let memory: number | null = null;
   try {
-    memory = (await concurrencyCheck(3, 5e7, 'memory')).evenSplit;
+    memory = (await concurrencyCheck(check.rounds, check.iterations, 'memory')).evenSplit;
   } catch (e) {
     log(`machine check (${label}): the memory-streaming probe failed (${(e as Error).message}); left out`);
   }
@@ -325,7 +336,7 @@ function inlineKernels(tr: Trainer): GroupKernel[] {
 async function trainingCase(id: 1 | 2, o: Opts, s: Sizes, peer: PeerStatus): Promise<CaseResult> {
   const t0 = performance.now();
   const row = id === 1;
-  const checkBefore = await machineCheck(`before case ${id}`);
+  const checkBefore = await machineCheck(`before case ${id}`, s.check);
   const task = row ? 'row-mnist' : 'pixel-mnist';
   const { H, B } = row ? s.row : s.pixel;
   const reps = row ? s.row.reps : s.pixel.reps;
@@ -385,7 +396,7 @@ async function trainingCase(id: 1 | 2, o: Opts, s: Sizes, peer: PeerStatus): Pro
   const by = (n: string) => cs.find((c) => c.name === n);
   const spOf = new Map([...projects].map(([n, t]) => [n, sparsityOf(t, reps)]));
   await Promise.all([...projects.values()].map((t) => t.close()));
-  const checkAfter = await machineCheck(`after case ${id}`);
+  const checkAfter = await machineCheck(`after case ${id}`, s.check);
   const sp0 = spOf.get('egru2')!;
   if (spOf.has('on2') && spOf.get('on2')!.activity !== 0) notes.push(`"events forced on" still had ${pct(spOf.get('on2')!.activity)} activity sparsity (not every unit fired).`);
   if (spOf.has('off2') && spOf.get('off2')!.activity !== 1) notes.push(`"no events" still had ${pct(1 - spOf.get('off2')!.activity)} activity (some units fired).`);
@@ -768,7 +779,7 @@ async function withSpins<T>(spins: string | undefined, f: () => Promise<T>): Pro
 async function syncCase(s: Sizes): Promise<CaseResult> {
   const t0 = performance.now();
   const { reps, ticks } = s.sync;
-  const checkBefore = await machineCheck('before case 4');
+  const checkBefore = await machineCheck('before case 4', s.check);
   const r1 = await withSpins(undefined, () => syncOverhead(1, reps, ticks));
   const r2 = await withSpins(undefined, () => syncOverhead(2, reps, ticks));
   const one = asStat(r1);
@@ -795,7 +806,7 @@ async function syncCase(s: Sizes): Promise<CaseResult> {
     notes.push(
       `Target missed: ${two.median.toFixed(1)} µs per tick. When a tick outlasts the barrier's spin phase, the waiting actor falls back to Atomics.wait/notify (a futex round trip; the EGRU_SPINS=0 row shows its cost); when another process occupies a core, a spinning actor waits for a partner that is not running at all.`,
     );
-  notes.push(checkNote(checkBefore, await machineCheck('after case 4')));
+  notes.push(checkNote(checkBefore, await machineCheck('after case 4', s.check)));
   return {
     id: 4,
     key: 'sync',
@@ -813,9 +824,9 @@ async function parallelCase(s: Sizes): Promise<CaseResult> {
   const { H, reps, rounds } = s.parallel;
   const checks: { ratio: number; evenSplit: number; memory: number | null }[] = [];
   const p = await parallelSpeedup(reps, H, 32, rounds, async (r) => {
-    checks.push(await machineCheckBoth(`case 5, before round ${r + 1} of ${rounds}`));
+    checks.push(await machineCheckBoth(`case 5, before round ${r + 1} of ${rounds}`, s.check));
   });
-  checks.push(await machineCheckBoth('after case 5'));
+  checks.push(await machineCheckBoth('after case 5', s.check));
   const checkBefore = checks[0]!.ratio;
   const checkAfter = checks[checks.length - 1]!.ratio;
   const one = stat(p.samples.one);
@@ -1069,7 +1080,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const t0 = performance.now();
   const info = machineInfo();
   log(`machine: ${info.line}; load average ${info.loadAtStart.map((v) => v.toFixed(2)).join(' / ')}`);
-  info.concurrencyAtStart = await machineCheck('start');
+  info.concurrencyAtStart = await machineCheck('start', s.check);
   if (info.loadAtStart[0]! > 0.5) log('warning: the machine is not idle (load average > 0.5): the 2-actor figures will suffer');
   const wantsPeer = o.peers && o.cases.some((c) => c === 1 || c === 2 || c === 6 || c === 7);
   const peer: PeerStatus = wantsPeer ? await loadTfjsPeer(ROOT, { install: o.install, log }) : { available: false, reason: o.peers ? 'not needed by the selected cases' : '--no-peers', installed: false };

@@ -1,9 +1,10 @@
 /**
  * The `egru` command line, through the real entry point (`node bin/egru.js`, which runs dist/cli/main.js).
- * Kept fast: the adding task or tiny .npz files, --limit, tiny hidden sizes, --transport inline.
+ * Kept fast: the adding task or tiny .npz files, --limit, tiny hidden sizes, --transport inline. dist/ is kept
+ * current by test/global-setup.ts.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -30,19 +31,6 @@ function egru(args: string[], opts: { cwd?: string; env?: Record<string, string>
       res({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
-}
-
-/** The sources are newer than dist/cli/main.js (or it is missing): build, so the tests run the current code. */
-function buildIfStale(): void {
-  const entry = join(ROOT, 'dist', 'cli', 'main.js');
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, d) => {
-      const p = join(dir, d.name);
-      return Math.max(m, d.isDirectory() ? newest(p) : d.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
-    }, 0);
-  const src = Math.max(...['cli', 'model', 'runtime', 'hardware'].map((d) => newest(join(ROOT, d))));
-  if (!existsSync(entry) || statSync(entry).mtimeMs < src)
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
 }
 
 /** One clean error line on stderr, exit code as given, no stack trace. */
@@ -88,9 +76,8 @@ function synthetic(N: number, T: number, I: number, seed = 1): { x: Float32Array
 const same = (a: Float32Array, b: Float32Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 
 beforeAll(() => {
-  buildIfStale();
   tmp = mkdtempSync(join(tmpdir(), 'egru-cli-'));
-}, 120_000);
+});
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('egru CLI', () => {
@@ -122,28 +109,42 @@ describe('egru CLI', () => {
     expect(lines.filter((l) => l.kind === 'step').map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6]);
     const epochs = lines.filter((l) => l.kind === 'epoch');
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
-    expect(epochs[0].validation.accuracy).toBeGreaterThanOrEqual(0);
     expect(epochs[0].validation.activity_sparsity).toBeGreaterThan(0);
+    // 48 sequences in batches of 16: 3 full steps per epoch, each 16 sequences × 12 steps × 6 units
+    const unitSteps = 16 * 12 * 6;
+    expect(epochs.map((e) => e.train.unit_steps)).toEqual([3 * unitSteps, 3 * unitSteps]);
     expect(lines.filter((l) => l.kind === 'eval').map((l) => l.step)).toEqual([2, 4]);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     expect(s.figures_from).toBe('validation');
     for (const k of ['loss', 'accuracy', 'activity_sparsity', 'events', 'unit_steps']) expect(typeof s[k]).toBe('number');
     for (const k of ['forward', 'backward', 'control']) expect(Object.keys(s.messages[k]).sort()).toEqual(['bytes', 'items', 'packets']);
     expect(Object.keys(s.macs).sort()).toEqual(['backward', 'dense_backward', 'dense_forward', 'forward']);
-    expect(s.train.backward_sparsity).toBeGreaterThanOrEqual(0);
+    // the run's backward sparsity is the mean of the per-step ones (all steps have the same unit-steps), and a
+    // backward-active unit is at least one that fired
+    const steps = lines.filter((l) => l.kind === 'step');
+    expect(s.train.unit_steps).toBe(6 * unitSteps);
+    expect(s.train.backward_sparsity).toBeCloseTo(steps.reduce((sum, l) => sum + l.backward_sparsity, 0) / 6, 12);
+    expect(s.train.backward_sparsity).toBeLessThanOrEqual(s.train.activity_sparsity);
     expect(s.train.macs.backward).toBeGreaterThan(0);
     expect(s.activity_sparsity).toBeCloseTo(1 - s.events / s.unit_steps, 12);
     const ck = loadCheckpoint(join(out, 'checkpoint.egru'));
     expect([ck.step, ck.epoch]).toEqual([6, 2]);
     expect(ck.optimizer!.m).toHaveLength(7);
 
-    // eval --json of the final checkpoint reproduces the summary's validation figures
-    const e = await egru(['eval', '--checkpoint', join(out, 'checkpoint.egru'), '--json', '--limit', '16', '--transport', 'inline', '--progress', 'none']);
+    // eval --json of the final checkpoint reproduces the summary's validation figures, and of the epoch-1
+    // checkpoint the figures of the validation after epoch 1
+    const evalOf = (ckpt: string) => egru(['eval', '--checkpoint', join(out, ckpt), '--json', '--limit', '16', '--transport', 'inline', '--progress', 'none']);
+    const [e, e1] = await Promise.all([evalOf('checkpoint.egru'), evalOf('checkpoint-epoch1.egru')]);
     expect(e.code, e.stderr).toBe(0);
+    expect(e1.code, e1.stderr).toBe(0);
     const f = JSON.parse(e.stdout);
     expect(e.stdout.trim().split('\n')).toHaveLength(1);
-    for (const k of ['loss', 'accuracy', 'activity_sparsity', 'events', 'unit_steps', 'messages', 'macs']) expect(f[k]).toEqual(s[k]);
+    const keys = ['loss', 'accuracy', 'activity_sparsity', 'events', 'unit_steps', 'messages', 'macs'];
+    for (const k of keys) expect(f[k]).toEqual(s[k]);
     expect(f.backward_sparsity).toBeNull();
+    const f1 = JSON.parse(e1.stdout);
+    for (const k of keys) expect(f1[k], `epoch 1 ${k}`).toEqual(epochs[0].validation[k]);
+    expect(f1.accuracy * 16).toBe(Math.round(f1.accuracy * 16)); // a count of the 16 validation sequences
   });
 
   it('--resume continues a run to the bit-identical result (with dropout, whose masks follow the step)', async () => {
@@ -222,8 +223,17 @@ describe('egru CLI', () => {
     expect(e0!.code, e0!.stderr).toBe(0);
     expect(JSON.parse(e1!.stdout)).toEqual(JSON.parse(e0!.stdout));
     // the weights are in the EvNN layout and have no training state: --init starts a new run from them
-    const init = await egru(['train', '--data', data, '--init', back, '--steps', '1', '--batch', '8', '--transport', 'inline', '--progress', 'none', '--out', join(tmp, 'fromInit')]);
+    const fromInit = join(tmp, 'fromInit');
+    const init = await egru(['train', '--data', data, '--init', back, '--steps', '1', '--batch', '8', '--transport', 'inline', '--progress', 'none', '--out', fromInit]);
     expect(init.code, init.stderr).toBe(0);
+    const initCfg = JSON.parse(readFileSync(join(fromInit, 'config.json'), 'utf8'));
+    expect([initCfg.init, initCfg.model.hidden, initCfg.optimizer.kind]).toEqual([back, [5], 'adam']);
+    // one Adam step from a fresh optimiser moves every parameter by at most lr (+ float32 rounding), and moves some
+    const c2 = loadCheckpoint(join(fromInit, 'checkpoint.egru'));
+    expect([c2.step, c2.optimizer!.step]).toEqual([1, 1]);
+    const moved = paramList(c2.params).map((t, i) => t.reduce((m, x, k) => Math.max(m, Math.abs(x - paramList(c1.params)[i]![k]!)), 0));
+    expect(Math.max(...moved)).toBeGreaterThan(0);
+    expect(Math.max(...moved)).toBeLessThanOrEqual(initCfg.optimizer.lr + 1e-6);
   });
 
   it('model variants: dense GRU, paper formulation, last readout, two layers, per-step targets', async () => {

@@ -96,12 +96,18 @@ function expectGradsClose(cfg: ModelConfig, got: Params<Float64Array>, want: Par
   });
 }
 
+/**
+ * Float32 kernels against the float64 reference, norm-wise per tensor (‖a − b‖/‖b‖). Measured over every case
+ * here: gradients ≤ 6e-7, logits ≤ 4e-7, loss ≤ 5e-8; a pseudo-derivative off by 1e-4 relative gives 1e-4.
+ */
+const TOL = { loss: 1e-6, logits: 2e-6, grads: 1e-5 };
+
 function compareToReference(cfg: ModelConfig, got: ComposeResult, ref: ReturnType<typeof referenceForwardBackward>, what: string): void {
-  expect(Math.abs(got.loss - ref.loss) / Math.abs(ref.loss), `${what} loss`).toBeLessThan(1e-5);
-  expect(relErr(got.logits, ref.logits), `${what} logits`).toBeLessThan(1e-5);
+  expect(Math.abs(got.loss - ref.loss) / Math.abs(ref.loss), `${what} loss`).toBeLessThan(TOL.loss);
+  expect(relErr(got.logits, ref.logits), `${what} logits`).toBeLessThan(TOL.logits);
   expect(got.correct).toBe(ref.correct);
   expect(got.count).toBe(ref.count);
-  expectGradsClose(cfg, got.grads, ref.grads, 1e-4, what);
+  expectGradsClose(cfg, got.grads, ref.grads, TOL.grads, what);
   // counters of the kernels (+ readout) equal the reference's figures exactly
   expect(got.figures, `${what} figures`).toEqual(ref.figures);
   expect(got.perLayerEvents).toEqual(ref.perLayerEvents);

@@ -14,6 +14,18 @@ import { encodeNpz, parseNpz, readNpz, writeNpz } from '../cli/io/npz.js';
 import { paramsFromNpz, paramsToJson, paramsToNpzEntries } from '../cli/io/weights.js';
 import { inputError } from './helpers/input-error.js';
 
+/** Whether python3 can import numpy (Debian's python3-numpy), to check our .npz files against NumPy's. */
+function hasNumpy(): boolean {
+  try {
+    execFileSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const NUMPY = hasNumpy();
+const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
+
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'egru-io-'));
@@ -135,13 +147,11 @@ describe('npz', () => {
     expect(inputError(() => parseNpz(z, 'm.npz'))).toMatch(/m\.npz \(array 'x'\): not a NumPy/);
   });
 
-  it('reads files written by NumPy (when python3 + numpy are available)', () => {
+  // CI installs python3-numpy (.ci/run): there a missing numpy fails; elsewhere the test is skipped, visibly.
+  it.skipIf(!NUMPY && !IN_CI)('reads files written by NumPy and NumPy reads ours (python3 + numpy)', () => {
+    expect(NUMPY, 'CI is set but python3 cannot import numpy (apt-get install python3-numpy)').toBe(true);
     const p = join(dir, 'np.npz');
-    try {
-      execFileSync('python3', ['-c', `import numpy as np; np.savez_compressed(${JSON.stringify(p)}, x=np.arange(24, dtype='<f4').reshape(2,3,4), y=np.array([1,-1]), b=np.array([True]))`], { stdio: 'ignore' });
-    } catch {
-      return; // no numpy here: nothing to compare against
-    }
+    execFileSync('python3', ['-c', `import numpy as np; np.savez_compressed(${JSON.stringify(p)}, x=np.arange(24, dtype='<f4').reshape(2,3,4), y=np.array([1,-1]), b=np.array([True]))`]);
     const m = readNpz(p);
     expect(m.get('x')!.shape).toEqual([2, 3, 4]);
     expect((m.get('x')!.data as Float32Array)[23]).toBe(23);

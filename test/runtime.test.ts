@@ -23,6 +23,12 @@ function referenceTrain(cfg: ModelConfig, batches: SequenceBatch[], opt: Optimiz
   return params;
 }
 
+/**
+ * Parameters after training, float32 actors against the float64 reference, norm-wise per tensor: measured ≤ 5e-7
+ * (SGD, dropout, Adam). The gradients themselves are compared step by step in regularisers.test.ts.
+ */
+const PARAMS_TOL = 5e-6;
+
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let num = 0;
   let den = 0;
@@ -61,7 +67,7 @@ describe.each(['evnn', 'paper'] as const)('actor runtime, formulation %s', (form
     const { params } = await trainActors(cfg, actors, 'inline', batches, sgd, 1.0);
     const got = paramList(params);
     const want = paramList(reference);
-    got.forEach((t, i) => expect(relErr(t, want[i]!)).toBeLessThan(1e-4));
+    got.forEach((t, i) => expect(relErr(t, want[i]!)).toBeLessThan(PARAMS_TOL));
   });
 
   it.each(splits.slice(1))('%s: threads agree with inline bit for bit', async (_name, actors) => {
@@ -80,7 +86,7 @@ describe.each(['evnn', 'paper'] as const)('actor runtime with dropout p = 0.3, f
 
   it.each([splits[0]!, splits[2]!, splits[3]!])('%s (inline) trains to the reference parameters', async (_name, actors) => {
     const { params } = await trainActors(cfg, actors, 'inline', batches, sgd, 1.0);
-    paramList(params).forEach((t, i) => expect(relErr(t, paramList(reference)[i]!)).toBeLessThan(1e-4));
+    paramList(params).forEach((t, i) => expect(relErr(t, paramList(reference)[i]!)).toBeLessThan(PARAMS_TOL));
   });
 
   it('threads agree with inline bit for bit; dropout changes the run; evaluation is undropped', async () => {
@@ -96,7 +102,7 @@ describe.each(['evnn', 'paper'] as const)('actor runtime with dropout p = 0.3, f
       const b = batches[0]!;
       const ev = await trainer.evaluate(b);
       const ref = referenceForwardBackward(cfg, activeParams(cfg), { x: b.x, batch: b.batch, steps: b.steps, inputSize: cfg.inputSize, targets: b.targets });
-      expect(Math.abs(ev.loss - ref.loss)).toBeLessThan(1e-5 * Math.abs(ref.loss));
+      expect(Math.abs(ev.loss - ref.loss)).toBeLessThan(1e-6 * Math.abs(ref.loss));
     } finally {
       await trainer.close();
     }
@@ -112,8 +118,7 @@ describe('actor runtime details', () => {
       const batches = [0, 1].map((s) => randomBatch(cfg, 3, 5, 20 + s));
       const reference = referenceTrain(cfg, batches, adam, 0.5);
       const { params } = await trainActors(cfg, 3, 'inline', batches, adam, 0.5);
-      // Adam normalises tiny gradients, so float32 summation-order noise is amplified: a looser bound.
-      paramList(params).forEach((t, i) => expect(relErr(t, paramList(reference)[i]!)).toBeLessThan(1e-3));
+      paramList(params).forEach((t, i) => expect(relErr(t, paramList(reference)[i]!)).toBeLessThan(PARAMS_TOL));
     }
   });
 
@@ -125,7 +130,7 @@ describe('actor runtime details', () => {
     try {
       for (const b of batches) await trainer.train(b);
       const got = paramList(await trainer.getParams());
-      got.forEach((t, i) => expect(relErr(t, paramList(reference)[i]!)).toBeLessThan(1e-4));
+      got.forEach((t, i) => expect(relErr(t, paramList(reference)[i]!)).toBeLessThan(PARAMS_TOL));
       // Padding costs nothing: unit-steps count only the 2 real sequences.
       expect(trainer.counters().totals.unit_steps).toBe(2 * 2 * 6 * (11 + 7));
     } finally {
@@ -211,14 +216,18 @@ describe('actor runtime details', () => {
       expect(c.events).toBe(0);
       // Only the all-gathered logits remain on the forward path.
       expect(c['messages.forward.items']).toBe(2 * 2 * cfg.classes);
-      expect(c['messages.control.packets']).toBeGreaterThan(0);
+      // 2 actors × (5 forward ticks + loss + 5 backward ticks + gradient norm), 12 bytes each (messages.test.ts)
+      expect(c['messages.control.packets']).toBe(2 * (5 + 1 + 5 + 1));
+      expect(c['messages.control.bytes']).toBe(12 * c['messages.control.packets']);
+      expect(c['messages.backward.items']).toBe(0); // no unit is near its threshold of 1e9 either
     } finally {
       await trainer.close();
     }
   });
 
-  it.each(['throw', 'exit'] as const)('a failing actor (%s) ends the run with a named error within 2 s', async (kind) => {
+  it.each(['throw', 'exit'] as const)('a failing actor (%s) ends the run with a named error, not by a timeout', async (kind) => {
     const cfg = smallModel();
+    // Timeouts far beyond the test's own: only the failure itself (error or exit of the worker) can end the step.
     const trainer = await Trainer.create({
       model: cfg,
       actors: 2,
@@ -226,16 +235,17 @@ describe('actor runtime details', () => {
       batch: 3,
       maxSteps: 8,
       fault: { actor: 1, job: 1, tick: 3, kind },
+      callTimeoutMs: 3_600_000,
+      sequenceTimeoutMs: 3_600_000,
     });
     const b = randomBatch(cfg, 3, 6, 1);
     await trainer.train(b);
-    const t0 = Date.now();
     const err = await trainer.train(b).then(
       () => null,
       (e: Error) => e,
     );
-    expect(Date.now() - t0).toBeLessThan(2000);
     expect(err).toBeInstanceOf(ActorFailure);
+    expect(err!.message).not.toMatch(/did not answer/);
     expect(err!.message).toMatch(/actor 1 \(layer 0, units 6–10\)/);
     expect(err!.message).toMatch(/training step 1/);
     if (kind === 'throw') expect(err!.message).toMatch(/forward tick 3.*injected fault/);
