@@ -14,8 +14,9 @@
  * nothing. The row operations (one weight row per received item: scatter into the pre-activations, weight
  * gradients, partial sums) run as WebAssembly SIMD calls on float32 (model/simd.ts) over weights, gradients and
  * pre-activation buffers that live in the kernel's wasm memory. The gate nonlinearities (σ, tanh) are one SIMD
- * call per batch element in float32 (≤ 3 ulp, model/simd.wat); the rest of the elementwise math (state update, pseudo-derivative,
- * gate gradients) runs in float64 JavaScript. Parameters, gradients, the state history and message values are
+ * call per batch element in float32 (≤ 3 ulp, model/simd.wat), and so is the elementwise backward step of the evnn
+ * and GRU cells (cellBackward); the forward state update and the paper formulation's backward step run in float64
+ * JavaScript. Parameters, gradients, the state history and message values are
  * float32.
  */
 import type { ModelConfig } from './config.js';
