@@ -18,16 +18,17 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelConfig } from '../model/config.js';
-import type { OptimizerConfig, OptimizerState } from '../model/optim.js';
+import type { OptimizerState } from '../model/optim.js';
 import { paramList, paramShapes, scatterGroup, sliceGroup, type Params } from '../model/params.js';
 import { layerInputSize } from '../model/config.js';
 import { permutation, Stream } from '../model/rng.js';
 import type { FaultSpec } from '../runtime/actor.js';
-import { Trainer, type CounterTotals, type SequenceBatch, type TransportKind } from '../runtime/coordinator.js';
+import { Trainer, type CounterTotals, type SequenceBatch } from '../runtime/coordinator.js';
 import { writeFileAtomic } from './io/atomic.js';
 import { saveCheckpoint, type Checkpoint } from './io/checkpoint.js';
 import type { Dataset } from './data/tasks.js';
 import type { Progress } from './progress.js';
+import type { TrainConfig } from './run-config.js';
 import {
   addTotals,
   diffTotals,
@@ -43,48 +44,6 @@ import {
   zeroTotals,
   type Figures,
 } from './summary.js';
-
-/** The resolved configuration of a training run (config.json, and `config` in every checkpoint). */
-export interface TrainConfig {
-  command: 'train';
-  version: string;
-  /** Built-in task, or null for `--data`. */
-  task: string | null;
-  /** Absolute paths of user data (`--data`, `--val`). */
-  data: string | null;
-  val: string | null;
-  /** `adding` only: sequence length. */
-  seqLen: number | null;
-  /** Training samples used (`--limit`), validation samples used (`--val-limit`); null = all. */
-  limit: number | null;
-  valLimit: number | null;
-  model: ModelConfig;
-  optimizer: OptimizerConfig;
-  batch: number;
-  /** Run length: `steps` optimiser steps when set, else `epochs` epochs. */
-  epochs: number;
-  steps: number | null;
-  seed: number;
-  actors: number;
-  transport: TransportKind;
-  /** NATS server URL when transport is nats. */
-  nats?: string | null;
-  /** nats: run the actors on actor hosts. */
-  actorHosts?: boolean;
-  clip: number;
-  evalEvery: number;
-  logEvery: number;
-  saveEvery: number;
-  maxMinutes: number | null;
-  /** Checkpoint the parameters were initialised from (`--init`). */
-  init: string | null;
-  /** The task's recommended preset and the values taken from it (options the user did not give). */
-  preset: { task: string; applied: Record<string, unknown> } | null;
-  trainSamples: number;
-  valSamples: number;
-  stepsPerEpoch: number;
-  totalSteps: number;
-}
 
 /** Training diverged (NaN/Inf loss or parameters): exit code 3. */
 export class DivergenceError extends Error {}

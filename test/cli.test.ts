@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../cli/io/checkpoint.js';
 import { encodeNpz, readNpz } from '../cli/io/npz.js';
@@ -361,6 +362,15 @@ describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
     writeFileSync(trunc, bytes.subarray(0, bytes.length - 100));
     await rejects(['eval', '--checkpoint', trunc, '--data', data], /trunc\.egru: .*(truncated|corrupt)/, { out: false });
     await rejects(['eval', '--checkpoint', join(tmp, 'absent.egru'), '--data', data], /no such file/, { out: false });
+    // A well-formed file whose stored configuration has a field of the wrong type.
+    const packr = new Packr({ useRecords: false });
+    const stored = packr.unpack(bytes) as { config: Record<string, unknown> };
+    stored.config.batch = '8';
+    const wrongType = join(tmp, 'wrong-type.egru');
+    writeFileSync(wrongType, packr.pack(stored));
+    const badField = /wrong-type\.egru: checkpoint config\.batch must be an integer ≥ 1, got "8"$/;
+    await rejects(['eval', '--checkpoint', wrongType, '--data', data], badField, { out: false });
+    await rejects(['train', '--data', data, '--init', wrongType], badField);
     await rejects(['eval', '--checkpoint', ckpt, '--task', 'adding', '--limit', '4'], /shape mismatch: the checkpoint .* has 2 classes, adding \(test\) has labels up to 9/, { out: false });
     await rejects(['eval', '--checkpoint', ckpt, '--task', 'row-mnist', '--limit', '4'], /shape mismatch: the checkpoint .* takes 2 inputs per step, row-mnist \(test\) has 28/, { out: false });
     await rejects(['train', '--task', 'row-mnist', '--limit', '8', '--init', ckpt], /takes 28 inputs per step|shape mismatch/);
