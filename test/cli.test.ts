@@ -2,7 +2,7 @@
  * The `egru` command line, through the real entry point (`node bin/egru.js`, which runs dist/cli/main.js).
  * Kept fast: the adding task or tiny .npz files, --limit, tiny hidden sizes, --transport inline.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -403,6 +403,29 @@ describe('egru CLI: failures during training', () => {
     const step = Number(/at step (\d+)/.exec(r.stderr)![1]);
     expect(ck.step).toBeLessThan(step);
     expect(existsSync(join(out, 'summary.json'))).toBe(false);
+  });
+
+  it('Ctrl-C: stops after the step, saves a checkpoint there, exit 130; --resume continues', async () => {
+    const out = join(tmp, 'interrupted');
+    const child = spawn(process.execPath, [BIN, 'train', ...TINY, '--steps', '100000', '--log-every', '1', '--out', out], { cwd: tmp });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    let running = true;
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => ((running = false), res(code))));
+    const metrics = join(out, 'metrics.jsonl');
+    const stepsLogged = () => (existsSync(metrics) ? readFileSync(metrics, 'utf8').split('\n').filter(Boolean).length : 0);
+    while (running && stepsLogged() < 3) await new Promise((res) => setTimeout(res, 20));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const step = Number(/^interrupted at step (\d+); checkpoint saved\. Continue with: egru train --resume /.exec(stdout)?.[1]);
+    expect(step).toBeGreaterThanOrEqual(2);
+    expect(loadCheckpoint(join(out, 'checkpoint.egru')).step).toBe(step);
+    const last = readFileSync(metrics, 'utf8').trim().split('\n').pop()!;
+    expect(JSON.parse(last)).toMatchObject({ kind: 'interrupted', step });
+    expect(existsSync(join(out, 'summary.json'))).toBe(false);
+    const c = await egru(['train', '--resume', out, '--steps', String(step + 2), '--progress', 'none']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).steps).toBe(step + 2);
   });
 
   it('an actor failure: one line naming the actor, exit 1 (inline and threads)', async () => {
