@@ -8,27 +8,27 @@
  * with exactly the batches and state an uninterrupted run would have used.
  *
  * Checkpoint layout used here (cli/io/checkpoint.ts, SPEC §2):
- *   config    the resolved TrainConfig (config.model = ModelConfig)
+ *   config    the resolved TrainConfig (cli/run-config.ts; config.model = ModelConfig)
  *   optimizer {kind, step, m, v}: the optimiser state of every actor, assembled into the EvNN native layout
- *             (paramShapes order), so it is split again for any actor count on resume
+ *             (paramShapes order), so it is split again for any actor count on resume (cli/optimizer-layout.ts)
  *   step      optimiser steps done;  epoch: 0-based epoch in progress
  *   rng       {shuffle: 'permutation(n, seed, Stream.shuffle, epoch)', seed, epoch, position}
- *   meta      {version, wallSeconds, samplesSeen, totals (training counters so far), epochMeter, epochTotals}
+ *   meta      {version, wallSeconds, samplesSeen, totals (training counters so far), runMeter, epochMeter}
+ * (rng and meta are read back by cli/run-state.ts).
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelConfig } from '../model/config.js';
-import type { OptimizerState } from '../model/optim.js';
-import { paramList, paramShapes, scatterGroup, sliceGroup, type Params } from '../model/params.js';
-import { layerInputSize } from '../model/config.js';
+import { paramList, type Params } from '../model/params.js';
 import { permutation, Stream } from '../model/rng.js';
 import type { FaultSpec } from '../runtime/actor.js';
 import { Trainer, type CounterTotals, type SequenceBatch } from '../runtime/coordinator.js';
 import { writeFileAtomic } from './io/atomic.js';
 import { saveCheckpoint, type Checkpoint } from './io/checkpoint.js';
 import type { Dataset } from './data/tasks.js';
+import { getOptimizer, setOptimizer } from './optimizer-layout.js';
 import type { Progress, ProgressState } from './progress.js';
 import type { TrainConfig } from './run-config.js';
+import { EpochMeter, restoreState, type RunState } from './run-state.js';
 import {
   addTotals,
   diffTotals,
@@ -40,7 +40,6 @@ import {
   pct,
   sparsity,
   toJson,
-  totalsFrom,
   zeroTotals,
   type Figures,
 } from './summary.js';
@@ -109,101 +108,6 @@ export async function evaluateDataset(
     onBatch?.(k + 1, total, meter, diffTotals(trainer.counters().totals, before));
   }
   return figures(diffTotals(trainer.counters().totals, before), meter, { backward: false, perStep: ds.perStep });
-}
-
-// ---- optimiser state: per actor <-> native layout ------------------------------------------------------------------
-
-function zeroParams(model: ModelConfig): Params<Float32Array> {
-  const t = paramShapes(model).map((s) => new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
-  let k = 0;
-  return {
-    layers: model.hidden.map(() => ({ kernel: t[k++]!, recurrentKernel: t[k++]!, bias: t[k++]!, recurrentBias: t[k++]!, thr: t[k++]! })),
-    readout: { weight: t[k++]!, bias: t[k++]! },
-  };
-}
-
-function paramsFromList(model: ModelConfig, list: Float32Array[]): Params<Float32Array> {
-  let k = 0;
-  return {
-    layers: model.hidden.map(() => ({ kernel: list[k++]!, recurrentKernel: list[k++]!, bias: list[k++]!, recurrentBias: list[k++]!, thr: list[k++]! })),
-    readout: { weight: list[k++]!, bias: list[k++]! },
-  };
-}
-
-/** The moments of every actor (its own tensor order) assembled into native-layout tensors; [] when none are kept. */
-function gatherMoments(trainer: Trainer, perActor: Float32Array[][]): Float32Array[] {
-  if (perActor.every((ts) => ts.every((t) => t.length === 0))) return [];
-  const model = trainer.options.model;
-  const out = zeroParams(model);
-  const last = model.hidden.length - 1;
-  const H = model.hidden[last]!;
-  for (const a of trainer.topology.actors) {
-    const t = perActor[a.id]!;
-    scatterGroup(
-      {
-        unitStart: a.unitStart,
-        units: a.units,
-        inputSize: layerInputSize(model, a.layer),
-        layerSize: model.hidden[a.layer]!,
-        kernel: t[0]!,
-        recurrentKernel: t[1]!,
-        bias: t[2]!,
-        recurrentBias: t[3]!,
-        thr: t[4]!,
-      },
-      out.layers[a.layer]!,
-    );
-    if (a.layer === last) {
-      const w = t[5]!;
-      for (let c = 0; c < model.classes; c++) for (let j = 0; j < a.units; j++) out.readout.weight[c * H + a.unitStart + j] = w[c * a.units + j]!;
-      if (a.rank === 0) out.readout.bias.set(t[6]!);
-    }
-  }
-  return paramList(out);
-}
-
-function splitMoments(trainer: Trainer, global: Float32Array[]): Float32Array[][] {
-  const model = trainer.options.model;
-  const last = model.hidden.length - 1;
-  const H = model.hidden[last]!;
-  const p = global.length ? paramsFromList(model, global) : null;
-  return trainer.topology.actors.map((a) => {
-    const count = a.layer === last ? 7 : 5;
-    if (!p) return Array.from({ length: count }, () => new Float32Array(0));
-    const g = sliceGroup(p.layers[a.layer]!, layerInputSize(model, a.layer), model.hidden[a.layer]!, a.unitStart, a.units);
-    const t = [g.kernel, g.recurrentKernel, g.bias, g.recurrentBias, g.thr];
-    if (a.layer === last) {
-      const w = new Float32Array(model.classes * a.units);
-      for (let c = 0; c < model.classes; c++) for (let j = 0; j < a.units; j++) w[c * a.units + j] = p.readout.weight[c * H + a.unitStart + j]!;
-      t.push(w, Float32Array.from(p.readout.bias));
-    }
-    return t;
-  });
-}
-
-export interface StoredOptimizer {
-  kind: string;
-  step: number;
-  m: Float32Array[];
-  v: Float32Array[];
-  [extra: string]: unknown;
-}
-
-export async function getOptimizer(trainer: Trainer, kind: string): Promise<StoredOptimizer> {
-  const states = await trainer.getOptimizerState();
-  return {
-    kind,
-    step: states[0]!.step,
-    m: gatherMoments(trainer, states.map((s) => s.m)),
-    v: gatherMoments(trainer, states.map((s) => s.v)),
-  };
-}
-
-export async function setOptimizer(trainer: Trainer, st: { step: number; m: Float32Array[]; v: Float32Array[] }): Promise<void> {
-  const m = splitMoments(trainer, st.m);
-  const v = splitMoments(trainer, st.v);
-  const states: OptimizerState[] = trainer.topology.actors.map((a) => ({ step: st.step, m: m[a.id]!, v: v[a.id]! }));
-  await trainer.setOptimizerState(states);
 }
 
 function allFinite(p: Params): boolean {
@@ -433,70 +337,7 @@ async function writeSummary(run: TrainingRun, stopped: StopReason): Promise<Reco
   return summary;
 }
 
-// ---- the state of a run --------------------------------------------------------------------------------------------
-
-/** Where a run stands: everything a checkpoint stores besides the parameters and the optimiser state. */
-export interface RunState {
-  /** Optimiser steps done. */
-  step: number;
-  /** 0-based epoch in progress, and the batches of it done. */
-  epoch: number;
-  position: number;
-  samplesSeen: number;
-  /** Training counters and loss of the whole run, and of the epoch in progress. */
-  totals: CounterTotals;
-  meter: LossMeter;
-  epochMeter: EpochMeter;
-  /** Step of the last checkpoint written (-1: none yet). */
-  lastSavedStep: number;
-  /** Wall-clock seconds of the run before this process. */
-  wallBefore: number;
-}
-
-/** The state stored in a checkpoint (`rng`, `meta`), or that of a new run; fields a checkpoint lacks start at 0. */
-export function restoreState(ck?: Checkpoint): RunState {
-  const meta = ck?.meta ?? {};
-  return {
-    step: ck?.step ?? 0,
-    epoch: ck?.epoch ?? 0,
-    position: storedNumber(ck?.rng, 'position'),
-    samplesSeen: storedNumber(meta, 'samplesSeen'),
-    totals: totalsFrom(meta.totals),
-    meter: meterFrom(meta.runMeter),
-    epochMeter: EpochMeter.from(meta.epochMeter),
-    lastSavedStep: ck ? ck.step : -1,
-    wallBefore: storedNumber(meta, 'wallSeconds'),
-  };
-}
-
-/** `o[key]` when `o` is an object and that is a number, else 0. */
-function storedNumber(o: unknown, key: string): number {
-  const v = o && typeof o === 'object' ? (o as Record<string, unknown>)[key] : undefined;
-  return typeof v === 'number' ? v : 0;
-}
-
-function meterFrom(v: unknown): LossMeter {
-  const m = new LossMeter();
-  for (const k of ['lossSum', 'correct', 'count', 'samples'] as const) m[k] = storedNumber(v, k);
-  return m;
-}
-
-export class EpochMeter {
-  meter = new LossMeter();
-  totals = zeroTotals();
-  toJSON() {
-    const { lossSum, correct, count, samples } = this.meter;
-    return { lossSum, correct, count, samples, totals: this.totals };
-  }
-  static from(v: unknown): EpochMeter {
-    const e = new EpochMeter();
-    if (v && typeof v === 'object') {
-      e.meter = meterFrom(v);
-      e.totals = totalsFrom((v as { totals?: unknown }).totals);
-    }
-    return e;
-  }
-}
+// ---- the run in progress -------------------------------------------------------------------------------------------
 
 /** A run in progress: its state, its trainer and the files of its run directory. */
 class TrainingRun {

@@ -1,9 +1,9 @@
-/** Steps of the training loop that stand on their own (the loop as a whole is tested through the CLI). */
+/** Where a training run stands, read back from a checkpoint for --resume (the loop itself is tested through the CLI). */
 import { describe, expect, it } from 'vitest';
 import { defaultModelConfig } from '../model/config.js';
 import { initParams } from '../model/params.js';
 import type { Checkpoint } from '../cli/io/checkpoint.js';
-import { restoreState } from '../cli/train-loop.js';
+import { restoreState } from '../cli/run-state.js';
 import { zeroTotals } from '../cli/summary.js';
 
 const model = defaultModelConfig({ inputSize: 2, hidden: [3], classes: 2 });
