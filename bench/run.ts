@@ -353,8 +353,8 @@ async function trainingCase(id: 1 | 2, o: Opts, s: Sizes, peer: PeerStatus): Pro
     try {
       const { loadCheckpoint } = await import('../cli/io/checkpoint.js');
       const ck = loadCheckpoint(o.checkpoint);
-      const m = ck.config?.model as ModelConfig | undefined;
-      if (m && m.cell === 'egru' && m.inputSize === I && m.hidden.length === 1 && m.hidden[0] === H) {
+      const m = ck.config.model;
+      if (m.cell === 'egru' && m.inputSize === I && m.hidden.length === 1 && m.hidden[0] === H) {
         cfg = m;
         trained = ck.params;
         sparsitySource = `trained checkpoint ${o.checkpoint}`;

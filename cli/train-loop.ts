@@ -8,26 +8,27 @@
  * with exactly the batches and state an uninterrupted run would have used.
  *
  * Checkpoint layout used here (cli/io/checkpoint.ts, SPEC §2):
- *   config    the resolved TrainConfig (config.model = ModelConfig)
+ *   config    the resolved TrainConfig (cli/run-config.ts; config.model = ModelConfig)
  *   optimizer {kind, step, m, v}: the optimiser state of every actor, assembled into the EvNN native layout
- *             (paramShapes order), so it is split again for any actor count on resume
+ *             (paramShapes order), so it is split again for any actor count on resume (cli/optimizer-layout.ts)
  *   step      optimiser steps done;  epoch: 0-based epoch in progress
  *   rng       {shuffle: 'permutation(n, seed, Stream.shuffle, epoch)', seed, epoch, position}
- *   meta      {version, wallSeconds, samplesSeen, totals (training counters so far), epochMeter, epochTotals}
+ *   meta      {version, wallSeconds, samplesSeen, totals (training counters so far), runMeter, epochMeter}
+ * (rng and meta are read back by cli/run-state.ts).
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelConfig } from '../model/config.js';
-import type { OptimizerConfig, OptimizerState } from '../model/optim.js';
-import { paramList, paramShapes, scatterGroup, sliceGroup, type Params } from '../model/params.js';
-import { layerInputSize } from '../model/config.js';
+import { paramList, type Params } from '../model/params.js';
 import { permutation, Stream } from '../model/rng.js';
 import type { FaultSpec } from '../runtime/actor.js';
-import { Trainer, type CounterTotals, type SequenceBatch, type TransportKind } from '../runtime/coordinator.js';
+import { Trainer, type CounterTotals, type SequenceBatch } from '../runtime/coordinator.js';
 import { writeFileAtomic } from './io/atomic.js';
 import { saveCheckpoint, type Checkpoint } from './io/checkpoint.js';
 import type { Dataset } from './data/tasks.js';
-import type { Progress } from './progress.js';
+import { getOptimizer, setOptimizer } from './optimizer-layout.js';
+import type { Progress, ProgressState } from './progress.js';
+import type { TrainConfig } from './run-config.js';
+import { EpochMeter, restoreState, type RunState } from './run-state.js';
 import {
   addTotals,
   diffTotals,
@@ -39,52 +40,9 @@ import {
   pct,
   sparsity,
   toJson,
-  totalsFrom,
   zeroTotals,
   type Figures,
 } from './summary.js';
-
-/** The resolved configuration of a training run (config.json, and `config` in every checkpoint). */
-export interface TrainConfig {
-  command: 'train';
-  version: string;
-  /** Built-in task, or null for `--data`. */
-  task: string | null;
-  /** Absolute paths of user data (`--data`, `--val`). */
-  data: string | null;
-  val: string | null;
-  /** `adding` only: sequence length. */
-  seqLen: number | null;
-  /** Training samples used (`--limit`), validation samples used (`--val-limit`); null = all. */
-  limit: number | null;
-  valLimit: number | null;
-  model: ModelConfig;
-  optimizer: OptimizerConfig;
-  batch: number;
-  /** Run length: `steps` optimiser steps when set, else `epochs` epochs. */
-  epochs: number;
-  steps: number | null;
-  seed: number;
-  actors: number;
-  transport: TransportKind;
-  /** NATS server URL when transport is nats. */
-  nats?: string | null;
-  /** nats: run the actors on actor hosts. */
-  actorHosts?: boolean;
-  clip: number;
-  evalEvery: number;
-  logEvery: number;
-  saveEvery: number;
-  maxMinutes: number | null;
-  /** Checkpoint the parameters were initialised from (`--init`). */
-  init: string | null;
-  /** The task's recommended preset and the values taken from it (options the user did not give). */
-  preset: { task: string; applied: Record<string, unknown> } | null;
-  trainSamples: number;
-  valSamples: number;
-  stepsPerEpoch: number;
-  totalSteps: number;
-}
 
 /** Training diverged (NaN/Inf loss or parameters): exit code 3. */
 export class DivergenceError extends Error {}
@@ -152,101 +110,6 @@ export async function evaluateDataset(
   return figures(diffTotals(trainer.counters().totals, before), meter, { backward: false, perStep: ds.perStep });
 }
 
-// ---- optimiser state: per actor <-> native layout ------------------------------------------------------------------
-
-function zeroParams(model: ModelConfig): Params<Float32Array> {
-  const t = paramShapes(model).map((s) => new Float32Array(s.shape.reduce((a, b) => a * b, 1)));
-  let k = 0;
-  return {
-    layers: model.hidden.map(() => ({ kernel: t[k++]!, recurrentKernel: t[k++]!, bias: t[k++]!, recurrentBias: t[k++]!, thr: t[k++]! })),
-    readout: { weight: t[k++]!, bias: t[k++]! },
-  };
-}
-
-function paramsFromList(model: ModelConfig, list: Float32Array[]): Params<Float32Array> {
-  let k = 0;
-  return {
-    layers: model.hidden.map(() => ({ kernel: list[k++]!, recurrentKernel: list[k++]!, bias: list[k++]!, recurrentBias: list[k++]!, thr: list[k++]! })),
-    readout: { weight: list[k++]!, bias: list[k++]! },
-  };
-}
-
-/** The moments of every actor (its own tensor order) assembled into native-layout tensors; [] when none are kept. */
-function gatherMoments(trainer: Trainer, perActor: Float32Array[][]): Float32Array[] {
-  if (perActor.every((ts) => ts.every((t) => t.length === 0))) return [];
-  const model = trainer.options.model;
-  const out = zeroParams(model);
-  const last = model.hidden.length - 1;
-  const H = model.hidden[last]!;
-  for (const a of trainer.topology.actors) {
-    const t = perActor[a.id]!;
-    scatterGroup(
-      {
-        unitStart: a.unitStart,
-        units: a.units,
-        inputSize: layerInputSize(model, a.layer),
-        layerSize: model.hidden[a.layer]!,
-        kernel: t[0]!,
-        recurrentKernel: t[1]!,
-        bias: t[2]!,
-        recurrentBias: t[3]!,
-        thr: t[4]!,
-      },
-      out.layers[a.layer]!,
-    );
-    if (a.layer === last) {
-      const w = t[5]!;
-      for (let c = 0; c < model.classes; c++) for (let j = 0; j < a.units; j++) out.readout.weight[c * H + a.unitStart + j] = w[c * a.units + j]!;
-      if (a.rank === 0) out.readout.bias.set(t[6]!);
-    }
-  }
-  return paramList(out);
-}
-
-function splitMoments(trainer: Trainer, global: Float32Array[]): Float32Array[][] {
-  const model = trainer.options.model;
-  const last = model.hidden.length - 1;
-  const H = model.hidden[last]!;
-  const p = global.length ? paramsFromList(model, global) : null;
-  return trainer.topology.actors.map((a) => {
-    const count = a.layer === last ? 7 : 5;
-    if (!p) return Array.from({ length: count }, () => new Float32Array(0));
-    const g = sliceGroup(p.layers[a.layer]!, layerInputSize(model, a.layer), model.hidden[a.layer]!, a.unitStart, a.units);
-    const t = [g.kernel, g.recurrentKernel, g.bias, g.recurrentBias, g.thr];
-    if (a.layer === last) {
-      const w = new Float32Array(model.classes * a.units);
-      for (let c = 0; c < model.classes; c++) for (let j = 0; j < a.units; j++) w[c * a.units + j] = p.readout.weight[c * H + a.unitStart + j]!;
-      t.push(w, Float32Array.from(p.readout.bias));
-    }
-    return t;
-  });
-}
-
-export interface StoredOptimizer {
-  kind: string;
-  step: number;
-  m: Float32Array[];
-  v: Float32Array[];
-  [extra: string]: unknown;
-}
-
-export async function getOptimizer(trainer: Trainer, kind: string): Promise<StoredOptimizer> {
-  const states = await trainer.getOptimizerState();
-  return {
-    kind,
-    step: states[0]!.step,
-    m: gatherMoments(trainer, states.map((s) => s.m)),
-    v: gatherMoments(trainer, states.map((s) => s.v)),
-  };
-}
-
-export async function setOptimizer(trainer: Trainer, st: { step: number; m: Float32Array[]; v: Float32Array[] }): Promise<void> {
-  const m = splitMoments(trainer, st.m);
-  const v = splitMoments(trainer, st.v);
-  const states: OptimizerState[] = trainer.topology.actors.map((a) => ({ step: st.step, m: m[a.id]!, v: v[a.id]! }));
-  await trainer.setOptimizerState(states);
-}
-
 function allFinite(p: Params): boolean {
   for (const t of paramList(p)) for (let i = 0; i < t.length; i++) if (!Number.isFinite(t[i]!)) return false;
   return true;
@@ -277,49 +140,31 @@ export interface TrainOutcome {
   summary: Record<string, unknown> | null;
 }
 
-class EpochMeter {
-  meter = new LossMeter();
-  totals = zeroTotals();
-  toJSON() {
-    const { lossSum, correct, count, samples } = this.meter;
-    return { lossSum, correct, count, samples, totals: this.totals };
-  }
-  static from(v: unknown): EpochMeter {
-    const e = new EpochMeter();
-    if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      for (const k of ['lossSum', 'correct', 'count', 'samples'] as const) if (typeof o[k] === 'number') e.meter[k] = o[k] as number;
-      e.totals = totalsFrom(o.totals);
-    }
-    return e;
+/**
+ * Train until the run's last step, the --max-minutes deadline or Ctrl-C: restore or start the run, train step by
+ * step (validating, logging and checkpointing on the way), then save the last checkpoint and write the summary.
+ */
+export async function trainLoop(input: TrainInput): Promise<TrainOutcome> {
+  const run = await startRun(input);
+  const stop = new StopSignal(input.progress);
+  try {
+    await openRunFiles(run);
+    await trainSteps(run, stop);
+    return await finishRun(run, stop.reason ?? 'completed');
+  } finally {
+    stop.dispose();
+    input.progress.stop();
+    await run.trainer.close();
   }
 }
 
-export async function trainLoop(input: TrainInput): Promise<TrainOutcome> {
-  const { cfg, dir, train, val, progress, print } = input;
-  const model = cfg.model;
-  const path = (f: string) => join(dir, f);
-  const ck = input.resume;
-  const meta = (ck?.meta ?? {}) as Record<string, unknown>;
+/** The state restored from the checkpoint (or a fresh one) and the trainer with the run's actors. */
+async function startRun(input: TrainInput): Promise<TrainingRun> {
   const started = performance.now();
-  const priorWall = typeof meta.wallSeconds === 'number' ? meta.wallSeconds : 0;
-  const wall = () => priorWall + (performance.now() - started) / 1000;
-
-  let step = ck?.step ?? 0;
-  let epoch = ck?.epoch ?? 0;
-  const rng = (ck?.rng ?? {}) as Record<string, unknown>;
-  let position = typeof rng.position === 'number' ? rng.position : 0;
-  let samplesSeen = typeof meta.samplesSeen === 'number' ? meta.samplesSeen : 0;
-  const runTotals = totalsFrom(meta.totals);
-  const runMeter = new LossMeter();
-  const rm = (meta.runMeter ?? {}) as Record<string, unknown>;
-  for (const k of ['lossSum', 'correct', 'count', 'samples'] as const) if (typeof rm[k] === 'number') runMeter[k] = rm[k] as number;
-  let epochM = EpochMeter.from(meta.epochMeter);
-  let lastSavedStep = ck ? ck.step : -1;
-  let lastValidation: { step: number; figures: Figures } | null = null;
-
+  const state = restoreState(input.resume);
+  const { cfg, train, val } = input;
   const trainer = await Trainer.create({
-    model,
+    model: cfg.model,
     params: input.params,
     actors: cfg.actors,
     transport: cfg.transport,
@@ -330,199 +175,328 @@ export async function trainLoop(input: TrainInput): Promise<TrainOutcome> {
     clip: cfg.clip,
     fault: input.fault,
   });
-  const metricsLine = (o: Record<string, unknown>) => appendFileSync(path(RUN_FILES.metrics), toJson(o) + '\n');
+  return new TrainingRun(input, state, trainer, started);
+}
 
-  let stopFlag = null as StopReason | null;
-  const onSigint = () => {
-    if (stopFlag === 'interrupted') process.exit(130);
-    stopFlag = 'interrupted';
-    progress.note('interrupt: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)');
+/**
+ * Resumed: the optimiser state, and the metrics logged after the checkpoint are dropped (they are logged again).
+ * New: an empty metrics file and a first checkpoint, so a run that diverges early still leaves a good one.
+ * Either way config.json (a resumed run records its new run length and settings).
+ */
+async function openRunFiles(run: TrainingRun): Promise<void> {
+  const ck = run.input.resume;
+  const s = run.state;
+  if (ck) {
+    await setOptimizer(run.trainer, ck.optimizer ?? { step: 0, m: [], v: [] });
+    truncateMetrics(run.path(RUN_FILES.metrics), s.step);
+    run.metricsLine({ kind: 'resume', step: s.step, epoch: s.epoch + 1, position: s.position });
+  } else {
+    writeFileAtomic(run.path(RUN_FILES.metrics), '');
+    await run.save([RUN_FILES.checkpoint]);
+  }
+  writeFileAtomic(run.path(RUN_FILES.config), toJson(run.cfg, 2) + '\n');
+}
+
+/** Optimiser steps until the run's last step, the --max-minutes deadline or an interrupt. */
+async function trainSteps(run: TrainingRun, stop: StopSignal): Promise<void> {
+  const { cfg, train, progress } = run.input;
+  const s = run.state;
+  const order = new EpochOrder(train.n, cfg.seed);
+  const batcher = new Batcher(train, cfg.batch);
+  const deadline = cfg.maxMinutes !== null ? performance.now() + cfg.maxMinutes * 60_000 : Infinity;
+  run.skipCounters();
+  progress.start(run.progressState());
+  const window = new StepWindow();
+  while (s.step < cfg.totalSteps && stop.reason === null) {
+    await trainOneStep(run, batcher, order, window);
+    if (s.step % cfg.logEvery === 0) logSteps(run, window);
+    progress.update(run.progressState());
+    await validateIfDue(run);
+    if (cfg.saveEvery > 0 && s.step % cfg.saveEvery === 0 && s.lastSavedStep !== s.step) await run.checkpoint([RUN_FILES.checkpoint]);
+    if (performance.now() > deadline && s.step < cfg.totalSteps) {
+      stop.reason = 'max-minutes';
+      progress.note(`--max-minutes ${cfg.maxMinutes} reached: stopping at step ${s.step} of ${cfg.totalSteps}`);
+    }
+  }
+  progress.stop();
+}
+
+/** One optimiser step on the next batch of the epoch; its loss and counters go to the run, the epoch and the window. */
+async function trainOneStep(run: TrainingRun, batcher: Batcher, order: EpochOrder, window: StepWindow): Promise<void> {
+  const { cfg, train } = run.input;
+  const s = run.state;
+  const from = s.position * cfg.batch;
+  const to = Math.min(train.n, from + cfg.batch);
+  const r = await run.trainer.train(batcher.batch(order.of(s.epoch), from, to));
+  // Let timers and signals run (the inline transport never yields to the event loop by itself).
+  await new Promise((res) => setImmediate(res));
+  s.step++;
+  s.position++;
+  s.samplesSeen += to - from;
+  if (!Number.isFinite(r.loss)) run.diverged(`the loss is ${r.loss}`);
+  const delta = run.takeCounters();
+  addTotals(s.totals, delta);
+  addTotals(s.epochMeter.totals, delta);
+  addTotals(window.totals, delta);
+  s.meter.add(r, to - from);
+  s.epochMeter.meter.add(r, to - from);
+  window.meter.add(r, to - from);
+}
+
+/** The `step` metrics record: the steps since the previous one. */
+function logSteps(run: TrainingRun, window: StepWindow): void {
+  const s = run.state;
+  const secs = (performance.now() - window.started) / 1000;
+  const t = window.totals;
+  run.metricsLine({
+    kind: 'step',
+    step: s.step,
+    epoch: s.epoch + 1,
+    loss: window.meter.loss,
+    accuracy: window.meter.accuracy,
+    activity_sparsity: sparsity(t),
+    backward_sparsity: t.unit_steps > 0 ? 1 - t.backward_active / t.unit_steps : null,
+    steps_per_second: secs > 0 ? run.cfg.logEvery / secs : null,
+    wall_seconds: run.wall(),
+  });
+  window.reset();
+}
+
+/** Every --eval-every steps and at the end of an epoch: validate; at the end of an epoch, close it. */
+async function validateIfDue(run: TrainingRun): Promise<void> {
+  const { cfg, progress } = run.input;
+  const s = run.state;
+  const epochDone = s.position >= cfg.stepsPerEpoch;
+  const atEval = cfg.evalEvery > 0 && s.step % cfg.evalEvery === 0;
+  if (!epochDone && !atEval) return;
+  const vf = await run.validate();
+  run.skipCounters(); // validation is not training
+  if (vf && !epochDone) {
+    run.metricsLine({ kind: 'eval', step: s.step, epoch: s.epoch + 1, split: 'validation', ...vf });
+    progress.note(`step ${s.step}: validation accuracy ${pct(vf.accuracy, 2)}, loss ${num(vf.loss)}, activity sparsity ${pct(vf.activity_sparsity)}`);
+  }
+  if (epochDone) await endEpoch(run, vf);
+}
+
+/** The epoch record and line, the epoch's checkpoint; the next epoch starts. */
+async function endEpoch(run: TrainingRun, vf: Figures | null): Promise<void> {
+  const { train, progress } = run.input;
+  const s = run.state;
+  const tf = figures(s.epochMeter.totals, s.epochMeter.meter, { backward: true, perStep: train.perStep });
+  run.metricsLine({ kind: 'epoch', step: s.step, epoch: s.epoch + 1, train: tf, validation: vf, wall_seconds: run.wall() });
+  progress.note(
+    `epoch ${s.epoch + 1}: train loss ${num(tf.loss)}, acc ${pct(tf.accuracy, 2)}, sparsity ${pct(tf.activity_sparsity)}` +
+      (vf ? ` | validation loss ${num(vf.loss)}, acc ${pct(vf.accuracy, 2)}, sparsity ${pct(vf.activity_sparsity)}` : '') +
+      ` | ${duration(run.wall())}`,
+  );
+  s.epoch++;
+  s.position = 0;
+  s.epochMeter = new EpochMeter();
+  await run.checkpoint([epochCheckpointName(s.epoch), RUN_FILES.checkpoint]);
+}
+
+/** The last checkpoint; then, unless interrupted, the final validation, summary.json and the summary table. */
+async function finishRun(run: TrainingRun, stopped: StopReason): Promise<TrainOutcome> {
+  const s = run.state;
+  if (s.lastSavedStep !== s.step) await run.checkpoint([RUN_FILES.checkpoint]);
+  if (stopped === 'interrupted') {
+    run.metricsLine({ kind: 'interrupted', step: s.step, epoch: s.epoch + 1 });
+    run.input.print(`interrupted at step ${s.step}; checkpoint saved. Continue with: egru train --resume ${run.input.dir}`);
+    return { stopped, step: s.step, summary: null };
+  }
+  return { stopped, step: s.step, summary: await writeSummary(run, stopped) };
+}
+
+/** summary.json (the final validation's figures, else the training figures), the `final` record, the table. */
+async function writeSummary(run: TrainingRun, stopped: StopReason): Promise<Record<string, unknown>> {
+  const { cfg, dir, train, val } = run.input;
+  const s = run.state;
+  const spe = cfg.stepsPerEpoch;
+  const vf = await run.validate();
+  const tf = figures(s.totals, s.meter, { backward: true, perStep: train.perStep });
+  const summary: Record<string, unknown> = {
+    version: cfg.version,
+    task: cfg.task,
+    data: cfg.data,
+    val: cfg.val,
+    stopped,
+    steps: s.step,
+    epochs: s.step / spe,
+    samples_seen: s.samplesSeen,
+    wall_seconds: run.wall(),
+    figures_from: vf ? 'validation' : 'train',
+    ...(vf ?? tf),
+    train: tf,
   };
-  process.on('SIGINT', onSigint);
+  writeFileAtomic(run.path(RUN_FILES.summary), toJson(summary, 2) + '\n');
+  if (vf) run.metricsLine({ kind: 'final', step: s.step, epoch: Math.ceil(s.step / spe), split: 'validation', ...vf });
+  const head =
+    `${stopped === 'completed' ? 'finished' : `stopped (${stopped})`}: ${s.step} steps (${(s.step / spe).toFixed(2)} epochs), ` +
+    `${s.samplesSeen} samples, ${duration(run.wall())}; run directory ${dir}`;
+  run.input.print(`${head}\n\n${figuresTable([['training', tf], [val ? 'validation' : '', vf]], run.wall())}\n`);
+  return summary;
+}
 
-  const save = async (files: string[]) => {
-    const params = await trainer.getParams();
+// ---- the run in progress -------------------------------------------------------------------------------------------
+
+/** A run in progress: its state, its trainer and the files of its run directory. */
+class TrainingRun {
+  private lastValidation: { step: number; figures: Figures } | null = null;
+  /** Trainer counters when training counters were last taken (validation in between is not counted). */
+  private countersSeen: CounterTotals;
+
+  constructor(
+    readonly input: TrainInput,
+    readonly state: RunState,
+    readonly trainer: Trainer,
+    private readonly started: number,
+  ) {
+    this.countersSeen = trainer.counters().totals;
+  }
+
+  get cfg(): TrainConfig {
+    return this.input.cfg;
+  }
+
+  path(file: string): string {
+    return join(this.input.dir, file);
+  }
+
+  /** Wall-clock seconds of the whole run (earlier processes included). */
+  wall(): number {
+    return this.state.wallBefore + (performance.now() - this.started) / 1000;
+  }
+
+  metricsLine(record: Record<string, unknown>): void {
+    appendFileSync(this.path(RUN_FILES.metrics), toJson(record) + '\n');
+  }
+
+  /** The trainer counters since the last call (or skipCounters). */
+  takeCounters(): CounterTotals {
+    const now = this.trainer.counters().totals;
+    const delta = diffTotals(now, this.countersSeen);
+    this.countersSeen = now;
+    return delta;
+  }
+
+  skipCounters(): void {
+    this.countersSeen = this.trainer.counters().totals;
+  }
+
+  progressState(): ProgressState {
+    const { cfg, state: s } = this;
+    const epochs = cfg.steps === null ? cfg.epochs : Math.ceil(cfg.totalSteps / cfg.stepsPerEpoch);
+    return {
+      step: s.step,
+      total: cfg.totalSteps,
+      epoch: Math.min(s.epoch + 1, epochs),
+      epochs,
+      loss: s.epochMeter.meter.loss,
+      accuracy: s.epochMeter.meter.accuracy,
+      sparsity: sparsity(s.epochMeter.totals),
+    };
+  }
+
+  /** Validation figures at the current step (computed once per step); null without validation data. */
+  async validate(): Promise<Figures | null> {
+    const { val } = this.input;
+    if (!val) return null;
+    if (this.lastValidation?.step === this.state.step) return this.lastValidation.figures;
+    const f = await evaluateDataset(this.trainer, val, this.cfg.batch);
+    this.lastValidation = { step: this.state.step, figures: f };
+    return f;
+  }
+
+  /** Writes the checkpoint to each of `files`; false (nothing written) when the parameters are not finite. */
+  async save(files: string[]): Promise<boolean> {
+    const { cfg, state: s } = this;
+    const params = await this.trainer.getParams();
     if (!allFinite(params)) return false;
-    const optimizer = await getOptimizer(trainer, cfg.optimizer.kind);
+    const optimizer = await getOptimizer(this.trainer, cfg.optimizer.kind);
     const doc = {
       config: cfg,
       params,
       optimizer,
-      step,
-      epoch,
-      rng: { shuffle: 'permutation(n, seed, Stream.shuffle, epoch)', seed: cfg.seed, epoch, position },
+      step: s.step,
+      epoch: s.epoch,
+      rng: { shuffle: 'permutation(n, seed, Stream.shuffle, epoch)', seed: cfg.seed, epoch: s.epoch, position: s.position },
       meta: {
         version: cfg.version,
-        wallSeconds: wall(),
-        samplesSeen,
-        totals: runTotals,
-        runMeter: { lossSum: runMeter.lossSum, correct: runMeter.correct, count: runMeter.count, samples: runMeter.samples },
-        epochMeter: epochM.toJSON(),
+        wallSeconds: this.wall(),
+        samplesSeen: s.samplesSeen,
+        totals: s.totals,
+        runMeter: { lossSum: s.meter.lossSum, correct: s.meter.correct, count: s.meter.count, samples: s.meter.samples },
+        epochMeter: s.epochMeter.toJSON(),
       },
     };
-    for (const f of files) saveCheckpoint(path(f), doc);
-    lastSavedStep = step;
+    for (const f of files) saveCheckpoint(this.path(f), doc);
+    s.lastSavedStep = s.step;
     return true;
+  }
+
+  /** save, or stop the run as diverged when the parameters are not finite. */
+  async checkpoint(files: string[]): Promise<void> {
+    if (!(await this.save(files))) this.diverged('the parameters are not finite');
+  }
+
+  /** Stops the run: a `diverged` record, and a DivergenceError naming the step and the last good checkpoint. */
+  diverged(what: string): never {
+    const s = this.state;
+    const file = this.path(RUN_FILES.checkpoint);
+    this.input.progress.stop();
+    this.metricsLine({ kind: 'diverged', step: s.step, epoch: s.epoch + 1, reason: what });
+    const kept = existsSync(file) ? `kept the last good checkpoint ${file} (step ${s.lastSavedStep})` : 'no checkpoint was written';
+    throw new DivergenceError(`training diverged: ${what} at step ${s.step} (epoch ${s.epoch + 1}); ${kept}`);
+  }
+}
+
+/** Why the loop stops (null: it goes on): the deadline, or Ctrl-C (a second one quits at once). */
+class StopSignal {
+  reason: StopReason | null = null;
+  private readonly onSigint = () => {
+    if (this.reason === 'interrupted') process.exit(130);
+    this.reason = 'interrupted';
+    this.progress.note('interrupt: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)');
   };
 
-  const diverged = (what: string): never => {
-    progress.stop();
-    metricsLine({ kind: 'diverged', step, epoch: epoch + 1, reason: what });
-    const kept = existsSync(path(RUN_FILES.checkpoint)) ? `kept the last good checkpoint ${path(RUN_FILES.checkpoint)} (step ${lastSavedStep})` : 'no checkpoint was written';
-    throw new DivergenceError(`training diverged: ${what} at step ${step} (epoch ${epoch + 1}); ${kept}`);
-  };
+  constructor(private readonly progress: Progress) {
+    process.on('SIGINT', this.onSigint);
+  }
 
-  const validate = async (): Promise<Figures | null> => {
-    if (!val) return null;
-    if (lastValidation?.step === step) return lastValidation.figures;
-    const f = await evaluateDataset(trainer, val, cfg.batch);
-    lastValidation = { step, figures: f };
-    return f;
-  };
+  dispose(): void {
+    process.off('SIGINT', this.onSigint);
+  }
+}
 
-  try {
-    if (ck) {
-      await setOptimizer(trainer, ck.optimizer ?? { step: 0, m: [], v: [] });
-      truncateMetrics(path(RUN_FILES.metrics), step);
-      metricsLine({ kind: 'resume', step, epoch: epoch + 1, position });
-    } else {
-      writeFileAtomic(path(RUN_FILES.metrics), '');
-      // A first checkpoint, so a run that diverges early still leaves a good one.
-      await save([RUN_FILES.checkpoint]);
+/** The sample order of each epoch: permutation(n, seed, Stream.shuffle, epoch), made once per epoch. */
+class EpochOrder {
+  private order: Int32Array = new Int32Array(0);
+  private epoch = -1;
+
+  constructor(
+    private readonly n: number,
+    private readonly seed: number,
+  ) {}
+
+  of(epoch: number): Int32Array {
+    if (this.epoch !== epoch) {
+      this.order = permutation(this.n, this.seed, Stream.shuffle, epoch);
+      this.epoch = epoch;
     }
-    writeFileAtomic(path(RUN_FILES.config), toJson(cfg, 2) + '\n');
+    return this.order;
+  }
+}
 
-    const total = cfg.totalSteps;
-    const spe = cfg.stepsPerEpoch;
-    const epochsLabel = cfg.steps === null ? cfg.epochs : Math.ceil(total / spe);
-    const batcher = new Batcher(train, cfg.batch);
-    let order: Int32Array | null = null;
-    let orderEpoch = -1;
-    let snapshot = trainer.counters().totals;
-    const windowMeter = { m: new LossMeter(), t: zeroTotals() };
-    const deadline = cfg.maxMinutes !== null ? performance.now() + cfg.maxMinutes * 60_000 : Infinity;
-    const state = () => ({
-      step,
-      total,
-      epoch: Math.min(epoch + 1, epochsLabel),
-      epochs: epochsLabel,
-      loss: epochM.meter.loss,
-      accuracy: epochM.meter.accuracy,
-      sparsity: sparsity(epochM.totals),
-    });
-    progress.start(state());
-    let windowStart = performance.now();
+/** Loss and counters since the last `step` metrics record. */
+class StepWindow {
+  meter = new LossMeter();
+  totals = zeroTotals();
+  started = performance.now();
 
-    while (step < total && stopFlag === null) {
-      if (orderEpoch !== epoch) {
-        order = permutation(train.n, cfg.seed, Stream.shuffle, epoch);
-        orderEpoch = epoch;
-      }
-      const from = position * cfg.batch;
-      const to = Math.min(train.n, from + cfg.batch);
-      const r = await trainer.train(batcher.batch(order, from, to));
-      // Let timers and signals run (the inline transport never yields to the event loop by itself).
-      await new Promise((res) => setImmediate(res));
-      step++;
-      position++;
-      samplesSeen += to - from;
-      if (!Number.isFinite(r.loss)) diverged(`the loss is ${r.loss}`);
-      const now = trainer.counters().totals;
-      const delta = diffTotals(now, snapshot);
-      snapshot = now;
-      addTotals(runTotals, delta);
-      addTotals(epochM.totals, delta);
-      addTotals(windowMeter.t, delta);
-      runMeter.add(r, to - from);
-      epochM.meter.add(r, to - from);
-      windowMeter.m.add(r, to - from);
-
-      if (step % cfg.logEvery === 0) {
-        const secs = (performance.now() - windowStart) / 1000;
-        metricsLine({
-          kind: 'step',
-          step,
-          epoch: epoch + 1,
-          loss: windowMeter.m.loss,
-          accuracy: windowMeter.m.accuracy,
-          activity_sparsity: sparsity(windowMeter.t),
-          backward_sparsity: windowMeter.t.unit_steps > 0 ? 1 - windowMeter.t.backward_active / windowMeter.t.unit_steps : null,
-          steps_per_second: secs > 0 ? cfg.logEvery / secs : null,
-          wall_seconds: wall(),
-        });
-        windowMeter.m = new LossMeter();
-        windowMeter.t = zeroTotals();
-        windowStart = performance.now();
-      }
-      progress.update(state());
-
-      const epochDone = position >= spe;
-      const atEval = cfg.evalEvery > 0 && step % cfg.evalEvery === 0;
-      if (epochDone || atEval) {
-        const vf = await validate();
-        snapshot = trainer.counters().totals;
-        if (vf && !epochDone) {
-          metricsLine({ kind: 'eval', step, epoch: epoch + 1, split: 'validation', ...vf });
-          progress.note(`step ${step}: validation accuracy ${pct(vf.accuracy, 2)}, loss ${num(vf.loss)}, activity sparsity ${pct(vf.activity_sparsity)}`);
-        }
-        if (epochDone) {
-          const tf = figures(epochM.totals, epochM.meter, { backward: true, perStep: train.perStep });
-          metricsLine({ kind: 'epoch', step, epoch: epoch + 1, train: tf, validation: vf, wall_seconds: wall() });
-          progress.note(
-            `epoch ${epoch + 1}: train loss ${num(tf.loss)}, acc ${pct(tf.accuracy, 2)}, sparsity ${pct(tf.activity_sparsity)}` +
-              (vf ? ` | validation loss ${num(vf.loss)}, acc ${pct(vf.accuracy, 2)}, sparsity ${pct(vf.activity_sparsity)}` : '') +
-              ` | ${duration(wall())}`,
-          );
-          epoch++;
-          position = 0;
-          epochM = new EpochMeter();
-          if (!(await save([epochCheckpointName(epoch), RUN_FILES.checkpoint]))) diverged('the parameters are not finite');
-        }
-      }
-      if (cfg.saveEvery > 0 && step % cfg.saveEvery === 0 && lastSavedStep !== step) {
-        if (!(await save([RUN_FILES.checkpoint]))) diverged('the parameters are not finite');
-      }
-      if (performance.now() > deadline && step < total) {
-        stopFlag = 'max-minutes';
-        progress.note(`--max-minutes ${cfg.maxMinutes} reached: stopping at step ${step} of ${total}`);
-      }
-    }
-    progress.stop();
-    const stopped: StopReason = stopFlag ?? 'completed';
-    if (lastSavedStep !== step && !(await save([RUN_FILES.checkpoint]))) diverged('the parameters are not finite');
-    if (stopped === 'interrupted') {
-      metricsLine({ kind: 'interrupted', step, epoch: epoch + 1 });
-      print(`interrupted at step ${step}; checkpoint saved. Continue with: egru train --resume ${dir}`);
-      return { stopped, step, summary: null };
-    }
-
-    const vf = await validate();
-    const tf = figures(runTotals, runMeter, { backward: true, perStep: train.perStep });
-    const summary: Record<string, unknown> = {
-      version: cfg.version,
-      task: cfg.task,
-      data: cfg.data,
-      val: cfg.val,
-      stopped,
-      steps: step,
-      epochs: step / spe,
-      samples_seen: samplesSeen,
-      wall_seconds: wall(),
-      figures_from: vf ? 'validation' : 'train',
-      ...(vf ?? tf),
-      train: tf,
-    };
-    writeFileAtomic(path(RUN_FILES.summary), toJson(summary, 2) + '\n');
-    if (vf) metricsLine({ kind: 'final', step, epoch: Math.ceil(step / spe), split: 'validation', ...vf });
-    const head =
-      `${stopped === 'completed' ? 'finished' : `stopped (${stopped})`}: ${step} steps (${(step / spe).toFixed(2)} epochs), ` +
-      `${samplesSeen} samples, ${duration(wall())}; run directory ${dir}`;
-    print(`${head}\n\n${figuresTable([['training', tf], [val ? 'validation' : '', vf]], wall())}\n`);
-    return { stopped, step, summary };
-  } finally {
-    process.off('SIGINT', onSigint);
-    progress.stop();
-    await trainer.close();
+  reset(): void {
+    this.meter = new LossMeter();
+    this.totals = zeroTotals();
+    this.started = performance.now();
   }
 }
 

@@ -1,13 +1,13 @@
 /**
- * The emulator: replays a recorded event trace on a placement and counts synaptic operations, neuron updates,
- * packets, hops, bytes, energy and per-step latency; the same network with every unit firing every step gives
- * the dense equivalent. Model and formulas: docs/hardware.md.
+ * `emulate`: replays a recorded event trace on a placement (with the engine of emulator.ts) and counts synaptic
+ * operations, neuron updates, packets, hops, bytes, energy and per-step latency; the same network with every unit
+ * firing every step gives the dense equivalent. Model and formulas: docs/hardware.md.
  */
+import { Emulator, Totals, type StepSums } from './emulator.js';
 import { HardwareError } from './errors.js';
 import { describeShape, place, sameShape } from './place.js';
 import { summarisePlacement, validatePlacement, type PlaceOptions, type Placement, type PlacementSummary, type Strategy } from './placement.js';
 import { presetAssumptions, pv, resolvePreset, type ParamName, type Preset, type Sourced } from './presets.js';
-import { consumerCores, route, type Route } from './routing.js';
 import { linkTarget, nodeX, nodeY } from './topology.js';
 import { traceTotals, validateTrace, type EventTrace, type NetworkShape } from './trace.js';
 
@@ -118,510 +118,269 @@ export interface HardwareReport {
 
 // ---------------------------------------------------------------------------------------------------------
 
-interface RouteStat {
-  chipHops: number;
-  onChip: number;
-  onChipSrc: number;
-  /** Compact link indices. */
-  links: Int32Array;
-  pathLatency: number;
-}
-
-/** Per-step sums, reset every step. */
-class StepSums {
-  packets = 0;
-  packetsOffChip = 0;
-  onChip = 0;
-  onChipSrc = 0;
-  chipHops = 0;
-  synops = 0;
-  updates = 0;
-  events = 0;
-  inputItems = 0;
-  latency = 0;
-  maxLinkPackets = 0;
-  reset(): void {
-    this.packets = this.packetsOffChip = this.onChip = this.onChipSrc = this.chipHops = 0;
-    this.synops = this.updates = this.events = this.inputItems = this.latency = this.maxLinkPackets = 0;
-  }
-}
-
-/** Running totals for one run (sparse or dense). */
-class Totals {
-  packets = 0;
-  packetsOffChip = 0;
-  onChip = 0;
-  onChipSrc = 0;
-  chipHops = 0;
-  synops = 0;
-  updates = 0;
-  events = 0;
-  inputItems = 0;
-  latencySum = 0;
-  latencyMax = 0;
-  stepsOverBudget = 0;
-  time = 0;
-  overflowSteps = 0;
-  peakUtil = 0;
-  steps = 0;
-  readonly linkPackets: Float64Array;
-  readonly linkPeakUtil: Float64Array;
-  constructor(nLinks: number) {
-    this.linkPackets = new Float64Array(nLinks);
-    this.linkPeakUtil = new Float64Array(nLinks);
-  }
-}
-
-/** One step's record for replay with a multiplicity (dense steps repeat). */
-interface StepRecord {
-  sums: StepSums;
-  links: Int32Array;
-  linkPackets: Float64Array;
-}
-
-class Emulator {
-  readonly L: number;
-  readonly H: number[];
-  readonly C: number;
-  readonly packetBytes: number;
-  readonly bandwidth: number;
-  readonly fixedStepTime: number | null;
-  readonly barrier: number;
-  private readonly tSyn: number;
-  private readonly tUpd: number;
-  /** Per hidden layer: local core index of each unit; units per local core; routes without and with readout. */
-  private readonly localCore: Int32Array[];
-  private readonly coreUnits: Int32Array[];
-  private readonly routes: RouteStat[][];
-  private readonly routesRo: RouteStat[][];
-  private readonly inputRoute: RouteStat;
-  /** Max units on one core, per group (hidden layers, readout). */
-  private readonly maxUnits: number[];
-  /** Synaptic fan-out per event of layer l, without and with the readout. */
-  private readonly fan: number[];
-  private readonly fanRo: number[];
-  readonly linkIds: number[];
-  // Scratch.
-  private readonly cnt: Int32Array[];
-  private readonly touched: Int32Array[];
-  private readonly nTouched: Int32Array;
-  private readonly E: Float64Array;
-  private readonly pathMax: Float64Array;
-  private readonly linkStep: Float64Array;
-  private readonly linkTouched: Int32Array;
-  private nLinkTouched = 0;
-  readonly step = new StepSums();
-
-  constructor(readonly placement: Placement, readonly preset: Preset, stepTime: number | undefined) {
-    const shape = placement.shape;
-    this.L = shape.layers.length;
-    this.H = shape.layers;
-    this.C = shape.classes;
-    this.packetBytes = pv(preset, 'packetBits') / 8;
-    this.bandwidth = pv(preset, 'linkBandwidth');
-    const tick = pv(preset, 'tick');
-    this.fixedStepTime = stepTime ?? (tick > 0 ? tick : null);
-    const chipsUsed = new Set(placement.cores.map((c) => c.chip)).size;
-    this.barrier = pv(preset, 'latencyBarrier') + pv(preset, 'latencyBarrierPerDoubling') * Math.log2(chipsUsed);
-    this.tSyn = pv(preset, 'timePerSynapticOp');
-    this.tUpd = pv(preset, 'timePerNeuronUpdate');
-
-    const linkIndex = new Map<number, number>();
-    this.linkIds = [];
-    const cache = new Map<string, RouteStat>();
-    const stat = (r: Route): RouteStat => ({
-      chipHops: r.chipHops,
-      onChip: r.onChipHops,
-      onChipSrc: r.onChipHopsSourceChip,
-      links: Int32Array.from(r.links, (id) => {
-        let i = linkIndex.get(id);
-        if (i === undefined) {
-          linkIndex.set(id, (i = this.linkIds.length));
-          this.linkIds.push(id);
-        }
-        return i;
-      }),
-      pathLatency: r.pathLatency,
-    });
-    const routeOf = (core: number, l: number, ro: boolean): RouteStat => {
-      const c = placement.cores[core]!;
-      const key = `${l}:${ro ? 1 : 0}:${c.chip}:${c.node}`;
-      let s = cache.get(key);
-      if (!s) cache.set(key, (s = stat(route(placement, preset, { core }, consumerCores(placement, l, ro)))));
-      return s;
-    };
-    this.localCore = [];
-    this.coreUnits = [];
-    this.routes = [];
-    this.routesRo = [];
-    this.fan = [];
-    this.fanRo = [];
-    for (let l = 0; l < this.L; l++) {
-      const list = placement.groupCores[l]!;
-      const local = new Map(list.map((k, i) => [k, i]));
-      const uc = placement.unitCore[l]!;
-      this.localCore.push(Int32Array.from(uc, (k) => local.get(k)!));
-      this.coreUnits.push(Int32Array.from(list, (k) => placement.cores[k]!.units));
-      this.routes.push(list.map((k) => routeOf(k, l, false)));
-      this.routesRo.push(l === this.L - 1 ? list.map((k) => routeOf(k, l, true)) : this.routes[l]!);
-      const own = 3 * this.H[l]!;
-      this.fan.push(own + (l + 1 < this.L ? 3 * this.H[l + 1]! : 0));
-      this.fanRo.push(own + (l + 1 < this.L ? 3 * this.H[l + 1]! : this.C));
-    }
-    this.inputRoute = stat(route(placement, preset, { chip: placement.inputChip }, placement.groupCores[0]!));
-    this.maxUnits = placement.groupCores.map((list) => Math.max(...list.map((k) => placement.cores[k]!.units)));
-    this.cnt = this.coreUnits.map((u) => new Int32Array(u.length));
-    this.touched = this.coreUnits.map((u) => new Int32Array(u.length));
-    this.nTouched = new Int32Array(this.L);
-    this.E = new Float64Array(this.L);
-    this.pathMax = new Float64Array(this.L);
-    this.linkStep = new Float64Array(this.linkIds.length);
-    this.linkTouched = new Int32Array(this.linkIds.length);
-  }
-
-  /** Counts the events of layer l of the current step into per-core counters. */
-  fillFromEvents(l: number, units: ArrayLike<number>, a: number, b: number): void {
-    const lc = this.localCore[l]!;
-    const c = this.cnt[l]!;
-    const tt = this.touched[l]!;
-    let nt = 0;
-    for (let i = a; i < b; i++) {
-      const k = lc[units[i]!]!;
-      if (c[k]!++ === 0) tt[nt++] = k;
-    }
-    this.nTouched[l] = nt;
-    this.E[l] = b - a;
-  }
-
-  /** Every unit of layer l fires. */
-  fillDense(l: number): void {
-    const units = this.coreUnits[l]!;
-    const c = this.cnt[l]!;
-    const tt = this.touched[l]!;
-    for (let k = 0; k < units.length; k++) {
-      c[k] = units[k]!;
-      tt[k] = k;
-    }
-    this.nTouched[l] = units.length;
-    this.E[l] = this.H[l]!;
-  }
-
-  private addRoute(r: RouteStat, n: number): void {
-    const s = this.step;
-    s.packets += n;
-    if (r.chipHops > 0) s.packetsOffChip += n;
-    s.onChip += n * r.onChip;
-    s.onChipSrc += n * r.onChipSrc;
-    s.chipHops += n * r.chipHops;
-    const links = r.links;
-    for (let j = 0; j < links.length; j++) {
-      const li = links[j]!;
-      if (this.linkStep[li] === 0) this.linkTouched[this.nLinkTouched++] = li;
-      this.linkStep[li]! += n;
-    }
-  }
-
-  /** Closes a step whose layers were filled: routes, synaptic ops, updates, latency. */
-  closeStep(inputItems: number, readoutNow: boolean): void {
-    const s = this.step;
-    const L = this.L;
-    s.inputItems = inputItems;
-    if (inputItems > 0) {
-      this.addRoute(this.inputRoute, inputItems);
-      s.synops += inputItems * 3 * this.H[0]!;
-    }
-    let updates = 0;
-    for (let l = 0; l < L; l++) {
-      const ro = readoutNow && l === L - 1;
-      const R = ro ? this.routesRo[l]! : this.routes[l]!;
-      const c = this.cnt[l]!;
-      const tt = this.touched[l]!;
-      let pm = 0;
-      for (let i = 0, n = this.nTouched[l]!; i < n; i++) {
-        const k = tt[i]!;
-        const r = R[k]!;
-        this.addRoute(r, c[k]!);
-        c[k] = 0;
-        if (r.pathLatency > pm) pm = r.pathLatency;
-      }
-      this.pathMax[l] = pm;
-      const e = this.E[l]!;
-      s.events += e;
-      s.synops += e * (ro ? this.fanRo[l]! : this.fan[l]!);
-      updates += this.H[l]!;
-    }
-    if (readoutNow) updates += this.C;
-    s.updates = updates;
-    // Latency: input routing, then per layer its slowest core and the routing of its events, the readout,
-    // the serialisation of the busiest link, and the barrier.
-    let lat = this.barrier + (inputItems > 0 ? this.inputRoute.pathLatency : 0);
-    for (let l = 0; l < L; l++) {
-      const incoming = (l === 0 ? inputItems : this.E[l - 1]!) + this.E[l]!;
-      lat += this.maxUnits[l]! * (this.tUpd + this.tSyn * 3 * incoming) + this.pathMax[l]!;
-    }
-    if (readoutNow) lat += this.maxUnits[L]! * (this.tUpd + this.tSyn * this.E[L - 1]!);
-    let maxLink = 0;
-    for (let i = 0; i < this.nLinkTouched; i++) maxLink = Math.max(maxLink, this.linkStep[this.linkTouched[i]!]!);
-    s.maxLinkPackets = maxLink;
-    lat += (maxLink * this.packetBytes) / this.bandwidth;
-    s.latency = lat;
-  }
-
-  /** Adds the closed step `times` times to the totals and clears the link scratch. */
-  commit(t: Totals, times = 1): void {
-    const s = this.step;
-    this.commitSums(t, s, times, this.linkTouched.subarray(0, this.nLinkTouched), this.linkStep);
-    for (let i = 0; i < this.nLinkTouched; i++) this.linkStep[this.linkTouched[i]!] = 0;
-    this.nLinkTouched = 0;
-  }
-
-  /** A copy of the closed step (and clears the link scratch). */
-  record(): StepRecord {
-    const links = this.linkTouched.slice(0, this.nLinkTouched);
-    const linkPackets = Float64Array.from(links, (li) => this.linkStep[li]!);
-    for (const li of links) this.linkStep[li] = 0;
-    this.nLinkTouched = 0;
-    const sums = Object.assign(new StepSums(), this.step);
-    return { sums, links, linkPackets };
-  }
-
-  replay(t: Totals, rec: StepRecord, times: number): void {
-    const full = new Float64Array(this.linkIds.length);
-    rec.links.forEach((li, i) => (full[li] = rec.linkPackets[i]!));
-    this.commitSums(t, rec.sums, times, rec.links, full);
-  }
-
-  private commitSums(t: Totals, s: StepSums, times: number, links: Int32Array, linkPk: Float64Array): void {
-    t.packets += times * s.packets;
-    t.packetsOffChip += times * s.packetsOffChip;
-    t.onChip += times * s.onChip;
-    t.onChipSrc += times * s.onChipSrc;
-    t.chipHops += times * s.chipHops;
-    t.synops += times * s.synops;
-    t.updates += times * s.updates;
-    t.events += times * s.events;
-    t.inputItems += times * s.inputItems;
-    t.latencySum += times * s.latency;
-    if (s.latency > t.latencyMax) t.latencyMax = s.latency;
-    const st = this.fixedStepTime ?? s.latency;
-    if (this.fixedStepTime !== null && s.latency > this.fixedStepTime) t.stepsOverBudget += times;
-    t.time += times * st;
-    t.steps += times;
-    const capacity = this.bandwidth * st;
-    const maxBytes = s.maxLinkPackets * this.packetBytes;
-    if (maxBytes > capacity) t.overflowSteps += times;
-    if (maxBytes > 0) t.peakUtil = Math.max(t.peakUtil, maxBytes / capacity);
-    for (let i = 0; i < links.length; i++) {
-      const li = links[i]!;
-      const pk = linkPk[li]!;
-      t.linkPackets[li]! += times * pk;
-      const u = (pk * this.packetBytes) / capacity;
-      if (u > t.linkPeakUtil[li]!) t.linkPeakUtil[li] = u;
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-
-function inputCountAt(trace: EventTrace, mode: 'trace' | 'dense' | 'none', s: number, t: number): number {
-  if (mode === 'none') return 0;
-  if (mode === 'dense') return trace.shape.inputSize;
-  return trace.inputCounts![s * trace.steps + t]!;
-}
-
 /** Emulates the recorded trace on the preset; returns a JSON-serialisable report. */
 export function emulate(trace: EventTrace, presetIn: Preset | string, opts: EmulateOptions = {}): HardwareReport {
   const preset = resolvePreset(presetIn);
   validateTrace(trace);
+  checkStepTime(opts.stepTime);
+  const inputMode = inputModeOf(trace, opts.input);
+  const placement = placementFor(trace, preset, opts);
+  const em = new Emulator(placement, preset, opts.stepTime); // routes the events of every core
+  const prices = pricesOf(preset, placement);
+  const recorded = replayTrace(em, trace, inputMode, prices, !!opts.perStep);
+  const sparse = figuresOf(recorded.totals, em, prices, trace);
+  const dense = figuresOf(replayDense(em, trace, inputMode), em, prices, trace);
   const shape = trace.shape;
-  if (opts.stepTime !== undefined && !(typeof opts.stepTime === 'number' && opts.stepTime > 0 && Number.isFinite(opts.stepTime))) {
-    throw new HardwareError(`step time must be a positive number of seconds, got ${opts.stepTime}`);
-  }
-  const inputMode = opts.input ?? (trace.inputCounts ? 'trace' : 'dense');
-  if (inputMode !== 'trace' && inputMode !== 'dense' && inputMode !== 'none') throw new HardwareError(`input must be trace, dense or none, got ${String(inputMode)}`);
-  if (inputMode === 'trace' && !trace.inputCounts) throw new HardwareError('input "trace" asked for, but the trace has no input activity recorded');
-
-  let placement = opts.placement;
-  if (placement) {
-    if (placement.preset !== preset.name) throw new HardwareError(`the placement was made for preset ${placement.preset}, not ${preset.name}`);
-    if (!sameShape(placement.shape, shape)) throw new HardwareError(`the placement is of network ${describeShape(placement.shape)}, the trace of ${describeShape(shape)}`);
-    if (placement.chipGrid.width !== pv(preset, 'chipsX') || placement.chipGrid.height !== pv(preset, 'chipsY')) {
-      throw new HardwareError(`the placement's chip grid does not match preset ${preset.name}`);
-    }
-    validatePlacement(placement, preset, opts.coresPerChip ?? pv(preset, 'coresPerChip'));
-  } else {
-    placement = place(shape, preset, opts.strategy ?? 'contiguous', { ...opts, trace });
-  }
-
-  const em = new Emulator(placement, preset, opts.stepTime);
-  const L = em.L;
-  const { samples, steps, offsets, units } = trace;
-  const lastOnly = shape.readout === 'last';
-
-  // Sparse: the recorded events.
-  const sparse = new Totals(em.linkIds.length);
-  const profile = opts.perStep ? Array.from({ length: steps }, (_, t) => ({ t, events: 0, packets: 0, chipHops: 0, energy: 0, latency: 0 })) : null;
-  const eSyn = pv(preset, 'energyPerSynapticOp');
-  const eUpd = pv(preset, 'energyPerNeuronUpdate');
-  const eOn = pv(preset, 'energyPerOnChipHop');
-  const eChip = pv(preset, 'energyPerChipHop');
-  for (let s = 0; s < samples; s++) {
-    for (let t = 0; t < steps; t++) {
-      const row = (s * steps + t) * L;
-      em.step.reset();
-      for (let l = 0; l < L; l++) em.fillFromEvents(l, units, offsets[row + l]!, offsets[row + l + 1]!);
-      em.closeStep(inputCountAt(trace, inputMode, s, t), !lastOnly || t === steps - 1);
-      if (profile) {
-        const p = profile[t]!;
-        const st = em.step;
-        p.events += st.events;
-        p.packets += st.packets;
-        p.chipHops += st.chipHops;
-        p.energy += st.synops * eSyn + st.updates * eUpd + st.onChip * eOn + st.chipHops * eChip;
-        p.latency += st.latency;
-      }
-      em.commit(sparse);
-    }
-  }
-
-  // Dense: every hidden unit fires every step; input as in the sparse run. Steps differ only by their input
-  // count and by whether the readout integrates, so each distinct kind is computed once and replayed.
-  const dense = new Totals(em.linkIds.length);
-  const kinds = new Map<number, number>();
-  for (let s = 0; s < samples; s++) {
-    for (let t = 0; t < steps; t++) {
-      const key = inputCountAt(trace, inputMode, s, t) * 2 + (!lastOnly || t === steps - 1 ? 1 : 0);
-      kinds.set(key, (kinds.get(key) ?? 0) + 1);
-    }
-  }
-  for (const [key, times] of kinds) {
-    em.step.reset();
-    for (let l = 0; l < L; l++) em.fillDense(l);
-    em.closeStep(Math.floor(key / 2), key % 2 === 1);
-    em.replay(dense, em.record(), times);
-  }
-
-  const chipsUsed = new Set(placement.cores.map((c) => c.chip)).size;
-  const staticPower = pv(preset, 'staticPowerPerChip') * chipsUsed + pv(preset, 'staticPowerPerCore') * placement.cores.length;
-  const figures = (t: Totals): Figures => {
-    const total: Counts = {
-      events: t.events,
-      inputItems: t.inputItems,
-      synapticOps: t.synops,
-      neuronUpdates: t.updates,
-      packets: t.packets,
-      packetsOffChip: t.packetsOffChip,
-      onChipHops: t.onChip,
-      chipHops: t.chipHops,
-      bytes: t.packets * em.packetBytes,
-      chipLinkBytes: t.chipHops * em.packetBytes,
-    };
-    const routingOnChip = t.onChipSrc * eOn;
-    const routingChipToChip = (t.onChip - t.onChipSrc) * eOn + t.chipHops * eChip;
-    const dyn = t.synops * eSyn + t.updates * eUpd + routingOnChip + routingChipToChip;
-    const energy: Energy = {
-      synapses: t.synops * eSyn,
-      neurons: t.updates * eUpd,
-      routingOnChip,
-      routingChipToChip,
-      routing: routingOnChip + routingChipToChip,
-      dynamic: dyn,
-      static: staticPower * t.time,
-      total: dyn + staticPower * t.time,
-    };
-    let busiest: BusiestLink | null = null;
-    let used = 0;
-    let best = -1;
-    for (let i = 0; i < t.linkPackets.length; i++) {
-      if (t.linkPackets[i]! > 0) used++;
-      if (t.linkPackets[i]! > 0 && (best < 0 || t.linkPackets[i]! > t.linkPackets[best]!)) best = i;
-    }
-    if (best >= 0) {
-      const g = placement.chipGrid;
-      const id = em.linkIds[best]!;
-      const from = Math.floor(id / 4);
-      const to = linkTarget(g, id);
-      const bytes = t.linkPackets[best]! * em.packetBytes;
-      busiest = {
-        from: [nodeX(g, from), nodeY(g, from)],
-        to: [nodeX(g, to), nodeY(g, to)],
-        bytes,
-        utilisation: t.time > 0 ? bytes / (em.bandwidth * t.time) : 0,
-        peakUtilisation: t.linkPeakUtil[best]!,
-      };
-    }
-    const n = Math.max(1, samples);
-    const ns = Math.max(1, samples * steps);
-    return {
-      total,
-      perSample: scale(total, 1 / n),
-      perStep: scale(total, 1 / ns),
-      energy,
-      energyPerSample: scale(energy, 1 / n),
-      energyPerStep: scale(energy, 1 / ns),
-      latency: { meanStep: t.steps > 0 ? t.latencySum / t.steps : 0, maxStep: t.latencyMax, stepsOverBudget: t.stepsOverBudget },
-      time: t.time,
-      links: { used, busiest, peakUtilisation: t.peakUtil, overflowSteps: t.overflowSteps },
-      chipToChip: {
-        packetShare: ratio(t.packetsOffChip, t.packets) ?? 0,
-        routingEnergyShare: ratio(routingChipToChip, energy.routing) ?? 0,
-        dynamicEnergyShare: ratio(routingChipToChip, dyn) ?? 0,
-      },
-    };
-  };
-  const sp = figures(sparse);
-  const dn = figures(dense);
-  const totals = traceTotals(trace);
-  const unitSteps = samples * steps * shape.layers.reduce((a, b) => a + b, 0);
-  const notes: string[] = [];
-  if (inputMode === 'dense') notes.push('input activity not recorded: every input item counted as non-zero at every step');
-  if (inputMode === 'none') notes.push('input items not counted');
-  if (lastOnly) notes.push('readout "last": only the last step\'s events of the last layer reach the readout');
-  if (em.fixedStepTime === null) notes.push('no fixed step time: each step lasts its computed latency, so links cannot overflow (utilisation shows how link-bound steps are)');
-  if (sp.latency.stepsOverBudget > 0) notes.push(`${sp.latency.stepsOverBudget} steps take longer than the step time (late steps)`);
-  if (preset.params.chipsX.assumption || preset.params.chipsY.assumption) notes.push('chip grid layout is an assumption; hop counts depend on it');
-
   const report: HardwareReport = {
     format: 'egru-hardware-report',
     version: 1,
     preset: { name: preset.name, description: preset.description, topology: preset.topology, parameters: structuredClone(preset.params) },
     network: { inputSize: shape.inputSize, layers: [...shape.layers], classes: shape.classes, readout: shape.readout },
     placement: summarisePlacement(placement, preset),
-    trace: {
-      samples,
-      steps,
-      events: totals.events,
-      unitSteps,
-      activitySparsity: unitSteps > 0 ? 1 - totals.events / unitSteps : 0,
-      input: inputMode === 'trace' ? 'recorded' : inputMode === 'dense' ? 'dense (assumed)' : 'none',
-    },
+    trace: traceSummary(trace, inputMode),
     stepTime: {
       seconds: em.fixedStepTime,
       source: opts.stepTime !== undefined ? 'option' : em.fixedStepTime !== null ? 'tick' : 'computed latency',
     },
-    sparse: sp,
-    dense: dn,
+    sparse,
+    dense,
     saving: {
-      synapticOps: ratio(dn.total.synapticOps, sp.total.synapticOps),
-      packets: ratio(dn.total.packets, sp.total.packets),
-      chipHops: ratio(dn.total.chipHops, sp.total.chipHops),
-      energyDynamic: ratio(dn.energy.dynamic, sp.energy.dynamic),
-      energyTotal: ratio(dn.energy.total, sp.energy.total),
+      synapticOps: ratio(dense.total.synapticOps, sparse.total.synapticOps),
+      packets: ratio(dense.total.packets, sparse.total.packets),
+      chipHops: ratio(dense.total.chipHops, sparse.total.chipHops),
+      energyDynamic: ratio(dense.energy.dynamic, sparse.energy.dynamic),
+      energyTotal: ratio(dense.energy.total, sparse.energy.total),
     },
     assumptions: presetAssumptions(preset),
-    notes,
+    notes: reportNotes(trace, inputMode, preset, em, sparse),
   };
-  if (profile) {
-    report.perStep = profile.map((p) => ({
-      t: p.t,
-      events: p.events / samples,
-      packets: p.packets / samples,
-      chipHops: p.chipHops / samples,
-      energy: p.energy / samples,
-      latency: p.latency / samples,
-    }));
-  }
+  if (recorded.profile) report.perStep = meanPerSample(recorded.profile, trace.samples);
   return report;
+}
+
+type InputMode = NonNullable<EmulateOptions['input']>;
+
+function checkStepTime(stepTime: number | undefined): void {
+  if (stepTime !== undefined && !(typeof stepTime === 'number' && stepTime > 0 && Number.isFinite(stepTime))) {
+    throw new HardwareError(`step time must be a positive number of seconds, got ${stepTime}`);
+  }
+}
+
+/** The input items counted: as asked, else the recorded counts when the trace has them, else every input. */
+function inputModeOf(trace: EventTrace, asked: InputMode | undefined): InputMode {
+  const mode = asked ?? (trace.inputCounts ? 'trace' : 'dense');
+  if (mode !== 'trace' && mode !== 'dense' && mode !== 'none') throw new HardwareError(`input must be trace, dense or none, got ${String(mode)}`);
+  if (mode === 'trace' && !trace.inputCounts) throw new HardwareError('input "trace" asked for, but the trace has no input activity recorded');
+  return mode;
+}
+
+/** The placement given (checked against the preset and the trace), or a new one by the strategy asked for. */
+function placementFor(trace: EventTrace, preset: Preset, opts: EmulateOptions): Placement {
+  const placement = opts.placement;
+  if (!placement) return place(trace.shape, preset, opts.strategy ?? 'contiguous', { ...opts, trace });
+  if (placement.preset !== preset.name) throw new HardwareError(`the placement was made for preset ${placement.preset}, not ${preset.name}`);
+  if (!sameShape(placement.shape, trace.shape)) throw new HardwareError(`the placement is of network ${describeShape(placement.shape)}, the trace of ${describeShape(trace.shape)}`);
+  if (placement.chipGrid.width !== pv(preset, 'chipsX') || placement.chipGrid.height !== pv(preset, 'chipsY')) {
+    throw new HardwareError(`the placement's chip grid does not match preset ${preset.name}`);
+  }
+  validatePlacement(placement, preset, opts.coresPerChip ?? pv(preset, 'coresPerChip'));
+  return placement;
+}
+
+/** Joules per operation, and the static power (W) of the chips and cores the placement uses. */
+interface Prices {
+  synapticOp: number;
+  neuronUpdate: number;
+  onChipHop: number;
+  chipHop: number;
+  staticPower: number;
+}
+
+function pricesOf(preset: Preset, placement: Placement): Prices {
+  const chipsUsed = new Set(placement.cores.map((c) => c.chip)).size;
+  return {
+    synapticOp: pv(preset, 'energyPerSynapticOp'),
+    neuronUpdate: pv(preset, 'energyPerNeuronUpdate'),
+    onChipHop: pv(preset, 'energyPerOnChipHop'),
+    chipHop: pv(preset, 'energyPerChipHop'),
+    staticPower: pv(preset, 'staticPowerPerChip') * chipsUsed + pv(preset, 'staticPowerPerCore') * placement.cores.length,
+  };
+}
+
+function inputCountAt(trace: EventTrace, mode: InputMode, s: number, t: number): number {
+  if (mode === 'none') return 0;
+  if (mode === 'dense') return trace.shape.inputSize;
+  return trace.inputCounts![s * trace.steps + t]!;
+}
+
+/** Whether the readout integrates the last layer's events at step t (every step, or the last one for `last`). */
+function readoutAt(trace: EventTrace, t: number): boolean {
+  return trace.shape.readout !== 'last' || t === trace.steps - 1;
+}
+
+/** The recorded events, step by step; with `perStep`, also the sums over samples for each step index. */
+function replayTrace(em: Emulator, trace: EventTrace, inputMode: InputMode, prices: Prices, perStep: boolean): { totals: Totals; profile: StepProfile[] | null } {
+  const { samples, steps, offsets, units } = trace;
+  const L = em.L;
+  const totals = new Totals(em.linkIds.length);
+  const profile = perStep ? Array.from({ length: steps }, (_, t) => ({ t, events: 0, packets: 0, chipHops: 0, energy: 0, latency: 0 })) : null;
+  for (let s = 0; s < samples; s++) {
+    for (let t = 0; t < steps; t++) {
+      const row = (s * steps + t) * L;
+      em.step.reset();
+      for (let l = 0; l < L; l++) em.fillFromEvents(l, units, offsets[row + l]!, offsets[row + l + 1]!);
+      em.closeStep(inputCountAt(trace, inputMode, s, t), readoutAt(trace, t));
+      if (profile) addToProfile(profile[t]!, em.step, prices);
+      em.commit(totals);
+    }
+  }
+  return { totals, profile };
+}
+
+function addToProfile(p: StepProfile, st: StepSums, prices: Prices): void {
+  p.events += st.events;
+  p.packets += st.packets;
+  p.chipHops += st.chipHops;
+  p.energy += st.synops * prices.synapticOp + st.updates * prices.neuronUpdate + st.onChip * prices.onChipHop + st.chipHops * prices.chipHop;
+  p.latency += st.latency;
+}
+
+/**
+ * Every hidden unit firing at every step, input as in the recorded run. Steps differ only by their input count and
+ * by whether the readout integrates, so each distinct kind of step is computed once and replayed.
+ */
+function replayDense(em: Emulator, trace: EventTrace, inputMode: InputMode): Totals {
+  const dense = new Totals(em.linkIds.length);
+  const kinds = new Map<number, number>(); // inputs × 2 + readout → steps of that kind
+  for (let s = 0; s < trace.samples; s++) {
+    for (let t = 0; t < trace.steps; t++) {
+      const key = inputCountAt(trace, inputMode, s, t) * 2 + (readoutAt(trace, t) ? 1 : 0);
+      kinds.set(key, (kinds.get(key) ?? 0) + 1);
+    }
+  }
+  for (const [key, times] of kinds) {
+    em.step.reset();
+    for (let l = 0; l < em.L; l++) em.fillDense(l);
+    em.closeStep(Math.floor(key / 2), key % 2 === 1);
+    em.replay(dense, em.record(), times);
+  }
+  return dense;
+}
+
+/** The figures of one run (sparse or dense): counts and energy in total, per sample and per step; latency; links. */
+function figuresOf(t: Totals, em: Emulator, prices: Prices, trace: EventTrace): Figures {
+  const total = countsOf(t, em.packetBytes);
+  const energy = energyOf(t, prices);
+  const n = Math.max(1, trace.samples);
+  const ns = Math.max(1, trace.samples * trace.steps);
+  return {
+    total,
+    perSample: scale(total, 1 / n),
+    perStep: scale(total, 1 / ns),
+    energy,
+    energyPerSample: scale(energy, 1 / n),
+    energyPerStep: scale(energy, 1 / ns),
+    latency: { meanStep: t.steps > 0 ? t.latencySum / t.steps : 0, maxStep: t.latencyMax, stepsOverBudget: t.stepsOverBudget },
+    time: t.time,
+    links: { ...linkUse(t, em), peakUtilisation: t.peakUtil, overflowSteps: t.overflowSteps },
+    chipToChip: {
+      packetShare: ratio(t.packetsOffChip, t.packets) ?? 0,
+      routingEnergyShare: ratio(energy.routingChipToChip, energy.routing) ?? 0,
+      dynamicEnergyShare: ratio(energy.routingChipToChip, energy.dynamic) ?? 0,
+    },
+  };
+}
+
+function countsOf(t: Totals, packetBytes: number): Counts {
+  return {
+    events: t.events,
+    inputItems: t.inputItems,
+    synapticOps: t.synops,
+    neuronUpdates: t.updates,
+    packets: t.packets,
+    packetsOffChip: t.packetsOffChip,
+    onChipHops: t.onChip,
+    chipHops: t.chipHops,
+    bytes: t.packets * packetBytes,
+    chipLinkBytes: t.chipHops * packetBytes,
+  };
+}
+
+function energyOf(t: Totals, prices: Prices): Energy {
+  const routingOnChip = t.onChipSrc * prices.onChipHop;
+  const routingChipToChip = (t.onChip - t.onChipSrc) * prices.onChipHop + t.chipHops * prices.chipHop;
+  const dyn = t.synops * prices.synapticOp + t.updates * prices.neuronUpdate + routingOnChip + routingChipToChip;
+  return {
+    synapses: t.synops * prices.synapticOp,
+    neurons: t.updates * prices.neuronUpdate,
+    routingOnChip,
+    routingChipToChip,
+    routing: routingOnChip + routingChipToChip,
+    dynamic: dyn,
+    static: prices.staticPower * t.time,
+    total: dyn + prices.staticPower * t.time,
+  };
+}
+
+/** Chip-to-chip links that carried anything, and the one that carried most (the first of equals). */
+function linkUse(t: Totals, em: Emulator): { used: number; busiest: BusiestLink | null } {
+  let used = 0;
+  let best = -1;
+  for (let i = 0; i < t.linkPackets.length; i++) {
+    if (t.linkPackets[i]! > 0) used++;
+    if (t.linkPackets[i]! > 0 && (best < 0 || t.linkPackets[i]! > t.linkPackets[best]!)) best = i;
+  }
+  if (best < 0) return { used, busiest: null };
+  const g = em.placement.chipGrid;
+  const id = em.linkIds[best]!;
+  const from = Math.floor(id / 4);
+  const to = linkTarget(g, id);
+  const bytes = t.linkPackets[best]! * em.packetBytes;
+  const busiest: BusiestLink = {
+    from: [nodeX(g, from), nodeY(g, from)],
+    to: [nodeX(g, to), nodeY(g, to)],
+    bytes,
+    utilisation: t.time > 0 ? bytes / (em.bandwidth * t.time) : 0,
+    peakUtilisation: t.linkPeakUtil[best]!,
+  };
+  return { used, busiest };
+}
+
+function traceSummary(trace: EventTrace, inputMode: InputMode): HardwareReport['trace'] {
+  const { samples, steps } = trace;
+  const events = traceTotals(trace).events;
+  const unitSteps = samples * steps * trace.shape.layers.reduce((a, b) => a + b, 0);
+  return {
+    samples,
+    steps,
+    events,
+    unitSteps,
+    activitySparsity: unitSteps > 0 ? 1 - events / unitSteps : 0,
+    input: inputMode === 'trace' ? 'recorded' : inputMode === 'dense' ? 'dense (assumed)' : 'none',
+  };
+}
+
+function reportNotes(trace: EventTrace, inputMode: InputMode, preset: Preset, em: Emulator, sparse: Figures): string[] {
+  const notes: string[] = [];
+  if (inputMode === 'dense') notes.push('input activity not recorded: every input item counted as non-zero at every step');
+  if (inputMode === 'none') notes.push('input items not counted');
+  if (trace.shape.readout === 'last') notes.push('readout "last": only the last step\'s events of the last layer reach the readout');
+  if (em.fixedStepTime === null) notes.push('no fixed step time: each step lasts its computed latency, so links cannot overflow (utilisation shows how link-bound steps are)');
+  if (sparse.latency.stepsOverBudget > 0) notes.push(`${sparse.latency.stepsOverBudget} steps take longer than the step time (late steps)`);
+  if (preset.params.chipsX.assumption || preset.params.chipsY.assumption) notes.push('chip grid layout is an assumption; hop counts depend on it');
+  return notes;
+}
+
+/** The per-step sums over samples as means per sample. */
+function meanPerSample(profile: StepProfile[], samples: number): StepProfile[] {
+  return profile.map((p) => ({
+    t: p.t,
+    events: p.events / samples,
+    packets: p.packets / samples,
+    chipHops: p.chipHops / samples,
+    energy: p.energy / samples,
+    latency: p.latency / samples,
+  }));
 }
 
 /** The same trace on several presets (same strategy and options for each). */

@@ -3,11 +3,12 @@
  * Kept fast: the adding task or tiny .npz files, --limit, tiny hidden sizes, --transport inline. dist/ is kept
  * current by test/global-setup.ts.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../cli/io/checkpoint.js';
 import { encodeNpz, readNpz } from '../cli/io/npz.js';
@@ -371,6 +372,15 @@ describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
     writeFileSync(trunc, bytes.subarray(0, bytes.length - 100));
     await rejects(['eval', '--checkpoint', trunc, '--data', data], /trunc\.egru: .*(truncated|corrupt)/, { out: false });
     await rejects(['eval', '--checkpoint', join(tmp, 'absent.egru'), '--data', data], /no such file/, { out: false });
+    // A well-formed file whose stored configuration has a field of the wrong type.
+    const packr = new Packr({ useRecords: false });
+    const stored = packr.unpack(bytes) as { config: Record<string, unknown> };
+    stored.config.batch = '8';
+    const wrongType = join(tmp, 'wrong-type.egru');
+    writeFileSync(wrongType, packr.pack(stored));
+    const badField = /wrong-type\.egru: checkpoint config\.batch must be an integer ≥ 1, got "8"$/;
+    await rejects(['eval', '--checkpoint', wrongType, '--data', data], badField, { out: false });
+    await rejects(['train', '--data', data, '--init', wrongType], badField);
     await rejects(['eval', '--checkpoint', ckpt, '--task', 'adding', '--limit', '4'], /shape mismatch: the checkpoint .* has 2 classes, adding \(test\) has labels up to 9/, { out: false });
     await rejects(['eval', '--checkpoint', ckpt, '--task', 'row-mnist', '--limit', '4'], /shape mismatch: the checkpoint .* takes 2 inputs per step, row-mnist \(test\) has 28/, { out: false });
     await rejects(['train', '--task', 'row-mnist', '--limit', '8', '--init', ckpt], /takes 28 inputs per step|shape mismatch/);
@@ -403,6 +413,29 @@ describe('egru CLI: failures during training', () => {
     const step = Number(/at step (\d+)/.exec(r.stderr)![1]);
     expect(ck.step).toBeLessThan(step);
     expect(existsSync(join(out, 'summary.json'))).toBe(false);
+  });
+
+  it('Ctrl-C: stops after the step, saves a checkpoint there, exit 130; --resume continues', async () => {
+    const out = join(tmp, 'interrupted');
+    const child = spawn(process.execPath, [BIN, 'train', ...TINY, '--steps', '100000', '--log-every', '1', '--out', out], { cwd: tmp });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    let running = true;
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => ((running = false), res(code))));
+    const metrics = join(out, 'metrics.jsonl');
+    const stepsLogged = () => (existsSync(metrics) ? readFileSync(metrics, 'utf8').split('\n').filter(Boolean).length : 0);
+    while (running && stepsLogged() < 3) await new Promise((res) => setTimeout(res, 20));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const step = Number(/^interrupted at step (\d+); checkpoint saved\. Continue with: egru train --resume /.exec(stdout)?.[1]);
+    expect(step).toBeGreaterThanOrEqual(2);
+    expect(loadCheckpoint(join(out, 'checkpoint.egru')).step).toBe(step);
+    const last = readFileSync(metrics, 'utf8').trim().split('\n').pop()!;
+    expect(JSON.parse(last)).toMatchObject({ kind: 'interrupted', step });
+    expect(existsSync(join(out, 'summary.json'))).toBe(false);
+    const c = await egru(['train', '--resume', out, '--steps', String(step + 2), '--progress', 'none']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).steps).toBe(step + 2);
   });
 
   it('an actor failure: one line naming the actor, exit 1 (inline and threads)', async () => {

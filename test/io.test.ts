@@ -12,6 +12,7 @@ import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, typ
 import { encodeNpy, ndarray, parseNpy, readNpy, toFloat32, toInt32, writeNpy, type NdArray } from '../cli/io/npy.js';
 import { encodeNpz, parseNpz, readNpz, writeNpz } from '../cli/io/npz.js';
 import { paramsFromNpz, paramsToJson, paramsToNpzEntries } from '../cli/io/weights.js';
+import type { TrainConfig } from '../cli/run-config.js';
 import { inputError } from './helpers/input-error.js';
 
 /** Whether python3 can import numpy (Debian's python3-numpy), to check our .npz files against NumPy's. */
@@ -206,10 +207,41 @@ describe('atomic writes', () => {
 
 describe('checkpoint', () => {
   const model = defaultModelConfig({ inputSize: 5, hidden: [6, 4], classes: 3, seed: 7 });
+  const trainConfig = (): TrainConfig => ({
+    command: 'train',
+    version: '0.1.0',
+    task: null,
+    data: '/data/train.npz',
+    val: null,
+    seqLen: null,
+    limit: null,
+    valLimit: null,
+    model,
+    optimizer: { kind: 'adam', lr: 1e-3, weightDecay: 0 },
+    batch: 32,
+    epochs: 2,
+    steps: null,
+    seed: 7,
+    actors: 2,
+    transport: 'inline',
+    nats: undefined,
+    actorHosts: false,
+    clip: 0,
+    evalEvery: 0,
+    logEvery: 50,
+    saveEvery: 0,
+    maxMinutes: null,
+    init: null,
+    preset: null,
+    trainSamples: 100,
+    valSamples: 0,
+    stepsPerEpoch: 4,
+    totalSteps: 8,
+  });
   const make = (): Checkpoint => {
     const params = initParams(model);
     return {
-      config: { model, optimizer: 'adam', lr: 1e-3, batch: 32, val: undefined },
+      config: trainConfig(),
       params,
       optimizer: {
         step: 12,
@@ -232,8 +264,8 @@ describe('checkpoint', () => {
     expect(back.step).toBe(12);
     expect(back.epoch).toBe(2);
     expect(back.config.model).toEqual(model);
-    expect(back.config.lr).toBe(1e-3);
-    expect('val' in back.config).toBe(false); // undefined fields are dropped
+    expect(back.config).toEqual(trainConfig());
+    expect('nats' in back.config).toBe(false); // undefined fields are dropped
     expect(back.rng).toEqual({ seed: 7, counter: 99 });
     expect(back.meta).toEqual({ version: '0.1.0' });
     const a = paramList(ck.params);
@@ -315,6 +347,51 @@ describe('checkpoint', () => {
     const ck = make();
     ck.params.layers[1]!.thr[2] = NaN;
     expect(inputError(() => decodeCheckpoint(encodeCheckpoint(ck), 'n.egru'))).toMatch(/layers\.1\.thr holds a non-finite value \(NaN\) at index 2/);
+  });
+
+  describe('its configuration', () => {
+    type StoredConfig = Record<string, unknown> & { model: Record<string, unknown>; optimizer: Record<string, unknown> };
+    const packr = new Packr({ useRecords: false });
+    /** Decodes a checkpoint whose stored config was changed by `edit`. */
+    const decodeEdited = (edit: (config: StoredConfig) => void, ck: Checkpoint = make()) => {
+      const d = packr.unpack(encodeCheckpoint(ck)) as { config: StoredConfig };
+      edit(d.config);
+      return decodeCheckpoint(packr.pack(d), 'c.egru');
+    };
+    const rejected = (edit: (config: StoredConfig) => void) => inputError(() => decodeEdited(edit));
+
+    it('a missing or wrongly-typed field: one line naming the file and the field', () => {
+      expect(rejected((c) => (c.batch = '32'))).toBe('c.egru: checkpoint config.batch must be an integer ≥ 1, got "32"');
+      expect(rejected((c) => delete c.seed)).toBe('c.egru: checkpoint config.seed is missing (expected an integer)');
+      expect(rejected((c) => delete c.command)).toBe('c.egru: checkpoint config.command is missing (expected "train" or "import")');
+      expect(rejected((c) => (c.transport = 'pigeon'))).toMatch(/config\.transport must be "inline", "threads" or "nats", got "pigeon"$/);
+      expect(rejected((c) => (c.maxMinutes = 0))).toMatch(/config\.maxMinutes must be a number > 0 or null, got 0$/);
+      expect(rejected((c) => (c.preset = { task: 'adding', applied: [] }))).toMatch(/config\.preset\.applied must be an object, got a list$/);
+      expect(rejected((c) => (c.optimizer.lr = null))).toMatch(/config\.optimizer\.lr must be a number ≥ 0, got null$/);
+      expect(rejected((c) => (c.model.cell = 'lstm'))).toMatch(/config\.model\.cell must be "egru" or "gru", got "lstm"$/);
+      expect(rejected((c) => (c.model.hidden = [6, '4']))).toMatch(/config\.model\.hidden\[1\] must be an integer, got "4"$/);
+      expect(rejected((c) => (c.model.hidden = 6))).toMatch(/config\.model\.hidden must be a list of integers, got 6$/);
+      expect(rejected((c) => (c.model.dropout = 1.5))).toMatch(/config\.model is invalid: dropout must lie in \[0, 1\), got 1\.5$/);
+      expect(rejected((c) => Object.assign(c, { model: [1, 2] }))).toMatch(/^c\.egru: checkpoint has no model configuration \(config\.model\)$/);
+    });
+
+    it('an import configuration is checked too', () => {
+      const imported: Checkpoint = { ...make(), config: { command: 'import', version: '0.1.0', task: null, weights: 'w.npz', model } };
+      expect(decodeEdited(() => {}, imported).config).toEqual(imported.config);
+      expect(inputError(() => decodeEdited((c) => (c.weights = 7), imported))).toMatch(/config\.weights must be a string, got 7$/);
+    });
+
+    it('older checkpoints: no model.dropout reads as 0; fields of older versions are kept in their place', () => {
+      const back = decodeEdited((c) => {
+        delete c.model.dropout;
+        delete c.actorHosts;
+        c.dropout = 0.5; // where an early version kept it
+      });
+      expect(back.config.model.dropout).toBe(0);
+      expect('actorHosts' in back.config).toBe(false);
+      const keys = Object.keys(trainConfig()).filter((k) => k !== 'nats' && k !== 'actorHosts');
+      expect(Object.keys(back.config)).toEqual([...keys, 'dropout']);
+    });
   });
 
   it('a failed save leaves the previous checkpoint intact', () => {

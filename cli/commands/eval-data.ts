@@ -1,8 +1,8 @@
 /** The data a checkpoint is evaluated on (`eval`, `hardware`): a task's split or an .npz, checked against the model. */
-import type { ModelConfig } from '../../model/config.js';
 import type { Checkpoint } from '../io/checkpoint.js';
 import { InputError } from '../io/errors.js';
 import { datasetFromNpz, loadTask, type Dataset } from '../data/tasks.js';
+import { trainRunOf } from '../run-config.js';
 
 export interface EvalDataOptions {
   task?: string;
@@ -14,8 +14,8 @@ export interface EvalDataOptions {
 
 export function resolveEvalData(file: string, ck: Checkpoint, o: EvalDataOptions): { ds: Dataset; source: string } {
   if (o.task !== undefined && o.data !== undefined) throw new InputError('give either --task or --data, not both');
-  const model = ck.config.model as ModelConfig;
-  const run = ck.config as Record<string, unknown>;
+  const model = ck.config.model;
+  const run = trainRunOf(ck.config);
   const what = `the checkpoint ${file}`;
   let ds: Dataset;
   let source: string;
@@ -24,10 +24,10 @@ export function resolveEvalData(file: string, ck: Checkpoint, o: EvalDataOptions
     ds = datasetFromNpz(o.data, { classes: model.classes });
     source = o.data;
   } else {
-    const task = o.task ?? (typeof run.task === 'string' ? run.task : undefined);
+    const task = o.task ?? ck.config.task ?? undefined;
     if (!task) throw new InputError(`${what} records no task: give --task or --data`);
     if (o.seqLen !== undefined && task !== 'adding') throw new InputError('--seq-len applies to the adding task only');
-    const seqLen = o.seqLen ?? (task === 'adding' && run.task === 'adding' && typeof run.seqLen === 'number' ? run.seqLen : undefined);
+    const seqLen = o.seqLen ?? (task === 'adding' && run?.task === 'adding' ? (run.seqLen ?? undefined) : undefined);
     ds = loadTask(task, o.split, { limit: o.limit, steps: seqLen });
     source = `${task} (${o.split})`;
   }

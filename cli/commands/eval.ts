@@ -1,6 +1,5 @@
 /** `egru eval`: SPEC §4 figures of a checkpoint on a task's test split or on an .npz dataset. */
 import { Command, Option } from 'commander';
-import type { ModelConfig } from '../../model/config.js';
 import { Trainer } from '../../runtime/coordinator.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
 import { TASKS } from '../data/tasks.js';
@@ -9,6 +8,7 @@ import { makeProgress, type ProgressMode } from '../progress.js';
 import { figuresTable, sparsity, toJson } from '../summary.js';
 import { evaluateDataset } from '../train-loop.js';
 import { choiceArg, examples, intArg, progressArg, taskArg, transportArg, natsOption, ACTOR_HOSTS_HELP, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
+import { trainRunOf } from '../run-config.js';
 
 interface EvalOptions {
   checkpoint: string;
@@ -61,11 +61,11 @@ export function evalCommand(): Command {
 
 async function runEval(o: EvalOptions): Promise<number> {
   const ck = loadCheckpoint(o.checkpoint);
-  const model = ck.config.model as ModelConfig;
-  const run = ck.config as Record<string, unknown>;
+  const model = ck.config.model;
+  const run = trainRunOf(ck.config);
   const { ds, source } = resolveEvalData(o.checkpoint, ck, o);
-  const batch = o.batch ?? (typeof run.batch === 'number' ? run.batch : 32);
-  const actors = o.actors ?? (typeof run.actors === 'number' ? run.actors : 2);
+  const batch = o.batch ?? run?.batch ?? 32;
+  const actors = o.actors ?? run?.actors ?? 2;
 
   const started = performance.now();
   const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, nats: natsOption(o), batch, maxSteps: ds.steps });

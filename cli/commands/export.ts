@@ -1,7 +1,6 @@
 /** `egru export CKPT --format npz|json --out FILE`: weights in the EvNN native layout (SPEC §2). */
 import { extname } from 'node:path';
 import { Command } from 'commander';
-import type { ModelConfig } from '../../model/config.js';
 import { assertWritable, writeFileAtomic } from '../io/atomic.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
 import { InputError } from '../io/errors.js';
@@ -47,7 +46,7 @@ function runExport(ckpt: string, o: ExportOptions): void {
   if (!format) throw new InputError(`cannot tell the format from --out ${o.out}: give --format npz or --format json`);
   const ck = loadCheckpoint(ckpt);
   assertWritable(o.out, !!o.force);
-  const model = ck.config.model as ModelConfig;
+  const model = ck.config.model;
   if (format === 'npz') writeNpz(o.out, paramsToNpzEntries(model, ck.params), { compress: !!o.compress });
   else writeFileAtomic(o.out, JSON.stringify(paramsToJson(model, ck.params)) + '\n');
   process.stdout.write(`wrote ${o.out} (${format}, hidden ${model.hidden.join(',')}, ${model.inputSize} inputs, ${model.classes} classes)\n`);

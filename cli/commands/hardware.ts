@@ -1,6 +1,5 @@
 /** `egru hardware`: what a trained checkpoint would cost on multi-chip neuromorphic hardware (docs/hardware.md). */
 import { Command, Option } from 'commander';
-import type { ModelConfig } from '../../model/config.js';
 import { Trainer } from '../../runtime/coordinator.js';
 import { compare, emulate, formatComparison, formatReport, HardwareError, loadPresetFile, PRESETS, STRATEGIES, TraceBuilder, type Preset, type Strategy } from '../../hardware/index.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
@@ -10,6 +9,7 @@ import { Batcher } from '../train-loop.js';
 import { appendBatchTrace } from '../event-trace.js';
 import { resolveEvalData } from './eval-data.js';
 import { choiceArg, examples, floatArg, intArg, taskArg, transportArg, natsOption, ACTOR_HOSTS_HELP, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
+import { trainRunOf } from '../run-config.js';
 
 interface HardwareOptions {
   checkpoint: string;
@@ -78,11 +78,11 @@ async function runHardware(o: HardwareOptions): Promise<number> {
     throw e;
   }
   const ck = loadCheckpoint(o.checkpoint);
-  const model = ck.config.model as ModelConfig;
-  const run = ck.config as Record<string, unknown>;
+  const model = ck.config.model;
+  const run = trainRunOf(ck.config);
   const { ds } = resolveEvalData(o.checkpoint, ck, { task: o.task, data: o.data, split: o.split, seqLen: o.seqLen, limit: o.samples });
-  const batch = Math.min(o.batch ?? (typeof run.batch === 'number' ? run.batch : 32), ds.n);
-  const actors = o.actors ?? (typeof run.actors === 'number' ? run.actors : 2);
+  const batch = Math.min(o.batch ?? run?.batch ?? 32, ds.n);
+  const actors = o.actors ?? run?.actors ?? 2;
   const shape = { inputSize: model.inputSize, layers: model.hidden, classes: model.classes, readout: model.readout };
   const builder = new TraceBuilder(shape);
   const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, nats: natsOption(o), batch, maxSteps: ds.steps });

@@ -8,7 +8,8 @@ import { loadCheckpoint, type Checkpoint } from '../io/checkpoint.js';
 import { InputError } from '../io/errors.js';
 import { datasetFromNpz, loadTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
-import { RUN_FILES, stepsPerEpoch, totalSteps, trainLoop, type TrainConfig } from '../train-loop.js';
+import type { TrainConfig } from '../run-config.js';
+import { RUN_FILES, stepsPerEpoch, totalSteps, trainLoop } from '../train-loop.js';
 import {
   addModelOptions,
   choiceArg,
@@ -236,7 +237,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   // ---- initial parameters
   let init: Checkpoint | undefined;
   if (o.init !== undefined) init = loadCheckpoint(o.init);
-  const initModel = init?.config.model as ModelConfig | undefined;
+  const initModel = init?.config.model;
 
   const data = o.data !== undefined ? resolve(o.data) : null;
   const valPath = o.val !== undefined ? resolve(o.val) : null;
@@ -335,17 +336,22 @@ async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
   if (o.steps !== undefined && o.epochs !== undefined) throw new InputError('give either --steps or --epochs, not both');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`--resume ${dir}: no such run directory`);
   const ck = loadCheckpoint(join(dir, RUN_FILES.checkpoint));
-  const stored = ck.config as TrainConfig;
-  if (stored.command !== 'train' || typeof stored.batch !== 'number' || typeof stored.seed !== 'number')
+  if (ck.config.command !== 'train')
     throw new InputError(`${join(dir, RUN_FILES.checkpoint)} was not written by egru train (no training configuration to resume)`);
-  const cfg: TrainConfig = { ...stored, model: ck.config.model as ModelConfig, version: packageVersion() };
+  const cfg: TrainConfig = { ...ck.config, version: packageVersion() };
   if (o.steps !== undefined) cfg.steps = o.steps;
   if (o.epochs !== undefined) {
     cfg.epochs = o.epochs;
     cfg.steps = null;
   }
   if (given(cmd, 'maxMinutes')) cfg.maxMinutes = o.maxMinutes ?? null;
-  for (const k of ['evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'actorHosts', 'actors'] as const) if (given(cmd, k)) (cfg as unknown as Record<string, unknown>)[k] = o[k];
+  if (given(cmd, 'evalEvery')) cfg.evalEvery = o.evalEvery;
+  if (given(cmd, 'logEvery')) cfg.logEvery = o.logEvery;
+  if (given(cmd, 'saveEvery')) cfg.saveEvery = o.saveEvery;
+  if (given(cmd, 'transport')) cfg.transport = o.transport;
+  if (given(cmd, 'nats')) cfg.nats = o.nats;
+  if (given(cmd, 'actorHosts')) cfg.actorHosts = o.actorHosts;
+  if (given(cmd, 'actors')) cfg.actors = o.actors;
 
   const { train, val } = loadData(cfg, cfg.data ? cfg.model.classes : undefined);
   if (train.n !== cfg.trainSamples)

@@ -7,9 +7,10 @@
  * `optimizer.m` / `optimizer.v` are lists of tensors in that same order (or empty, e.g. for plain SGD).
  */
 import { Packr, Unpackr } from 'msgpackr';
-import { validateModelConfig, type ModelConfig } from '../../model/config.js';
 import { paramList, paramShapes, type Params, type Tensor } from '../../model/params.js';
+import type { CheckpointConfig } from '../run-config.js';
 import { writeFileAtomic } from './atomic.js';
+import { readCheckpointConfig } from './checkpoint-config.js';
 import { InputError } from './errors.js';
 import { readInputFile } from './files.js';
 import { formatShape, shapeSize } from './npy.js';
@@ -29,8 +30,8 @@ export interface OptimizerState {
 }
 
 export interface Checkpoint {
-  /** The resolved train configuration; `config.model` is the ModelConfig the parameters belong to. */
-  config: any;
+  /** What wrote the checkpoint (a train run's configuration, or an import's); `config.model` is what the parameters belong to. */
+  config: CheckpointConfig;
   params: Params<Float32Array>;
   optimizer?: OptimizerState;
   step: number;
@@ -73,9 +74,7 @@ function plain(v: unknown): unknown {
 
 /** Serialise a checkpoint to msgpack bytes. Inconsistent in-memory data → TypeError (a bug, not user input). */
 export function encodeCheckpoint(ck: CheckpointInput): Uint8Array {
-  const model = ck.config?.model as ModelConfig | undefined;
-  if (!model) throw new TypeError('checkpoint: config.model is required');
-  const shapes = paramShapes(model);
+  const shapes = paramShapes(ck.config.model);
   const list = paramList(ck.params);
   if (list.length !== shapes.length) throw new TypeError(`checkpoint: ${list.length} tensors, the model has ${shapes.length}`);
   const params: Record<string, StoredTensor> = {};
@@ -132,16 +131,8 @@ export function decodeCheckpoint(bytes: Uint8Array, label: string): Checkpoint {
     throw bad(`checkpoint format version ${version} is newer than this program supports (${CHECKPOINT_VERSION}); upgrade egru`);
   if (version < 1) throw bad(`unsupported checkpoint format version ${version}`);
 
-  const config = doc.config;
-  if (!isObj(config) || !isObj(config.model)) throw bad('checkpoint has no model configuration (config.model)');
-  const model = config.model as unknown as ModelConfig;
-  if (!Array.isArray(model.hidden)) throw bad('checkpoint model configuration is invalid: hidden sizes missing');
-  if (model.dropout === undefined) model.dropout = 0; // written before dropout existed
-  try {
-    validateModelConfig(model);
-  } catch (e) {
-    throw bad(`checkpoint model configuration is invalid: ${(e as Error).message}`);
-  }
+  const config = readCheckpointConfig(doc.config, label);
+  const model = config.model;
   const shapes = paramShapes(model);
 
   const readTensor = (t: unknown, shape: number[], name: string): Float32Array => {
