@@ -7,7 +7,7 @@ import { loadTask } from '../cli/data/tasks.js';
 import { defaultModelConfig, type ModelConfig } from '../model/config.js';
 import type { OptimizerConfig } from '../model/optim.js';
 import { initParams, type Params } from '../model/params.js';
-import type { Trainer, SequenceBatch } from '../runtime/coordinator.js';
+import { Trainer, type SequenceBatch } from '../runtime/coordinator.js';
 import type { Stat } from './report.js';
 import { concurrencyCheck, randomInputs } from './runtime.js';
 
@@ -111,6 +111,18 @@ export function sparsityOf(tr: Trainer, steps = 1): { activity: number; backward
     macs: (c['macs.forward'] + c['macs.backward']) / steps,
     denseMacs: (c['macs.dense_forward'] + c['macs.dense_backward']) / steps,
   };
+}
+
+/** Activity sparsity of one forward pass of `params` over `batch` (inline, one actor). */
+export async function evaluatedSparsity(cfg: ModelConfig, params: Params, batch: SequenceBatch): Promise<number> {
+  const t = await Trainer.create({ model: cfg, params, actors: 1, transport: 'inline', batch: batch.batch, maxSteps: batch.steps });
+  try {
+    await t.evaluate(batch);
+    const c = t.counters().totals;
+    return 1 - c.events / c.unit_steps;
+  } finally {
+    await t.close();
+  }
 }
 
 /** All of several target checks: false if any failed, null if none failed but one could not be checked. */

@@ -15,16 +15,25 @@ import { fileURLToPath } from 'node:url';
 
 export const TORCH_INSTALL = 'apt-get install python3-torch libopenblas0-pthread';
 
-export type TorchSetupKey = 'openblas2' | 'openblas1' | 'reference2';
+export type TorchSetupKey = 'openblas2' | 'openblas2-torch1' | 'openblas1' | 'reference2';
 export interface TorchSetup {
   key: TorchSetupKey;
   blas: 'openblas' | 'reference';
+  /** torch.set_num_threads and OMP_NUM_THREADS (torch's own OpenMP pool: elementwise work). */
   threads: number;
+  /** OPENBLAS_NUM_THREADS (the matrix products; the reference BLAS has no threads). */
+  blasThreads: number;
 }
+/**
+ * Debian's libopenblas0-pthread keeps a thread pool of its own beside torch's OpenMP pool, and both spin-wait
+ * between calls: with 2 threads each, a GRU step was measured here slower than with either at 1, so the 2-core
+ * setting with torch's pool at 1 thread is a row of its own.
+ */
 export const TORCH_SETUPS: TorchSetup[] = [
-  { key: 'openblas2', blas: 'openblas', threads: 2 },
-  { key: 'openblas1', blas: 'openblas', threads: 1 },
-  { key: 'reference2', blas: 'reference', threads: 2 },
+  { key: 'openblas2', blas: 'openblas', threads: 2, blasThreads: 2 },
+  { key: 'openblas2-torch1', blas: 'openblas', threads: 1, blasThreads: 2 },
+  { key: 'openblas1', blas: 'openblas', threads: 1, blasThreads: 1 },
+  { key: 'reference2', blas: 'reference', threads: 2, blasThreads: 1 },
 ];
 
 /** What a peer process reports about itself (bench/peers/torch_gru.py build_info). */
@@ -37,6 +46,8 @@ export interface TorchInfo {
   /** The file sgemm_ resolves to from libtorch_cpu; null when torch has its BLAS built in. */
   sgemm: string | null;
   blas: string;
+  /** OpenBLAS's own thread count (openblas_get_num_threads), null for a BLAS without threads. */
+  blas_threads: number | null;
   blas_maps: string[];
   blas_config: string;
 }
@@ -74,7 +85,12 @@ export const SETTLE_MS = 250;
 
 const SCRIPT = fileURLToPath(new URL(import.meta.url.includes('/dist/bench/') ? '../../bench/peers/torch_gru.py' : './peers/torch_gru.py', import.meta.url));
 
-const setupName = (s: TorchSetup) => `${s.blas === 'openblas' ? 'OpenBLAS' : 'reference BLAS'}, ${s.threads} thread${s.threads > 1 ? 's' : ''}`;
+const threadsText = (n: number) => `${n} thread${n > 1 ? 's' : ''}`;
+/** "OpenBLAS, 2 threads" when torch and the BLAS use the same count, else "OpenBLAS 2 threads, torch 1 thread". */
+function settingName(blas: string, threads: number, blasThreads: number | null): string {
+  return blasThreads === null || blasThreads === threads ? `${blas}, ${threadsText(threads)}` : `${blas} ${threadsText(blasThreads)}, torch ${threadsText(threads)}`;
+}
+const setupName = (s: TorchSetup) => settingName(s.blas === 'openblas' ? 'OpenBLAS' : 'reference BLAS', s.threads, s.blas === 'openblas' ? s.blasThreads : null);
 
 /** The Debian multiarch directory that holds libblas.so.3 of this BLAS, or null where there is none. */
 export function blasDir(blas: TorchSetup['blas']): string | null {
@@ -139,13 +155,14 @@ export async function startTorchPeers(setups: TorchSetup[], opts: { log: (line: 
           `asked for ${lib}, but torch ${info.torch} takes sgemm_ from ${info.sgemm ?? `its own build (${info.blas_config || 'BLAS linked in'})`} (${info.blas}): this torch's BLAS cannot be chosen with LD_LIBRARY_PATH`,
         );
       }
-      opts.log(`peer: PyTorch ${info.torch} (Python ${info.python}), ${info.blas} from ${info.sgemm}, ${info.threads} thread(s), ${info.interop_threads} inter-op`);
+      const label = `PyTorch ${info.torch} CPU, ${settingName(info.blas, info.threads, info.blas_threads)}`;
+      opts.log(`peer: ${label} (Python ${info.python}, sgemm_ from ${info.sgemm}, ${info.interop_threads} inter-op thread)`);
       return {
         setup,
         available: true,
         info,
-        label: `PyTorch ${info.torch} CPU, ${info.blas}, ${info.threads} thread${info.threads > 1 ? 's' : ''}`,
-        gru: (o) => proc.gru(o, info.threads > 1 ? SETTLE_MS : 0),
+        label,
+        gru: (o) => proc.gru(o, Math.max(info.threads, info.blas_threads ?? 1) > 1 ? SETTLE_MS : 0),
         close: () => proc.close(),
       };
     }),
@@ -196,7 +213,7 @@ class TorchProcess {
     const k = String(setup.threads);
     const ld = [dir, env.LD_LIBRARY_PATH].filter(Boolean).join(':');
     const child = spawn(python, [SCRIPT, '--threads', k], {
-      env: { ...env, LD_LIBRARY_PATH: ld, OMP_NUM_THREADS: k, OPENBLAS_NUM_THREADS: k, MKL_NUM_THREADS: k },
+      env: { ...env, LD_LIBRARY_PATH: ld, OMP_NUM_THREADS: k, OPENBLAS_NUM_THREADS: String(setup.blasThreads), MKL_NUM_THREADS: k },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const proc = new TorchProcess(child);

@@ -19,6 +19,7 @@ import {
   ADAM_0,
   allMet,
   checkNote,
+  evaluatedSparsity,
   forced,
   log,
   machineCheck,
@@ -41,7 +42,7 @@ export interface TrainingSizes {
   mode: 'full' | 'quick' | 'smoke';
   warm: number;
   row: { H: number; B: number; reps: number; tfjsWarm: number; torchWarm: number; trainSteps: number; torch: TorchSetupKey[] };
-  /** only: the project contestants timed (egru2, egru1, on2, gru2, off2); the quick set leaves some out. */
+  /** only: the project contestants timed (egru2, egru1, cal2, on2, gru2, off2); the quick set leaves some out. */
   pixel: { H: number; B: number; T: number; reps: number; only?: string[]; trainSteps: number; torch: TorchSetupKey[] };
   large: { H: number; B: number; reps: number; sparsity: number; torch: TorchSetupKey[] };
 }
@@ -54,6 +55,8 @@ export interface TrainingInput {
   /** Where trained networks are cached; null: train without a cache (smoke runs). */
   cacheDir: string | null;
   retrain: boolean;
+  /** Case 2's comparison row: thresholds shifted to this activity sparsity on the timed batch. */
+  calibrateTo: number;
   tfjs: PeerStatus;
   torch: TorchPeer[];
 }
@@ -138,9 +141,9 @@ function torchSetupText(entries: TorchEntry[], warm: number): string {
   return (
     `PyTorch rows: torch.nn.GRU(I, H) + torch.nn.Linear(H, 10), cross-entropy on the last step's output, torch.optim.Adam (lr 1e-3), ` +
     `the same batch as one float32 tensor [T, B, I] prepared once; one persistent Python process per BLAS × thread setting (bench/peers/torch_gru.py` +
-    `${info ? `, Python ${info.python}, torch ${info.torch}` : ''}; LD_LIBRARY_PATH picks the libblas.so.3, OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = torch.set_num_threads = the thread count; ` +
-    `the BLAS named is the library sgemm_ resolves to in that process). A PyTorch step (zero_grad, forward, loss, backward, optimizer.step) is timed inside Python, so it leaves out the pipe round trip that the project's rows include; ` +
-    `after each step of a 2-thread setting the bench idles 250 ms, untimed, so that its OpenMP/OpenBLAS threads, which spin-wait ~0.1 s after a call, do not take a core from the next contestant. ${warm} warm-up step(s) each.`
+    `${info ? `, Python ${info.python}, torch ${info.torch}` : ''}; LD_LIBRARY_PATH picks the libblas.so.3, torch.set_num_threads = OMP_NUM_THREADS = torch's thread count, OPENBLAS_NUM_THREADS = OpenBLAS's; ` +
+    `the BLAS named is the library sgemm_ resolves to in that process). Debian's OpenBLAS runs a thread pool of its own beside torch's OpenMP pool, and both spin-wait between calls, so "2 threads" for both can be slower than either at 1: the row with OpenBLAS at 2 threads and torch at 1 is the 2-core setting without that contention. A PyTorch step (zero_grad, forward, loss, backward, optimizer.step) is timed inside Python, so it leaves out the pipe round trip that the project's rows include; ` +
+    `after each step of a setting with 2 threads the bench idles 250 ms, untimed, so that its OpenMP/OpenBLAS threads, which spin-wait ~0.1 s after a call, do not take a core from the next contestant. ${warm} warm-up step(s) each.`
   );
 }
 
@@ -184,12 +187,18 @@ async function network(id: 1 | 2, inp: TrainingInput, data: SequenceBatch, mnist
         : `trained in this run in ${t.trainSeconds.toFixed(0)} s${t.file ? ` and cached in ${relative(inp.root, t.file)}` : ''}`;
       const m = t.model;
       const full = id === 1 ? '' : ` — far from a finished run (an epoch is 1875 steps), so its sparsity is what ${steps} steps of the preset give`;
+      const atInit = await evaluatedSparsity(m, initParams(m), data);
+      if (t.trainAccuracy < 0.2)
+        notes.push(
+          `Caveat: after ${steps} training steps this network is still at chance level (accuracy ${pct(t.trainAccuracy)}, loss ${t.trainLoss.toFixed(3)}; ln 10 = 2.303), so its activity sparsity is that of a network that has not learnt the task yet (${pct(atInit)} at the seeded initialisation on this batch), not evidence of what a trained ${task} EGRU fires.` +
+            (id === 2 ? ' The row "thresholds calibrated" shows the same step at a set sparsity for comparison.' : ''),
+        );
       return {
         cfg: m,
         params: t.params,
         text:
           `the ${task} preset of \`egru train\` (hidden ${m.hidden[0]}, batch ${t.batch}, Adam lr ${t.lr}, activity regulariser ${m.activityReg}, threshold mean ${m.thresholdMean}), ` +
-          `trained for ${steps} optimiser steps on 2 actors over the first ${steps * t.batch} training images, shuffled${full} (${where}); over the last quarter of that training: loss ${t.trainLoss.toFixed(3)}, accuracy ${pct(t.trainAccuracy)}, activity sparsity ${pct(t.trainSparsity)}`,
+          `trained for ${steps} optimiser steps on 2 actors over the first ${steps * t.batch} training images, shuffled${full} (${where}); over the last quarter of that training: loss ${t.trainLoss.toFixed(3)}, accuracy ${pct(t.trainAccuracy)}, activity sparsity ${pct(t.trainSparsity)} (the seeded initialisation: ${pct(atInit)} on the timed batch)`,
         trained: t,
         notes,
       };
@@ -198,16 +207,23 @@ async function network(id: 1 | 2, inp: TrainingInput, data: SequenceBatch, mnist
     }
   }
   const cfg = defaultModelConfig({ inputSize: I, hidden: [H], classes: 10 });
-  const params = initParams(cfg);
-  const target = 0.8;
-  const got = await calibrate(cfg, params, data, target);
+  const target = inp.calibrateTo;
+  const params = await calibrated(cfg, data, target);
   return {
     cfg,
     params,
-    text: `no trained network (${mnist ? 'training failed' : 'MNIST unavailable'}): the seeded initialisation with every threshold shifted until the activity sparsity on this batch is ${pct(got)} (target ${pct(target)})`,
+    text: `no trained network (${mnist ? 'training failed' : 'MNIST unavailable'}): the seeded initialisation with every threshold shifted until the activity sparsity on this batch is ≈ ${pct(target)}`,
     trained: null,
     notes,
   };
+}
+
+/** The seeded initialisation of `cfg` with every threshold shifted until the batch's activity sparsity is ≈ `target`. */
+async function calibrated(cfg: ModelConfig, data: SequenceBatch, target: number): Promise<Params<Float32Array>> {
+  const p = initParams(cfg);
+  log(`calibrating thresholds to ${pct(target)} activity sparsity`);
+  await calibrate(cfg, p, data, target);
+  return p;
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -234,6 +250,7 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
   const specs: [string, () => Promise<Trainer>][] = [
     ['egru2', () => Trainer.create({ ...common, model: cfg, params: net.params, actors: 2 })],
     ['egru1', () => Trainer.create({ ...common, model: cfg, params: net.params, actors: 1 })],
+    ...(row ? [] : ([['cal2', () => calibrated(cfg, data, inp.calibrateTo).then((p) => Trainer.create({ ...common, model: cfg, params: p, actors: 2 }))]] as [string, () => Promise<Trainer>][])),
     ['on2', () => Trainer.create({ ...common, model: cfg, params: forced(cfg, true), actors: 2 })],
     ['gru2', () => Trainer.create({ ...common, model: cfgGru, actors: 2 })],
     ['off2', () => Trainer.create({ ...common, model: cfg, params: forced(cfg, false), actors: 2 })],
@@ -275,6 +292,7 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
   const on = st('on2');
   const off = st('off2');
   const gru = st('gru2');
+  const cal = st('cal2');
   const e2r = vs(e2);
   const target = row ? TARGETS.row : TARGETS.pixel;
   const vsMet = ref ? e2r.ratio! <= target : null;
@@ -307,6 +325,12 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
       ? { what: `EGRU, the same network: ${pct(spOf.get('egru1')!.activity)} activity, ${pct(spOf.get('egru1')!.backward)} backward sparsity, 1 actor`, unit: 'ms', value: e1, ...vs(e1) }
       : left('EGRU, 1 actor'),
   ];
+  if (!row)
+    rows.push(
+      cal
+        ? { what: `EGRU, seeded initialisation, thresholds calibrated: ${pct(spOf.get('cal2')!.activity)} activity, ${pct(spOf.get('cal2')!.backward)} backward sparsity, 2 actors`, unit: 'ms', value: cal, ...vs(cal) }
+        : left('EGRU, thresholds calibrated, 2 actors'),
+    );
   if (speed)
     rows.push({ what: 'speed-up, EGRU 2 actors vs 1', unit: '×', value: speed, ...(row ? { target: `≥ ${TARGETS.rowSpeedup}×`, met: speed.median >= TARGETS.rowSpeedup } : {}) });
   rows.push(off ? { what: `EGRU with no events at all (floor: work that does not scale with events), 2 actors`, unit: 'ms', value: off, ...vs(off) } : left('EGRU with no events at all, 2 actors'));
@@ -345,6 +369,7 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
       `One training step (forward + backward through time + Adam update) of a one-layer network, hidden ${H}, batch ${B}, ${shapeText}, 10 classes, on ${source}. ` +
       `EGRU network: ${net.text}. ` +
       `Project rows: threads transport, the project's readout (${cfg.readout}); Adam with lr 0 (the arithmetic of any lr, while the network and so its sparsity stay fixed across runs). "Events forced on": ϑ = 0 and a g-gate bias of 8, so every unit fires at every step. ` +
+      (row ? '' : `"Thresholds calibrated" (no target): the seeded initialisation with every threshold shifted until this batch's activity sparsity is ≈ ${pct(inp.calibrateTo)}. `) +
       `${torchSetupText(torch, torchWarm)} ` +
       `${s.warm} warm-up step(s) for the others (tfjs: ${row ? s.row.tfjsWarm : s.warm}), then ${reps} runs, round-robin over all contestants. Ratio: time / the fastest PyTorch row's time (lower is better).`,
     rows,

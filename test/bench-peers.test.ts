@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findPython, startTorchPeers, TORCH_INSTALL, TORCH_SETUPS, closeTorchPeers, type TorchPeer } from '../bench/torch.js';
+import { blasDir, closeTorchPeers, findPython, startTorchPeers, TORCH_INSTALL, TORCH_SETUPS, type TorchPeer } from '../bench/torch.js';
 import { trainedNetwork } from '../bench/trained.js';
 
 const quiet = () => {};
@@ -16,7 +16,7 @@ describe('PyTorch peer', () => {
   it('an EGRU_BENCH_PYTHON that cannot import torch makes every setting unavailable, with the reason', async () => {
     expect(findPython({ EGRU_BENCH_PYTHON: '/bin/false' })).toEqual({ reason: expect.stringMatching(/^EGRU_BENCH_PYTHON=\/bin\/false cannot import torch/) });
     const peers = await startTorchPeers(TORCH_SETUPS, { log: quiet, env: { ...process.env, EGRU_BENCH_PYTHON: '/nonexistent/python3' } });
-    expect(peers.map((p) => p.setup.key)).toEqual(['openblas2', 'openblas1', 'reference2']);
+    expect(peers.map((p) => p.setup.key)).toEqual(['openblas2', 'openblas2-torch1', 'openblas1', 'reference2']);
     for (const p of peers) {
       expect(p.available).toBe(false);
       if (!p.available) expect(p.reason).toContain('EGRU_BENCH_PYTHON=/nonexistent/python3');
@@ -28,7 +28,7 @@ describe('PyTorch peer', () => {
     delete env.EGRU_BENCH_PYTHON;
     const py = findPython(env);
     const peers: TorchPeer[] = await startTorchPeers(
-      TORCH_SETUPS.filter((s) => s.key === 'openblas1'),
+      TORCH_SETUPS.filter((s) => s.key === 'openblas2-torch1'),
       { log: quiet, env },
     );
     try {
@@ -45,9 +45,10 @@ describe('PyTorch peer', () => {
         return;
       }
       expect(p.info.threads).toBe(1);
+      expect(p.info.blas_threads).toBe(2);
       expect(p.info.blas).toBe('OpenBLAS');
       expect(p.info.sgemm).toContain('/openblas-pthread/');
-      expect(p.label).toBe(`PyTorch ${p.info.torch} CPU, OpenBLAS, 1 thread`);
+      expect(p.label).toBe(`PyTorch ${p.info.torch} CPU, OpenBLAS 2 threads, torch 1 thread`);
 
       const B = 3;
       const T = 5;
@@ -65,6 +66,24 @@ describe('PyTorch peer', () => {
     } finally {
       await closeTorchPeers(peers);
     }
+  });
+
+  it('a setting whose BLAS did not load is unavailable, not mislabelled', async (ctx) => {
+    const env = { ...process.env };
+    delete env.EGRU_BENCH_PYTHON;
+    const openblas = blasDir('openblas');
+    const preload = openblas && join(openblas, 'libblas.so.3');
+    const [p] = await startTorchPeers(
+      TORCH_SETUPS.filter((s) => s.key === 'reference2'),
+      // OpenBLAS preloaded: its sgemm_ wins over the reference libblas.so.3 that LD_LIBRARY_PATH asks for
+      { log: quiet, env: { ...env, ...(preload && existsSync(preload) ? { LD_PRELOAD: preload } : {}) } },
+    );
+    await closeTorchPeers([p!]);
+    expect(p!.available).toBe(false);
+    if (p!.available) return;
+    if (!('reason' in findPython(env)) && preload && existsSync(preload) && existsSync(join(blasDir('reference')!, 'libblas.so.3')))
+      expect(p!.reason).toMatch(/asked for .*\/blas\/libblas\.so\.3, but torch .* takes sgemm_ from .*openblas.*\(OpenBLAS\)/);
+    else ctx.annotate('no torch, OpenBLAS or reference BLAS here: only the unavailable setting was checked');
   });
 });
 

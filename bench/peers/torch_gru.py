@@ -4,7 +4,7 @@ The PyTorch CPU peer of the benchmark (bench/torch.ts starts one process of it p
 
 A persistent process speaking JSON lines: one request per line on stdin, one reply per line on stdout.
 On start it applies the thread count, runs one matrix product so the BLAS is loaded, and writes
-  {"ok": true, "info": {torch, python, threads, interop_threads, sgemm, blas, blas_maps, blas_config}}
+  {"ok": true, "info": {torch, python, threads, interop_threads, sgemm, blas, blas_threads, blas_maps, blas_config}}
 where `sgemm` is the file the sgemm_ symbol resolves to from libtorch_cpu (the BLAS that really does the
 products: Debian's python3-torch loads libblas.so.3 through the alternatives system, so LD_LIBRARY_PATH picks
 it), and `blas_maps` lists every BLAS-like library mapped into the process (/proc/self/maps).
@@ -20,8 +20,8 @@ Requests:
   {"cmd": "quit"}            exit (so does end of input).
 A failed request replies {"ok": false, "error": "..."}; the process keeps serving.
 
-Usage: python3 bench/peers/torch_gru.py --threads K   (set OMP_NUM_THREADS/OPENBLAS_NUM_THREADS=K too: the
-BLAS reads them when it loads). `--selftest` runs one tiny model and prints its info and step time.
+Usage: python3 bench/peers/torch_gru.py --threads K   (torch.set_num_threads(K); set OMP_NUM_THREADS and
+OPENBLAS_NUM_THREADS in the environment: the libraries read them when they load). `--selftest` runs one tiny model and prints its info and step time.
 """
 import array
 import base64
@@ -66,6 +66,14 @@ def sgemm_provider():
         return None  # no exported sgemm_: the BLAS is linked into torch itself (e.g. MKL in pip wheels)
 
 
+def blas_threads(path):
+    """Threads of an OpenBLAS (openblas_get_num_threads), else None (a single-threaded or unknown BLAS)."""
+    try:
+        return int(ctypes.CDLL(path).openblas_get_num_threads())
+    except (AttributeError, OSError, TypeError):
+        return None
+
+
 def blas_name(path, config):
     """A short human name of the BLAS behind `path` (or of the build's BLAS when sgemm_ is not exported)."""
     if path is None:
@@ -104,6 +112,7 @@ def build_info(torch, threads):
         "interop_threads": torch.get_num_interop_threads(),
         "sgemm": sgemm,
         "blas": blas_name(sgemm, config),
+        "blas_threads": blas_threads(sgemm) if sgemm else None,
         "blas_maps": mapped(lambda n: "blas" in n or "mkl" in n or "blis" in n or "lapack" in n),
         "blas_config": config,
         "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LD_LIBRARY_PATH")},
