@@ -88,10 +88,10 @@ usage: npm run bench [-- OPTIONS]      (or: node dist/bench/run.js [OPTIONS], af
   --json             print the JSON results on stdout instead of the tables
   --smoke            tiny sizes, seconds: checks the harness, not the numbers (writes nothing unless --out)
 
-PyTorch: $EGRU_BENCH_PYTHON, else /usr/bin/python3 if it imports torch, else python3 on PATH; rows for
-OpenBLAS 2 threads, OpenBLAS 2 threads with torch at 1, OpenBLAS 1 thread and reference BLAS with torch at
-2 threads, each where installed (${TORCH_INSTALL}). The training-step targets are against the fastest
-PyTorch row.
+PyTorch: $EGRU_BENCH_PYTHON, else /usr/bin/python3 if it imports torch, else python3 on PATH
+(Debian: ${TORCH_INSTALL}). Rows, each where its BLAS is installed:
+OpenBLAS 2 threads, OpenBLAS 2 threads with torch at 1, OpenBLAS 1 thread, reference BLAS with torch at 2.
+The training-step targets (cases 1, 2, 8) are against the fastest PyTorch row of the same run.
 Run it on an idle machine: the 2-actor and 2-thread figures need both cores to themselves.
 examples:
   npm run bench

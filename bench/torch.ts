@@ -112,7 +112,7 @@ export function findPython(env: NodeJS.ProcessEnv = process.env): { python: stri
   const given = env.EGRU_BENCH_PYTHON;
   if (given) {
     const err = importError(given);
-    return err === null ? { python: given } : { reason: `EGRU_BENCH_PYTHON=${given} cannot import torch (${err})` };
+    return err === null ? { python: given } : { reason: `EGRU_BENCH_PYTHON=${given} cannot import torch (${err}); unset it to use Debian's: ${TORCH_INSTALL}` };
   }
   const tried: string[] = [];
   for (const python of ['/usr/bin/python3', 'python3']) {
