@@ -407,7 +407,7 @@ function comparisonNote(e2: Stat, off: Stat | null, ref: { stat: Stat; label: st
 function speedupNote(speed: number, e1: Stat, e2: Stat, T: number, before: number, after: number): string {
   const low = Math.min(before, after);
   return (
-    `Speed-up target missed: 2 actors are ${speed.toFixed(2)}× faster than 1 (${e1.median.toFixed(1)} → ${e2.median.toFixed(1)} ms). ` +
+    `Speed-up target missed: 2 actors vs 1, ${speed.toFixed(2)}× (${e1.median.toFixed(1)} → ${e2.median.toFixed(1)} ms). ` +
     (low < 1.7
       ? `The machine check gave two busy threads only ${low.toFixed(2)}× the compute of one around this case (another process held part of a core), which bounds any 2-actor speed-up.`
       : `The machine checks gave ${low.toFixed(2)}× or more (the second core was free), so the loss is the runtime's at this size: a step is ${2 * T} ticks of ~${((1000 * e2.median) / (2 * T)).toFixed(0)} µs on 2 actors, each ending at a barrier, and the work that is not split between the actors stays.`)
