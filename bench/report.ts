@@ -62,6 +62,14 @@ export interface MachineInfo {
   concurrencyAtStart?: number;
 }
 
+export interface TorchPeerResult {
+  setup: string;
+  available: boolean;
+  label: string;
+  reason?: string;
+  info?: { torch?: string; python?: string; executable?: string; threads?: number; sgemm?: string | null; blas?: string };
+}
+
 export interface BenchResults {
   tool: string;
   version: string;
@@ -69,7 +77,8 @@ export interface BenchResults {
   mode: 'full' | 'quick' | 'smoke';
   command: string;
   machine: MachineInfo;
-  peers: { tfjs: { available: boolean; reason?: string; info?: unknown } };
+  /** torch: one entry per BLAS × threads setting (absent in results written before the PyTorch peer). */
+  peers: { torch?: TorchPeerResult[]; tfjs: { available: boolean; reason?: string; info?: unknown } };
   cases: CaseResult[];
   seconds: number;
 }
@@ -128,6 +137,18 @@ export function textTable(c: CaseResult): string {
 
 const esc = (s: string) => s.replace(/\|/g, '\\|');
 
+/** The PyTorch paragraph of the page: what ran (torch, Python, the BLAS each process really loaded) or why not. */
+function torchParagraph(torch: TorchPeerResult[] | undefined): string {
+  if (!torch) return '**Peer: PyTorch CPU** — not part of the benchmark when these results were written.';
+  const ran = torch.filter((p) => p.available);
+  const first = ran[0]?.info;
+  const head = first
+    ? `**Peer: PyTorch CPU** ${first.torch ?? ''} (Python ${first.python ?? '?'}, \`${first.executable ?? 'python3'}\`), \`torch.nn.GRU\` + \`torch.nn.Linear\`, cross-entropy on the last step's output, \`torch.optim.Adam\`, on the same batch; one persistent process per BLAS × thread setting (bench/peers/torch_gru.py). The training-step targets (cases 1, 2, 8) are ratios to the fastest PyTorch row of the same run.`
+    : '**Peer: PyTorch CPU** — no PyTorch setting ran in this run; the training-step targets against it are not checked.';
+  const each = torch.map((p) => (p.available && p.info ? `${p.label} (sgemm_ from \`${p.info.sgemm ?? 'torch itself'}\`)` : `${p.label}: ${p.reason ?? 'unavailable'}`));
+  return `${head} Settings: ${each.join('; ')}.`;
+}
+
 export function markdown(res: BenchResults): string {
   const m = res.machine;
   const out: string[] = [];
@@ -142,13 +163,15 @@ export function markdown(res: BenchResults): string {
   out.push(`**Machine:** ${m.cpu}, ${m.cores} cores, ${m.memoryGiB.toFixed(0)} GiB, Node ${m.node}, ${m.platform}; load average at start ${m.loadAtStart.map((v) => v.toFixed(2)).join(' / ')}${
       m.concurrencyAtStart !== undefined ? `; two busy threads got ${m.concurrencyAtStart.toFixed(2)}× the compute of one at the start (2.00 = two free cores; the cases with 2 threads repeat this check)` : ''
     }.`);
+  out.push('');
+  out.push(torchParagraph(res.peers.torch));
   const tf = res.peers.tfjs;
   const info = tf.info as { tfjs?: string; simd?: boolean; multithread?: boolean; threads?: number } | undefined;
   out.push('');
   out.push(
     tf.available && info
-      ? `**Peer:** TensorFlow.js ${info.tfjs} on \`@tensorflow/tfjs-backend-wasm\` (SIMD ${info.simd ? 'on' : 'off'}, wasm threads ${info.multithread ? `on, ${info.threads}` : 'off — tfjs disables them under Node, so it runs on one core'}), a \`tf.layers.gru\` + dense softmax readout of the same shape, \`tf.train.adam\`, timed with \`model.trainOnBatch\`. Installed apart from the project in \`bench/peers/\`.`
-      : `**Peer:** TensorFlow.js unavailable in this run (${tf.reason ?? 'unknown reason'}); its rows read "–".`,
+      ? `**TensorFlow.js** (a row of its own, no target): ${info.tfjs} on \`@tensorflow/tfjs-backend-wasm\` (SIMD ${info.simd ? 'on' : 'off'}, wasm threads ${info.multithread ? `on, ${info.threads}` : 'off — tfjs disables them under Node, so it runs on one core'}), a \`tf.layers.gru\` + dense softmax readout of the same shape, \`tf.train.adam\`, timed with \`model.trainOnBatch\`. Installed apart from the project in \`bench/peers/\`.`
+      : `**TensorFlow.js:** unavailable in this run (${tf.reason ?? 'unknown reason'}); its rows read "–".`,
   );
   out.push('');
   out.push(
@@ -159,6 +182,8 @@ export function markdown(res: BenchResults): string {
   );
   out.push('');
   out.push('## Summary');
+  out.push('');
+  out.push('Training-step targets (cases 1, 2, 8) are against PyTorch CPU: the EGRU step over the fastest PyTorch row of the same run.');
   out.push('');
   out.push('| # | case | target | measured | met? |');
   out.push('|---:|---|---|---|:---:|');
@@ -183,11 +208,12 @@ export function markdown(res: BenchResults): string {
   out.push('```sh');
   out.push('npm ci && npm run build');
   out.push('npm run bench              # full set (installs bench/peers on first use), writes bench/results/latest.json and this page');
-  out.push('npm run bench -- --quick   # reduced set, < 3 min, writes bench/results/quick.json only');
+  out.push('npm run bench -- --quick   # reduced set, ~3 min, writes bench/results/quick.json only');
+  out.push('apt-get install python3-torch libopenblas0-pthread   # the PyTorch peer (Debian); EGRU_BENCH_PYTHON picks another Python');
   out.push('node dist/bench/run.js --help');
   out.push('```');
   out.push('');
-  out.push('Run it on an otherwise idle machine: the cases with 2 actors need both cores, and another process on either core shows up directly in the synchronisation and speed-up figures.');
+  out.push('The networks of cases 1 and 2 are trained on the first run and cached in `bench/results/cache/` (`--retrain` trains them afresh). Run it on an otherwise idle machine: the cases with 2 actors or 2 PyTorch threads need both cores, and another process on either core shows up directly in the synchronisation, speed-up and 2-thread figures.');
   out.push('');
   return out.join('\n');
 }

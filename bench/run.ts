@@ -1,21 +1,26 @@
 /**
  * `npm run bench`: the project against the dense alternatives a user would otherwise pick, side by side in one
- * run — TensorFlow.js (wasm backend, `tf.layers.gru`), the project's own dense GRU (`cell: 'gru'`) and the EGRU
- * with every unit firing — in seven cases (the issue's targets in brackets):
+ * run — PyTorch on the CPU (torch.nn.GRU, per BLAS library and thread count: bench/torch.ts), TensorFlow.js
+ * (wasm backend, `tf.layers.gru`), the project's own dense GRU (`cell: 'gru'`) and the EGRU with every unit
+ * firing — in eight cases (the issue's targets in brackets; "PyTorch" = the fastest PyTorch row of the same run):
  *
- *   1. training step, row-MNIST shape (T 28, I 28), H 128, batch 32, EGRU at trained sparsity on 2 actors vs tfjs [≤ 0.33×]
- *   2. the same at pixel-MNIST shape (T 784, I 1)                                                          [≤ 0.2×]
+ *   1. training step, row-MNIST shape (T 28, I 28), H 128, batch 32, EGRU at trained sparsity   [2 actors ≤ 0.5× PyTorch,
+ *      2 actors vs 1 ≥ 1.5×, no-event floor ≤ 20 % of the step]
+ *   2. the same at pixel-MNIST shape (T 784, I 1)                                                 [≤ 0.25× PyTorch]
  *   3. time per step against activity 0…99 %, H 1024 (group kernel): R² of time vs events, 0 %→90 % speed-up [≥ 0.95, ≥ 6×]
- *   4. synchronisation cost per tick, 2 actors, zero events                                               [≤ 10 µs]
- *   5. parallel speed-up, H 1024, 2 actors vs 1                                                            [≥ 1.6×]
- *   6. memory, pixel-MNIST shape, H 256, batch 32: BPTT history vs a dense history, peak RSS              [≤ 0.5× dense]
- *   7. effective MAC rate of the sparse kernels vs the dense float32 matvec rate of this machine          [≥ 50 %]
+ *   4. synchronisation cost per tick, 2 actors, zero events                                       [≤ 10 µs]
+ *   5. parallel speed-up, H 1024, 2 actors vs 1                                                    [≥ 1.6×]
+ *   6. memory, pixel-MNIST shape, H 256, batch 32: BPTT history vs a dense history, peak RSS      [≤ 0.5× dense]
+ *   7. effective MAC rate of the sparse kernels vs the dense float32 matvec rate of this machine  [≥ 50 %]
+ *   8. training step, H 1024, batch 32, row-MNIST shape, EGRU at 90 % activity sparsity           [≤ 0.3× PyTorch]
  *
- * Every figure is the median of ≥ 5 runs (quick mode: fewer where said) with the min–max spread; ratios come from
- * the same run. Writes bench/results/latest.json and docs/benchmarks.md (full run), bench/results/quick.json
- * (`--quick`). The tfjs peer lives in bench/peers/ and is installed there on first use (bench/peers.ts).
+ * "Trained sparsity" (cases 1, 2): the task's `egru train` preset trained here for a bounded number of steps and
+ * cached in bench/results/cache/ (bench/trained.ts). Every figure is the median of ≥ 5 runs (quick mode: fewer
+ * where said) with the min–max spread; ratios come from the same run. Writes bench/results/latest.json and
+ * docs/benchmarks.md (full run), bench/results/quick.json (`--quick`). The tfjs peer lives in bench/peers/ and is
+ * installed there on first use (bench/peers.ts); PyTorch is Debian's python3-torch (bench/peers/torch_gru.py).
  *
- * Usage (after `npm run build`): node dist/bench/run.js [--quick] [--cases 1,3] [--reps N] [--no-peers] …  (--help)
+ * Usage (after `npm run build`): node dist/bench/run.js [--quick] [--cases 1,3] [--reps N] [--no-torch] …  (--help)
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,20 +28,22 @@ import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { loadTask } from '../cli/data/tasks.js';
 import { defaultModelConfig, type ModelConfig } from '../model/config.js';
 import type { GroupKernel } from '../model/group-kernel.js';
-import type { OptimizerConfig } from '../model/optim.js';
 import { initParams, sliceGroup, type Params } from '../model/params.js';
 import { SimdArena } from '../model/simd.js';
-import { Trainer, type SequenceBatch } from '../runtime/coordinator.js';
+import { Trainer } from '../runtime/coordinator.js';
+import { ADAM_0, checkNote, log, machineCheck, machineCheckSize, MB, mnistBatch, pct, ratioOf, ratioStat, sparsityOf } from './harness.js';
 import { benchConfig, measureSweep, SEQUENCE_STEPS, type Options as KernelOptions, type Row as KernelRow } from './kernels.js';
 import { loadTfjsPeer, type PeerStatus } from './peers.js';
 import { markdown, stat, textTable, type BenchResults, type CaseResult, type MachineInfo, type Row, type Stat } from './report.js';
-import { calibrate, concurrencyCheck, machine, parallelSpeedup, randomInputs, syncOverhead } from './runtime.js';
+import { calibrate, concurrencyCheck, machine, parallelSpeedup, syncOverhead } from './runtime.js';
+import { closeTorchPeers, startTorchPeers, TORCH_INSTALL, TORCH_SETUPS, torchUnavailable, type TorchPeer } from './torch.js';
+import { largeCase, trainingCase, type TrainingSizes } from './training.js';
 
 const ROOT = fileURLToPath(new URL(import.meta.url.includes('/dist/bench/') ? '../../' : '../', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
+const ALL_CASES = [1, 2, 3, 4, 5, 6, 7, 8];
 
 // ------------------------------------------------------------------------------------------------------------
 // options and sizes
@@ -47,42 +54,67 @@ interface Opts {
   mode: Mode;
   cases: number[];
   reps: number | null;
-  peers: boolean;
+  tfjs: boolean;
+  torch: boolean;
   install: boolean;
   sparsity: number;
   checkpoint: string | null;
+  retrain: boolean;
   out: string | null;
   write: boolean;
   render: boolean;
   json: boolean;
 }
 
-const HELP = `egru bench — the project against dense alternatives (TensorFlow.js wasm GRU, the project's dense GRU, EGRU with all units firing)
+const HELP = `egru bench — the project against dense alternatives (PyTorch CPU GRU, TensorFlow.js wasm GRU, the project's dense GRU, EGRU with all units firing)
 
 usage: npm run bench [-- OPTIONS]      (or: node dist/bench/run.js [OPTIONS], after npm run build)
 
-  --quick            reduced set, under 3 minutes; writes bench/results/quick.json, leaves docs/ alone
+  --quick            reduced set, about 3 minutes (plus, once, training the cached networks of cases 1 and 2);
+                     writes bench/results/quick.json, leaves docs/ alone
   --cases 1,2,…      run only these cases (1 row-MNIST step, 2 pixel-MNIST step, 3 activity sweep, 4 sync,
-                     5 parallel speed-up, 6 memory, 7 MAC efficiency)
+                     5 parallel speed-up, 6 memory, 7 MAC efficiency, 8 hidden-1024 step at 90 % sparsity)
   --reps N           runs per figure (default 5; quick 5, except where the quick set says fewer)
-  --sparsity S       activity sparsity the EGRU thresholds are calibrated to in cases 1, 2, 6 (default 0.8)
-  --checkpoint FILE  case 1: time this trained row-MNIST checkpoint (hidden 128) instead of calibrated thresholds
-  --no-peers         skip TensorFlow.js (its rows read "–")
-  --no-install       never run npm install for bench/peers (peer unavailable if it is missing)
+  --checkpoint FILE  case 1: time this trained row-MNIST checkpoint (hidden 128) instead of the cached preset network
+  --retrain          train the networks of cases 1 and 2 afresh (and replace them in bench/results/cache/)
+  --sparsity S       activity sparsity EGRU thresholds are calibrated to in case 6 and case 2's comparison row (default 0.8)
+  --no-torch         skip PyTorch (its rows read "–", and the targets against it are not checked)
+  --no-tfjs          skip TensorFlow.js
+  --no-peers         skip both
+  --no-install       never run npm install for bench/peers (tfjs unavailable if it is missing)
   --out FILE         write the JSON results here instead of bench/results/latest.json (quick.json for --quick)
   --no-write         print only (no JSON, no docs)
   --render           regenerate docs/benchmarks.md from bench/results/latest.json and exit
   --json             print the JSON results on stdout instead of the tables
   --smoke            tiny sizes, seconds: checks the harness, not the numbers (writes nothing unless --out)
 
-Run it on an idle machine: the 2-actor figures need both cores to themselves.
+PyTorch: $EGRU_BENCH_PYTHON, else /usr/bin/python3 if it imports torch, else python3 on PATH
+(Debian: ${TORCH_INSTALL}). Rows, each where its BLAS is installed:
+OpenBLAS 2 threads, OpenBLAS 2 threads with torch at 1, OpenBLAS 1 thread, reference BLAS with torch at 2.
+The training-step targets (cases 1, 2, 8) are against the fastest PyTorch row of the same run.
+Run it on an idle machine: the 2-actor and 2-thread figures need both cores to themselves.
 examples:
   npm run bench
   npm run bench -- --quick
+  node dist/bench/run.js --cases 1 --reps 3 --no-write
   node dist/bench/run.js --cases 4,5 --reps 7 --no-write`;
 
 function parseArgs(argv: string[]): Opts {
-  const o: Opts = { mode: 'full', cases: [1, 2, 3, 4, 5, 6, 7], reps: null, peers: true, install: true, sparsity: 0.8, checkpoint: null, out: null, write: true, render: false, json: false };
+  const o: Opts = {
+    mode: 'full',
+    cases: ALL_CASES,
+    reps: null,
+    tfjs: true,
+    torch: true,
+    install: true,
+    sparsity: 0.8,
+    checkpoint: null,
+    retrain: false,
+    out: null,
+    write: true,
+    render: false,
+    json: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => {
@@ -96,7 +128,7 @@ function parseArgs(argv: string[]): Opts {
       o.cases = next()
         .split(',')
         .map((s) => Number(s.trim()));
-      if (!o.cases.every((c) => Number.isInteger(c) && c >= 1 && c <= 7)) throw new UsageError('--cases takes numbers 1..7, e.g. --cases 1,3');
+      if (!o.cases.every((c) => ALL_CASES.includes(c))) throw new UsageError(`--cases takes numbers 1..${ALL_CASES.length}, e.g. --cases 1,3`);
     } else if (a === '--reps') {
       o.reps = Number(next());
       if (!(Number.isInteger(o.reps) && o.reps >= 1)) throw new UsageError('--reps must be a positive integer');
@@ -104,7 +136,10 @@ function parseArgs(argv: string[]): Opts {
       o.sparsity = Number(next());
       if (!(o.sparsity > 0 && o.sparsity < 1)) throw new UsageError('--sparsity must lie in (0, 1)');
     } else if (a === '--checkpoint') o.checkpoint = next();
-    else if (a === '--no-peers') o.peers = false;
+    else if (a === '--retrain') o.retrain = true;
+    else if (a === '--no-peers') o.tfjs = o.torch = false;
+    else if (a === '--no-torch') o.torch = false;
+    else if (a === '--no-tfjs') o.tfjs = false;
     else if (a === '--no-install') o.install = false;
     else if (a === '--out') o.out = next();
     else if (a === '--no-write') o.write = false;
@@ -120,80 +155,74 @@ function parseArgs(argv: string[]): Opts {
 
 class UsageError extends Error {}
 
-interface Sizes {
+interface Sizes extends TrainingSizes {
   reps: number;
-  warm: number;
-  row: { H: number; B: number; reps: number; tfjsWarm: number };
-  /** only: the project contestants timed (egru2, egru1, on2, gru2, off2); the quick set leaves some out. */
-  pixel: { H: number; B: number; T: number; reps: number; only?: string[] };
   sweep: { H: number; B: number; sparsities: number[]; steps: number };
   sync: { ticks: number; reps: number; diagnose: boolean };
   parallel: { H: number; reps: number; rounds: number };
   memory: { H: number; B: number; T: number; rssRuns: number; rssKinds: MemoryJob['kind'][] };
   matvecMs: number;
-  /** Machine checks (bench/runtime.ts concurrencyCheck): rounds and busy-loop iterations per probe. */
-  check: MachineCheck;
 }
 
-interface MachineCheck {
-  rounds: number;
-  iterations: number;
-}
-const FULL_CHECK: MachineCheck = { rounds: 3, iterations: 5e7 };
+// Optimiser steps of the preset networks of cases 1 and 2 (bench/trained.ts), trained once and cached: row-MNIST
+// ~11 s on 2 idle cores (its activity sparsity is settled by step 600: 74.7 % there, 74.5 % at 1000), pixel-MNIST ~30 s.
+const TRAIN_STEPS = { row: 1000, pixel: 40 };
+const ALL_TORCH = TORCH_SETUPS.map((t) => t.key);
 
 function sizes(o: Opts): Sizes {
   const r = o.reps;
-  if (o.mode === 'smoke') {
+  const mode = o.mode;
+  if (mode === 'smoke') {
     const reps = r ?? 2;
     return {
+      mode,
       reps,
       warm: 1,
-      row: { H: 16, B: 4, reps, tfjsWarm: 1 },
-      pixel: { H: 16, B: 4, T: 60, reps },
+      row: { H: 16, B: 4, reps, tfjsWarm: 1, torchWarm: 1, trainSteps: 5, torch: ALL_TORCH },
+      pixel: { H: 16, B: 4, T: 60, reps, trainSteps: 2, torch: ALL_TORCH },
+      large: { H: 64, B: 4, reps, sparsity: 0.9, torch: ALL_TORCH },
       sweep: { H: 64, B: 4, sparsities: [0, 0.5, 0.9, 0.99], steps: reps },
       sync: { ticks: 200, reps, diagnose: false },
       parallel: { H: 64, reps, rounds: 1 },
       memory: { H: 16, B: 4, T: 60, rssRuns: 1, rssKinds: ['baseline', 'egru', 'gru', 'tfjs'] },
       matvecMs: 20,
-      check: { rounds: 1, iterations: 1e6 },
     };
   }
-  if (o.mode === 'quick') {
+  if (mode === 'quick') {
     const reps = r ?? 5;
     return {
+      mode,
       reps,
       warm: 1,
-      row: { H: 128, B: 32, reps, tfjsWarm: 10 },
-      pixel: { H: 128, B: 32, T: 784, reps: r ?? 3, only: ['egru2', 'gru2', 'off2'] },
+      row: { H: 128, B: 32, reps, tfjsWarm: 10, torchWarm: 3, trainSteps: TRAIN_STEPS.row, torch: ALL_TORCH },
+      pixel: { H: 128, B: 32, T: 784, reps: r ?? 3, only: ['egru2', 'cal2', 'gru2', 'off2'], trainSteps: TRAIN_STEPS.pixel, torch: ALL_TORCH },
+      // reference BLAS at hidden 1024: seconds a step, never the fastest row
+      large: { H: 1024, B: 32, reps: r ?? 3, sparsity: 0.9, torch: ['openblas2', 'openblas2-torch1', 'openblas1'] },
       sweep: { H: 512, B: 32, sparsities: [0, 0.5, 0.8, 0.9, 0.95, 0.99], steps: reps },
       sync: { ticks: 2000, reps, diagnose: false },
       parallel: { H: 512, reps: r ?? 3, rounds: 2 },
       memory: { H: 256, B: 32, T: 784, rssRuns: 1, rssKinds: ['egru'] },
       matvecMs: 100,
-      check: FULL_CHECK,
     };
   }
   const reps = r ?? 5;
   return {
+    mode,
     reps,
     warm: 2,
-    row: { H: 128, B: 32, reps: Math.max(reps, 9), tfjsWarm: 20 },
-    pixel: { H: 128, B: 32, T: 784, reps },
+    row: { H: 128, B: 32, reps: Math.max(reps, 9), tfjsWarm: 20, torchWarm: 5, trainSteps: TRAIN_STEPS.row, torch: ALL_TORCH },
+    pixel: { H: 128, B: 32, T: 784, reps, trainSteps: TRAIN_STEPS.pixel, torch: ALL_TORCH },
+    large: { H: 1024, B: 32, reps, sparsity: 0.9, torch: ALL_TORCH },
     sweep: { H: 1024, B: 32, sparsities: [0, 0.5, 0.8, 0.9, 0.95, 0.99], steps: reps },
     sync: { ticks: 2000, reps: Math.max(reps, 7), diagnose: true },
     parallel: { H: 1024, reps: Math.max(3, Math.ceil(reps / 2)), rounds: 3 },
     memory: { H: 256, B: 32, T: 784, rssRuns: reps, rssKinds: ['baseline', 'egru', 'gru', 'tfjs'] },
     matvecMs: 200,
-    check: FULL_CHECK,
   };
 }
 
 // ------------------------------------------------------------------------------------------------------------
 // helpers
-
-const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-const MB = 1024 * 1024;
 
 function machineInfo(): MachineInfo {
   const cpus = os.cpus();
@@ -208,41 +237,16 @@ function machineInfo(): MachineInfo {
   };
 }
 
-/** The first `batch` MNIST training examples in the shape of `task`, cut to `steps` steps; random inputs without MNIST. */
-function mnistBatch(task: 'row-mnist' | 'pixel-mnist', batch: number, steps?: number): { data: SequenceBatch; source: string } {
-  const I = task === 'row-mnist' ? 28 : 1;
-  const full = task === 'row-mnist' ? 28 : 784;
-  const T = steps ?? full;
-  try {
-    const d = loadTask(task, 'train', { limit: batch });
-    let x = d.x;
-    const from = Math.floor((full - T) / 2); // a window from the middle of the image: its edges are blank
-    if (T !== full) {
-      x = new Float32Array(batch * T * I);
-      for (let b = 0; b < batch; b++) x.set(d.x.subarray((b * full + from) * I, (b * full + from + T) * I), b * T * I);
-    }
-    return { data: { x, targets: d.y, batch, steps: T }, source: `the first ${batch} MNIST training images${T !== full ? ` (steps ${from}–${from + T - 1} only)` : ''}` };
-  } catch (e) {
-    const cfg = defaultModelConfig({ inputSize: I, hidden: [1] });
-    return { data: randomInputs(cfg, batch, T, 11), source: `random inputs (MNIST unavailable: ${(e as Error).message})` };
-  }
-}
-
-/** Compute two busy threads get, relative to one (2.00 = two free cores): see concurrencyCheck in bench/runtime.ts. */
-async function machineCheck(label: string, check: MachineCheck): Promise<number> {
-  const c = await concurrencyCheck(check.rounds, check.iterations);
-  log(`machine check (${label}): two busy threads get ${c.ratio.toFixed(2)}× the compute of one (2.00 = two free cores)`);
-  return c.ratio;
-}
 /**
  * Case 5's machine check: the even-split ceiling (2 × the slower of two busy threads vs one alone), for compute
  * and for memory streaming (null if that probe could not run).
  */
-async function machineCheckBoth(label: string, check: MachineCheck): Promise<{ ratio: number; evenSplit: number; memory: number | null }> {
-  const c = await concurrencyCheck(check.rounds, check.iterations);
+async function machineCheckBoth(label: string): Promise<{ ratio: number; evenSplit: number; memory: number | null }> {
+  const { rounds, iterations } = machineCheckSize;
+  const c = await concurrencyCheck(rounds, iterations);
   let memory: number | null = null;
   try {
-    memory = (await concurrencyCheck(check.rounds, check.iterations, 'memory')).evenSplit;
+    memory = (await concurrencyCheck(rounds, iterations, 'memory')).evenSplit;
   } catch (e) {
     log(`machine check (${label}): the memory-streaming probe failed (${(e as Error).message}); left out`);
   }
@@ -252,75 +256,6 @@ async function machineCheckBoth(label: string, check: MachineCheck): Promise<{ r
   );
   return { ratio: c.ratio, evenSplit: c.evenSplit, memory };
 }
-const checkNote = (before: number, after: number) =>
-  `Machine check (compute two busy threads get relative to one; 2.00 = two free cores): ${before.toFixed(2)}× before and ${after.toFixed(2)}× after this case.`;
-
-const ADAM_0: OptimizerConfig = { kind: 'adam', lr: 0 };
-
-/**
- * EGRU parameters with every unit firing at every step (on: ϑ = 0 and a g-gate bias of +8 keep v > 0) or none
- * (off: ϑ = 1 and a g-gate bias of −8 keep v near −1, so no unit fires and none is within 1/s of ϑ).
- */
-function forced(cfg: ModelConfig, on: boolean): Params<Float32Array> {
-  const p = initParams(cfg);
-  const H = cfg.hidden[0]!;
-  p.layers[0]!.thr.fill(on ? 0 : 1);
-  p.layers[0]!.bias.fill(on ? 8 : -8, 2 * H, 3 * H);
-  return p;
-}
-
-interface Contestant {
-  name: string;
-  /** Warm-up steps (default: the case's). */
-  warm?: number;
-  step: () => Promise<number>;
-  samples: number[];
-  after?: () => Promise<void>;
-}
-
-/** Warm every contestant up, then time them round-robin (run r of each, then run r + 1), so drifts hit all alike. */
-async function roundRobin(cs: Contestant[], warm: number, reps: number, label: string): Promise<void> {
-  for (const c of cs) {
-    for (let w = 0; w < (c.warm ?? warm); w++) await c.step();
-    await c.after?.();
-  }
-  for (let r = 0; r < reps; r++) {
-    const t: string[] = [];
-    for (const c of cs) {
-      const ms = await c.step();
-      c.samples.push(ms);
-      t.push(`${c.name} ${ms.toFixed(1)}`);
-    }
-    log(`${label} run ${r + 1}/${reps}: ${t.join(', ')} ms`);
-  }
-}
-
-function trainerStep(tr: Trainer, batch: SequenceBatch): () => Promise<number> {
-  return async () => {
-    const t0 = performance.now();
-    await tr.train(batch);
-    return performance.now() - t0;
-  };
-}
-
-/** a / b from two spreads: the medians' ratio and the extreme pairings (worst–best when smaller is better for a). */
-function ratioOf(a: Stat, b: Stat): { ratio: number; ratioRange: [number, number] } {
-  return { ratio: a.median / b.median, ratioRange: [a.min / b.max, a.max / b.min] };
-}
-function ratioStat(a: Stat, b: Stat): Stat {
-  return { median: a.median / b.median, min: a.min / b.max, max: a.max / b.min, runs: Math.min(a.runs, b.runs), samples: [] };
-}
-
-/** Sparsities and MACs (SPEC §4 counters) since the last counter reset; MACs per step when `steps` is given. */
-function sparsityOf(tr: Trainer, steps = 1): { activity: number; backward: number; macs: number; denseMacs: number } {
-  const c = tr.counters().totals;
-  return {
-    activity: 1 - c.events / c.unit_steps,
-    backward: 1 - c.backward_active / c.unit_steps,
-    macs: (c['macs.forward'] + c['macs.backward']) / steps,
-    denseMacs: (c['macs.dense_forward'] + c['macs.dense_backward']) / steps,
-  };
-}
 
 /** Group kernels of an inline trainer (the benchmark reads their history sizes; the runtime keeps them private). */
 function inlineKernels(tr: Trainer): GroupKernel[] {
@@ -328,159 +263,6 @@ function inlineKernels(tr: Trainer): GroupKernel[] {
   if (!Array.isArray(actors) || !actors.every((a) => a.kernel && typeof a.kernel.historyBytes === 'function'))
     throw new Error('cannot reach the actors of the inline transport (runtime internals changed?)');
   return actors.map((a) => a.kernel!);
-}
-
-// ------------------------------------------------------------------------------------------------------------
-// cases 1 and 2: one training step against tfjs, the dense GRU and the EGRU with every unit firing
-
-async function trainingCase(id: 1 | 2, o: Opts, s: Sizes, peer: PeerStatus): Promise<CaseResult> {
-  const t0 = performance.now();
-  const row = id === 1;
-  const checkBefore = await machineCheck(`before case ${id}`, s.check);
-  const task = row ? 'row-mnist' : 'pixel-mnist';
-  const { H, B } = row ? s.row : s.pixel;
-  const reps = row ? s.row.reps : s.pixel.reps;
-  const { data, source } = mnistBatch(task, B, row ? undefined : s.pixel.T);
-  const T = data.steps;
-  const I = row ? 28 : 1;
-  let cfg = defaultModelConfig({ inputSize: I, hidden: [H], classes: 10 });
-  const notes: string[] = [];
-
-  // EGRU at trained sparsity: a trained checkpoint when given (case 1), else thresholds calibrated to the target.
-  let trained: Params<Float32Array> | null = null;
-  let sparsitySource = '';
-  if (row && o.checkpoint) {
-    try {
-      const { loadCheckpoint } = await import('../cli/io/checkpoint.js');
-      const ck = loadCheckpoint(o.checkpoint);
-      const m = ck.config.model;
-      if (m.cell === 'egru' && m.inputSize === I && m.hidden.length === 1 && m.hidden[0] === H) {
-        cfg = m;
-        trained = ck.params;
-        sparsitySource = `trained checkpoint ${o.checkpoint}`;
-      } else notes.push(`--checkpoint ${o.checkpoint} is not a one-layer EGRU of hidden ${H} on 28 inputs: calibrated thresholds used instead.`);
-    } catch (e) {
-      notes.push(`--checkpoint ${o.checkpoint} could not be read (${(e as Error).message}): calibrated thresholds used instead.`);
-    }
-  }
-  if (!trained) {
-    trained = initParams(cfg);
-    log(`case ${id}: calibrating thresholds to ${pct(o.sparsity)} activity sparsity`);
-    const got = await calibrate(cfg, trained, data, o.sparsity);
-    sparsitySource = `seeded initialisation with every threshold shifted until the activity sparsity on this batch is ${pct(got)} (target ${pct(o.sparsity)})`;
-  }
-  const cfgGru: ModelConfig = { ...cfg, cell: 'gru' };
-  const common = { transport: 'threads' as const, batch: B, maxSteps: T, optimizer: ADAM_0 };
-  const only = row ? undefined : s.pixel.only;
-  const specs: [string, () => Promise<Trainer>][] = [
-    ['egru2', () => Trainer.create({ ...common, model: cfg, params: trained, actors: 2 })],
-    ['egru1', () => Trainer.create({ ...common, model: cfg, params: trained, actors: 1 })],
-    ['on2', () => Trainer.create({ ...common, model: cfg, params: forced(cfg, true), actors: 2 })],
-    ['gru2', () => Trainer.create({ ...common, model: cfgGru, actors: 2 })],
-    ['off2', () => Trainer.create({ ...common, model: cfg, params: forced(cfg, false), actors: 2 })],
-  ];
-  const projects = new Map<string, Trainer>();
-  for (const [name, make] of specs) if (!only || only.includes(name)) projects.set(name, await make());
-  const cs: Contestant[] = [];
-  let tf: ReturnType<Extract<PeerStatus, { available: true }>['peer']['gruTrainer']> | null = null;
-  try {
-    if (peer.available) {
-      tf = peer.peer.gruTrainer({ steps: T, inputSize: I, hidden: H, classes: 10, batch: B, x: data.x, y: data.targets });
-      cs.push({ name: 'tfjs', step: tf.step, samples: [], warm: row ? s.row.tfjsWarm : s.warm });
-    }
-    for (const [name, tr] of projects) cs.push({ name, step: trainerStep(tr, data), samples: [], after: () => tr.resetCounters() });
-    await roundRobin(cs, s.warm, reps, `case ${id}`);
-  } finally {
-    tf?.dispose();
-  }
-  const by = (n: string) => cs.find((c) => c.name === n);
-  const spOf = new Map([...projects].map(([n, t]) => [n, sparsityOf(t, reps)]));
-  await Promise.all([...projects.values()].map((t) => t.close()));
-  const checkAfter = await machineCheck(`after case ${id}`, s.check);
-  const sp0 = spOf.get('egru2')!;
-  if (spOf.has('on2') && spOf.get('on2')!.activity !== 0) notes.push(`"events forced on" still had ${pct(spOf.get('on2')!.activity)} activity sparsity (not every unit fired).`);
-  if (spOf.has('off2') && spOf.get('off2')!.activity !== 1) notes.push(`"no events" still had ${pct(1 - spOf.get('off2')!.activity)} activity (some units fired).`);
-
-  const tfStat = by('tfjs') ? stat(by('tfjs')!.samples) : null;
-  const target = row ? 0.33 : 0.2;
-  const vs = (x: Stat) => (tfStat ? ratioOf(x, tfStat) : { ratio: null as number | null });
-  const st = (n: string) => (by(n) ? stat(by(n)!.samples) : null);
-  const e2 = st('egru2')!;
-  const e1 = st('egru1');
-  const on = st('on2');
-  const off = st('off2');
-  const gru = st('gru2');
-  const e2r = vs(e2);
-  const left = (what: string): Row => ({ what, unit: 'ms', value: null, note: `not in the ${o.mode} set` });
-  const rows: Row[] = [
-    {
-      what: `TensorFlow.js ${peer.available ? `${peer.info.tfjs} wasm${peer.info.simd ? ' SIMD' : ''}, ${peer.info.multithread ? `${peer.info.threads} threads` : '1 thread'}` : 'wasm'}, tf.layers.gru`,
-      unit: 'ms',
-      value: tfStat,
-      ratio: tfStat ? 1 : null,
-      note: peer.available ? undefined : `unavailable: ${peer.reason}`,
-    },
-    gru ? { what: `egru dense GRU (cell gru), 2 actors`, unit: 'ms', value: gru, ...vs(gru) } : left('egru dense GRU (cell gru), 2 actors'),
-    on
-      ? { what: `EGRU, events forced on (activity sparsity ${pct(spOf.get('on2')!.activity)}), 2 actors`, unit: 'ms', value: on, ...vs(on) }
-      : left('EGRU, events forced on, 2 actors'),
-    {
-      what: `EGRU at ${pct(sp0.activity)} activity sparsity, 2 actors`,
-      unit: 'ms',
-      value: e2,
-      ...e2r,
-      target: `≤ ${target}× tfjs`,
-      met: tfStat ? e2r.ratio! <= target : null,
-    },
-    e1 ? { what: `EGRU at ${pct(spOf.get('egru1')!.activity)} activity sparsity, 1 actor`, unit: 'ms', value: e1, ...vs(e1) } : left('EGRU, 1 actor'),
-    off
-      ? { what: `EGRU with no events at all (floor: work that does not scale with events), 2 actors`, unit: 'ms', value: off, ...vs(off) }
-      : left('EGRU with no events at all, 2 actors'),
-  ];
-  const facts: string[] = [];
-  if (gru) facts.push(`${(e2.median / gru.median).toFixed(2)}× the project's dense GRU`);
-  if (on) facts.push(`${(e2.median / on.median).toFixed(2)}× the EGRU with every unit firing`);
-  notes.push(
-    `Same run, 2 actors: the EGRU at ${pct(sp0.activity)} sparsity takes ${facts.join(' and ') || '–'}` +
-      (off
-        ? `; with no events at all a step still takes ${off.median.toFixed(1)} ms (${((100 * off.median) / e2.median).toFixed(0)} % of the sparse step): the per-unit-step elementwise work (gates, their recomputation and the dense gradient pass, docs/math.md), the readout, the update and the ${2 * T} per-tick barriers`
-        : '') +
-      `.${e1 ? ` 2 actors vs 1 actor: ${(e1.median / e2.median).toFixed(2)}× speed-up.` : ''} Backward sparsity of the EGRU during the timed steps: ${pct(sp0.backward)} (s = ${cfg.support}).`,
-  );
-  if (tfStat) {
-    const missed = !(e2r.ratio! <= target);
-    const floor = off ? off.median / tfStat.median : null;
-    const m = sp0;
-    const rate = (macs: number, ms: number) => (macs / (ms * 1e6)).toFixed(2);
-    notes.push(
-      (missed ? `Target missed: ${e2r.ratio!.toFixed(2)}× tfjs. ` : '') +
-        (off && floor !== null
-          ? `The event-independent floor alone is ${floor.toFixed(2)}× the tfjs step${floor > target ? ', above the target whatever the sparsity' : ''}; the event-dependent part adds ${(e2.median - off.median).toFixed(1)} ms. `
-          : '') +
-        `By the MAC counters, the sparse EGRU step does ${(m.macs / 1e6).toFixed(0)} M multiply-accumulates, ${pct(m.macs / m.denseMacs)} of a dense GRU's ${(m.denseMacs / 1e6).toFixed(0)} M, at ${rate(m.macs, e2.median)} GMAC/s on 2 actors (row operations and gate nonlinearities in wasm SIMD, the rest of the elementwise math in JavaScript), while tfjs does the dense ${(m.denseMacs / 1e6).toFixed(0)} M at ${rate(m.denseMacs, tfStat.median)} GMAC/s on one thread (wasm SIMD matrix products, see case 7). Sparsity saves a factor ${(m.denseMacs / m.macs).toFixed(1)} in MACs: the backward partial sums run for every backward-active unit (${pct(1 - m.backward)} of the unit-steps here, docs/math.md).`,
-    );
-  }
-  notes.push(checkNote(checkBefore, checkAfter));
-  const shape = row ? 'row-MNIST shape (T = 28 steps, I = 28)' : `pixel-MNIST shape (T = ${T} steps, I = 1)`;
-  return {
-    id,
-    key: row ? 'train-row-mnist' : 'train-pixel-mnist',
-    title: `Training step, ${row ? 'row-MNIST' : 'pixel-MNIST'} shape, hidden ${H}, batch ${B}`,
-    setup:
-      `One training step (forward + backward through time + Adam update) of a one-layer network, hidden ${H}, batch ${B}, ${shape}, 10-way softmax readout, on ${source}. ` +
-      `Project rows: threads transport; Adam with lr 0 (the same arithmetic as any lr, but the network and so its sparsity stay fixed across runs). ` +
-      `EGRU thresholds: ${sparsitySource}. "Events forced on": ϑ = 0 and a g-gate bias of 8, so every unit fires at every step. ` +
-      `${s.warm} warm-up step(s) each (tfjs: ${row ? s.row.tfjsWarm : s.warm}), then ${reps} runs, round-robin over the contestants. Ratio: time / tfjs time (lower is better).`,
-    rows,
-    headline: {
-      target: `EGRU (2 actors) ≤ ${target}× tfjs-wasm GRU`,
-      measured: e2r.ratio !== null ? `${e2r.ratio.toFixed(2)}× (${e2.median.toFixed(1)} ms vs ${tfStat!.median.toFixed(1)} ms, ${pct(sp0.activity)} sparsity)` : `${e2.median.toFixed(1)} ms (no tfjs)`,
-      met: tfStat ? e2r.ratio! <= target : null,
-    },
-    notes,
-    extra: { sparsity: Object.fromEntries(spOf), steps: T, hidden: H, batch: B, data: source, sparsitySource, machineCheck: [checkBefore, checkAfter] },
-    seconds: (performance.now() - t0) / 1000,
-  };
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -779,7 +561,7 @@ async function withSpins<T>(spins: string | undefined, f: () => Promise<T>): Pro
 async function syncCase(s: Sizes): Promise<CaseResult> {
   const t0 = performance.now();
   const { reps, ticks } = s.sync;
-  const checkBefore = await machineCheck('before case 4', s.check);
+  const checkBefore = await machineCheck('before case 4');
   const r1 = await withSpins(undefined, () => syncOverhead(1, reps, ticks));
   const r2 = await withSpins(undefined, () => syncOverhead(2, reps, ticks));
   const one = asStat(r1);
@@ -806,7 +588,7 @@ async function syncCase(s: Sizes): Promise<CaseResult> {
     notes.push(
       `Target missed: ${two.median.toFixed(1)} µs per tick. When a tick outlasts the barrier's spin phase, the waiting actor falls back to Atomics.wait/notify (a futex round trip; the EGRU_SPINS=0 row shows its cost); when another process occupies a core, a spinning actor waits for a partner that is not running at all.`,
     );
-  notes.push(checkNote(checkBefore, await machineCheck('after case 4', s.check)));
+  notes.push(checkNote(checkBefore, await machineCheck('after case 4')));
   return {
     id: 4,
     key: 'sync',
@@ -824,9 +606,9 @@ async function parallelCase(s: Sizes): Promise<CaseResult> {
   const { H, reps, rounds } = s.parallel;
   const checks: { ratio: number; evenSplit: number; memory: number | null }[] = [];
   const p = await parallelSpeedup(reps, H, 32, rounds, async (r) => {
-    checks.push(await machineCheckBoth(`case 5, before round ${r + 1} of ${rounds}`, s.check));
+    checks.push(await machineCheckBoth(`case 5, before round ${r + 1} of ${rounds}`));
   });
-  checks.push(await machineCheckBoth('after case 5', s.check));
+  checks.push(await machineCheckBoth('after case 5'));
   const checkBefore = checks[0]!.ratio;
   const checkAfter = checks[checks.length - 1]!.ratio;
   const one = stat(p.samples.one);
@@ -1077,29 +859,52 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   const o = parseArgs(argv);
   if (o.render) return render(o.out ?? join(ROOT, 'bench', 'results', 'latest.json'));
   const s = sizes(o);
+  if (o.mode === 'smoke') Object.assign(machineCheckSize, { rounds: 1, iterations: 1e6 }); // checks the harness, not the machine
   const t0 = performance.now();
   const info = machineInfo();
   log(`machine: ${info.line}; load average ${info.loadAtStart.map((v) => v.toFixed(2)).join(' / ')}`);
-  info.concurrencyAtStart = await machineCheck('start', s.check);
+  info.concurrencyAtStart = await machineCheck('start');
   if (info.loadAtStart[0]! > 0.5) log('warning: the machine is not idle (load average > 0.5): the 2-actor figures will suffer');
-  const wantsPeer = o.peers && o.cases.some((c) => c === 1 || c === 2 || c === 6 || c === 7);
-  const peer: PeerStatus = wantsPeer ? await loadTfjsPeer(ROOT, { install: o.install, log }) : { available: false, reason: o.peers ? 'not needed by the selected cases' : '--no-peers', installed: false };
+  const wantsTfjs = o.tfjs && o.cases.some((c) => c === 1 || c === 2 || c === 6 || c === 7);
+  const peer: PeerStatus = wantsTfjs
+    ? await loadTfjsPeer(ROOT, { install: o.install, log })
+    : { available: false, reason: o.tfjs ? 'not needed by the selected cases' : '--no-tfjs', installed: false };
   if (peer.available) log(`peer: TensorFlow.js ${peer.info.tfjs}, backend ${peer.info.backend}, SIMD ${peer.info.simd}, multithread ${peer.info.multithread}, threads ${peer.info.threads}`);
   else log(`peer: TensorFlow.js unavailable (${peer.reason})`);
+  const wantsTorch = o.torch && o.cases.some((c) => c === 1 || c === 2 || c === 8);
+  const torch: TorchPeer[] = wantsTorch
+    ? await startTorchPeers(TORCH_SETUPS, { log })
+    : torchUnavailable(TORCH_SETUPS, o.torch ? 'not needed by the selected cases' : '--no-torch');
+  for (const p of torch) if (!p.available) log(`peer: ${p.label} unavailable (${p.reason})`);
 
   const cases: CaseResult[] = [];
-  for (const id of [...new Set(o.cases)].sort((a, b) => a - b)) {
-    log(`case ${id} …`);
-    let c: CaseResult;
-    if (id === 1 || id === 2) c = await trainingCase(id, o, s, peer);
-    else if (id === 3) c = activityCase(s);
-    else if (id === 4) c = await syncCase(s);
-    else if (id === 5) c = await parallelCase(s);
-    else if (id === 6) c = await memoryCase(o, s, peer);
-    else c = await efficiencyCase(s, peer);
-    cases.push(c);
-    if (!o.json) process.stdout.write(textTable(c) + '\n\n');
-    log(`case ${id} done in ${c.seconds.toFixed(1)} s`);
+  const training = {
+    sizes: s,
+    root: ROOT,
+    checkpoint: o.checkpoint,
+    cacheDir: o.mode === 'smoke' ? null : join(ROOT, 'bench', 'results', 'cache'),
+    retrain: o.retrain,
+    calibrateTo: o.sparsity,
+    tfjs: peer,
+    torch,
+  };
+  try {
+    for (const id of [...new Set(o.cases)].sort((a, b) => a - b)) {
+      log(`case ${id} …`);
+      let c: CaseResult;
+      if (id === 1 || id === 2) c = await trainingCase(id, training);
+      else if (id === 3) c = activityCase(s);
+      else if (id === 4) c = await syncCase(s);
+      else if (id === 5) c = await parallelCase(s);
+      else if (id === 6) c = await memoryCase(o, s, peer);
+      else if (id === 7) c = await efficiencyCase(s, peer);
+      else c = await largeCase(training);
+      cases.push(c);
+      if (!o.json) process.stdout.write(textTable(c) + '\n\n');
+      log(`case ${id} done in ${c.seconds.toFixed(1)} s`);
+    }
+  } finally {
+    await closeTorchPeers(torch);
   }
   const res: BenchResults = {
     tool: 'egru bench',
@@ -1108,7 +913,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     mode: o.mode,
     command: ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' '),
     machine: info,
-    peers: { tfjs: peer.available ? { available: true, info: peer.info } : { available: false, reason: peer.reason } },
+    peers: {
+      torch: torch.map((p) => (p.available ? { setup: p.setup.key, available: true, label: p.label, info: p.info } : { setup: p.setup.key, available: false, label: p.label, reason: p.reason })),
+      tfjs: peer.available ? { available: true, info: peer.info } : { available: false, reason: peer.reason },
+    },
     cases,
     seconds: (performance.now() - t0) / 1000,
   };

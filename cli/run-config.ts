@@ -56,8 +56,24 @@ export interface ImportConfig {
   model: ModelConfig;
 }
 
+/** A network the benchmark trained from a task preset and cached (`egru bench`, bench/results/cache/). */
+export interface BenchConfig {
+  command: 'bench';
+  version: string;
+  task: string;
+  model: ModelConfig;
+  optimizer: OptimizerConfig;
+  batch: number;
+  /** Optimiser steps trained. */
+  steps: number;
+  seed: number;
+  actors: number;
+  /** The cache key: a hash of everything above and of the compiled code. */
+  key: string;
+}
+
 /** The `config` of a checkpoint: `command` says which command wrote it; `model` is what the parameters belong to. */
-export type CheckpointConfig = TrainConfig | ImportConfig;
+export type CheckpointConfig = TrainConfig | ImportConfig | BenchConfig;
 
 /** The training run a checkpoint comes from, or null when it was not written by `egru train`. */
 export function trainRunOf(config: CheckpointConfig): TrainConfig | null {

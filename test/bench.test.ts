@@ -23,7 +23,7 @@ function runBench(args: string[]): Promise<{ code: number; stdout: string; stder
   });
 }
 
-it('the benchmark suite runs all seven cases, prints its tables and writes its report', async () => {
+it('the benchmark suite runs all eight cases, prints its tables and writes its report', async () => {
   const out = join(tmp, 'smoke.json');
   const r = await runBench(['--smoke', '--no-peers', '--out', out]);
   expect(r.code, r.stderr).toBe(0);
@@ -33,7 +33,7 @@ it('the benchmark suite runs all seven cases, prints its tables and writes its r
   expect(res.machine.cores).toBeGreaterThan(0);
   expect(res.machine.node).toBe(process.version);
   expect(res.peers.tfjs.available).toBe(false);
-  expect(res.cases.map((c) => c.id)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  expect(res.cases.map((c) => c.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   for (const c of res.cases) {
     expect(c.rows.length, c.title).toBeGreaterThan(0);
     expect(c.headline.target, c.title).toBeTruthy();
@@ -51,5 +51,5 @@ it('the benchmark suite runs all seven cases, prints its tables and writes its r
 it('refuses a bad option in one line, exit 2', async () => {
   const r = await runBench(['--cases', '9']);
   expect(r.code).toBe(2);
-  expect(r.stderr.trim()).toBe('egru bench: --cases takes numbers 1..7, e.g. --cases 1,3');
+  expect(r.stderr.trim()).toBe('egru bench: --cases takes numbers 1..8, e.g. --cases 1,3');
 });

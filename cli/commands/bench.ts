@@ -8,7 +8,7 @@ import { examples } from './common.js';
 
 export function benchCommand(): Command {
   return new Command('bench')
-    .description('benchmark the kernels, the runtime and the dense peers (TensorFlow.js, dense GRU); see docs/benchmarks.md')
+    .description('benchmark the kernels, the runtime and the dense peers (PyTorch CPU, TensorFlow.js, dense GRU); see docs/benchmarks.md')
     .helpOption(false)
     .allowUnknownOption(true)
     .allowExcessArguments(true)

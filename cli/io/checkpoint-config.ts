@@ -7,7 +7,7 @@
  */
 import { validateModelConfig, type ModelConfig } from '../../model/config.js';
 import type { OptimizerConfig } from '../../model/optim.js';
-import type { CheckpointConfig, ImportConfig, TrainConfig } from '../run-config.js';
+import type { BenchConfig, CheckpointConfig, ImportConfig, TrainConfig } from '../run-config.js';
 import { InputError } from './errors.js';
 
 /** How to read one field: `expected` says in words what it must be; `read` returns the value typed or throws. */
@@ -32,7 +32,8 @@ export function readCheckpointConfig(config: unknown, label: string): Checkpoint
   try {
     if (config.command === 'train') return TRAIN_CONFIG.read(config, 'config');
     if (config.command === 'import') return IMPORT_CONFIG.read(config, 'config');
-    return fail('config.command', '"train" or "import"', config.command);
+    if (config.command === 'bench') return BENCH_CONFIG.read(config, 'config');
+    return fail('config.command', '"train", "import" or "bench"', config.command);
   } catch (e) {
     if (e instanceof FieldError) throw new InputError(`${label}: checkpoint ${e.message}`);
     throw e;
@@ -193,6 +194,19 @@ const IMPORT_CONFIG = object<ImportConfig>({
   task: orNull(string),
   weights: string,
   model: MODEL_CONFIG,
+});
+
+const BENCH_CONFIG = object<BenchConfig>({
+  command: oneOf('bench'),
+  version: string,
+  task: string,
+  model: MODEL_CONFIG,
+  optimizer: OPTIMIZER_CONFIG,
+  batch: integerFrom(1),
+  steps: integerFrom(1),
+  seed: integer,
+  actors: integerFrom(1),
+  key: string,
 });
 
 // ---- helpers -------------------------------------------------------------------------------------------------------
