@@ -363,7 +363,7 @@ describe('checkpoint', () => {
     it('a missing or wrongly-typed field: one line naming the file and the field', () => {
       expect(rejected((c) => (c.batch = '32'))).toBe('c.egru: checkpoint config.batch must be an integer ≥ 1, got "32"');
       expect(rejected((c) => delete c.seed)).toBe('c.egru: checkpoint config.seed is missing (expected an integer)');
-      expect(rejected((c) => delete c.command)).toBe('c.egru: checkpoint config.command is missing (expected "train" or "import")');
+      expect(rejected((c) => delete c.command)).toBe('c.egru: checkpoint config.command is missing (expected "train", "import" or "bench")');
       expect(rejected((c) => (c.transport = 'pigeon'))).toMatch(/config\.transport must be "inline", "threads" or "nats", got "pigeon"$/);
       expect(rejected((c) => (c.maxMinutes = 0))).toMatch(/config\.maxMinutes must be a number > 0 or null, got 0$/);
       expect(rejected((c) => (c.preset = { task: 'adding', applied: [] }))).toMatch(/config\.preset\.applied must be an object, got a list$/);
