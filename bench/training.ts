@@ -191,7 +191,7 @@ async function network(id: 1 | 2, inp: TrainingInput, data: SequenceBatch, mnist
       if (t.trainAccuracy < 0.2)
         notes.push(
           `Caveat: after ${steps} training steps this network is still at chance level (accuracy ${pct(t.trainAccuracy)}, loss ${t.trainLoss.toFixed(3)}; ln 10 = 2.303), so its activity sparsity is that of a network that has not learnt the task yet (${pct(atInit)} at the seeded initialisation on this batch), not evidence of what a trained ${task} EGRU fires.` +
-            (id === 2 ? ' The row "thresholds calibrated" shows the same step at a set sparsity for comparison.' : ''),
+            (id === 2 ? ' The target is judged on the row "thresholds calibrated" instead: the same step at a set sparsity.' : ''),
         );
       return {
         cfg: m,
@@ -293,7 +293,11 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
   const off = st('off2');
   const gru = st('gru2');
   const cal = st('cal2');
-  const e2r = vs(e2);
+  // Pixel-MNIST: the target is judged on the calibrated network (≈ --sparsity, 80 % by default), not on the
+  // preset network, which a few dozen training steps leave at chance level and almost silent (it would flatter).
+  const judged = !row && cal ? cal : e2;
+  const judgedSp = !row && cal ? spOf.get('cal2')! : spOf.get('egru2')!;
+  const e2r = vs(judged);
   const target = row ? TARGETS.row : TARGETS.pixel;
   const vsMet = ref ? e2r.ratio! <= target : null;
   const speed = e1 ? ratioStat(e1, e2) : null;
@@ -316,10 +320,8 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
       what: `EGRU ${net.trained ? 'trained' : 'network'}: ${pct(sp0.activity)} activity, ${pct(sp0.backward)} backward sparsity, 2 actors`,
       unit: 'ms',
       value: e2,
-      ...e2r,
-      target: `≤ ${target}× PyTorch`,
-      met: vsMet,
-      note: ref ? undefined : torchMissing(torch),
+      ...vs(e2),
+      ...(judged === e2 ? { target: `≤ ${target}× PyTorch`, met: vsMet, note: ref ? undefined : torchMissing(torch) } : {}),
     },
     e1
       ? { what: `EGRU, the same network: ${pct(spOf.get('egru1')!.activity)} activity, ${pct(spOf.get('egru1')!.backward)} backward sparsity, 1 actor`, unit: 'ms', value: e1, ...vs(e1) }
@@ -328,7 +330,15 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
   if (!row)
     rows.push(
       cal
-        ? { what: `EGRU, seeded initialisation, thresholds calibrated: ${pct(spOf.get('cal2')!.activity)} activity, ${pct(spOf.get('cal2')!.backward)} backward sparsity, 2 actors`, unit: 'ms', value: cal, ...vs(cal) }
+        ? {
+            what: `EGRU, seeded initialisation, thresholds calibrated: ${pct(spOf.get('cal2')!.activity)} activity, ${pct(spOf.get('cal2')!.backward)} backward sparsity, 2 actors`,
+            unit: 'ms',
+            value: cal,
+            ...vs(cal),
+            target: `≤ ${target}× PyTorch`,
+            met: vsMet,
+            note: ref ? undefined : torchMissing(torch),
+          }
         : left('EGRU, thresholds calibrated, 2 actors'),
     );
   if (speed)
@@ -348,7 +358,7 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
       (off ? `; with no events at all a step still takes ${off.median.toFixed(1)} ms (${(100 * floorShare!).toFixed(0)} % of the sparse step)` : '') +
       `.${e1 ? ` 2 actors vs 1 actor: ${(e1.median / e2.median).toFixed(2)}× speed-up.` : ''} Backward sparsity of the EGRU during the timed steps: ${pct(sp0.backward)} (s = ${cfg.support}).`,
   );
-  if (ref) notes.push(comparisonNote(e2, off, ref, sp0, target));
+  if (ref) notes.push(comparisonNote(judged, off, ref, judgedSp, target));
   if (row && speed && speed.median < TARGETS.rowSpeedup) notes.push(speedupNote(speed.median, e1!, e2, T, checkBefore, checkAfter));
   if (row && floorShare !== null && floorShare > TARGETS.rowFloor)
     notes.push(
@@ -358,7 +368,9 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
 
   const shapeText = row ? 'row-MNIST shape (T = 28 steps, I = 28)' : `pixel-MNIST shape (T = ${T} steps, I = 1)`;
   const headTargets = row ? `EGRU 2 actors ≤ ${target}× PyTorch CPU; 2 actors vs 1 ≥ ${TARGETS.rowSpeedup}×; no-event floor ≤ ${100 * TARGETS.rowFloor} % of the step` : `EGRU 2 actors ≤ ${target}× PyTorch CPU`;
-  const vsText = ref ? `${e2r.ratio!.toFixed(2)}× (${e2.median.toFixed(1)} vs ${ref.stat.median.toFixed(1)} ms, ${pct(sp0.activity)} sparsity)` : `${e2.median.toFixed(1)} ms (${torchMissing(torch)})`;
+  const vsText = ref
+    ? `${e2r.ratio!.toFixed(2)}× (${judged.median.toFixed(1)} vs ${ref.stat.median.toFixed(1)} ms, ${pct(judgedSp.activity)} sparsity${judged === cal ? ', thresholds calibrated' : ''})`
+    : `${judged.median.toFixed(1)} ms (${torchMissing(torch)})`;
   const measured = row ? `${vsText}; ${speed ? `${speed.median.toFixed(2)}×` : '–'}; ${floorShare !== null ? `${(100 * floorShare).toFixed(0)} %` : '–'}` : vsText;
   const met = row ? allMet([vsMet, speed ? speed.median >= TARGETS.rowSpeedup : null, floorShare !== null ? floorShare <= TARGETS.rowFloor : null]) : vsMet;
   return {
@@ -369,7 +381,9 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
       `One training step (forward + backward through time + Adam update) of a one-layer network, hidden ${H}, batch ${B}, ${shapeText}, 10 classes, on ${source}. ` +
       `EGRU network: ${net.text}. ` +
       `Project rows: threads transport, the project's readout (${cfg.readout}); Adam with lr 0 (the arithmetic of any lr, while the network and so its sparsity stay fixed across runs). "Events forced on": ϑ = 0 and a g-gate bias of 8, so every unit fires at every step. ` +
-      (row ? '' : `"Thresholds calibrated" (no target): the seeded initialisation with every threshold shifted until this batch's activity sparsity is ≈ ${pct(inp.calibrateTo)}. `) +
+      (row
+        ? ''
+        : `"Thresholds calibrated": the seeded initialisation with every threshold shifted until this batch's activity sparsity is ≈ ${pct(inp.calibrateTo)}; the target is judged on this row, because the preset network after ${inp.sizes.pixel.trainSteps} training steps is not a trained network yet. `) +
       `${torchSetupText(torch, torchWarm)} ` +
       `${s.warm} warm-up step(s) for the others (tfjs: ${row ? s.row.tfjsWarm : s.warm}), then ${reps} runs, round-robin over all contestants. Ratio: time / the fastest PyTorch row's time (lower is better).`,
     rows,
