@@ -24,6 +24,7 @@ import { layerInputSize } from './config.js';
 import { DropoutMask } from './dropout.js';
 import { capacityFor, MaskPool, StepPool } from './history-pools.js';
 import type { ItemList } from './items.js';
+import { GRAD_BLOCK, RowEngine } from './row-engine.js';
 import type { GroupParams } from './params.js';
 import { SimdArena, type SimdOps } from './simd.js';
 
@@ -77,11 +78,8 @@ function scatterAdd(lists: readonly ItemList[], dst: Float32Array, B: number, n:
 const STAGE = { gate: 0, rg: 12, cur: 16, prev: 20, thr: 24, dy: 28, carry: 32, dw: 36, drh: 48, gthr: 60 } as const;
 const STAGE_FLOATS = 64;
 
-/** Weights (bytes, per kernel) up to which the pre-activations are summed by destination (GroupKernel.gatherSlots). */
+/** Weights (bytes, per kernel) up to which the pre-activations are summed by destination (RowEngine.gatherSlots). */
 const GATHER_MAX_WEIGHT_BYTES = 1 << 20;
-
-/** Steps whose weight-gradient rows are accumulated together (GroupKernel.flushGrads). */
-const GRAD_BLOCK = 4;
 
 export class GroupKernel {
   /** Views on the kernel's own copy (wasm memory). Change them between sequences only: beginSequence reads the biases. */
@@ -170,30 +168,13 @@ export class GroupKernel {
   private pDrh: number;
   private readonly pgb: number;
   private readonly pgrb: number;
-  // Items of one pool slot ordered by row (weight row = input or unit), so that each weight row is fetched once
-  // per step and applied to every batch element that received it: row i's items are ord*[rowStart[i] ..
-  // rowStart[i+1]), by ascending batch element; ordE = the item's position in the pool.
-  private rowStart: Int32Array;
-  private rowCur: Int32Array;
-  private ordE = new Int32Array(64);
-  private ordB = new Int32Array(64);
-  // The items of one SIMD call (axpyMany, gather, dotMany) in wasm memory: byte addresses, scalars, results. At
-  // most GRAD_BLOCK·B items share a row in one call, and a (step, batch element) receives at most max(I, H).
-  private readonly listPtr: Int32Array;
-  private readonly listScalar: Float32Array;
-  private readonly listOut: Float32Array;
-  private readonly pListPtr: number;
-  private readonly pListScalar: number;
-  private readonly pListOut: number;
+  /** The row loops over the recorded items (model/row-engine.ts). */
+  private readonly rows: RowEngine;
   /**
    * Pre-activations by destination (gatherSlots) rather than by weight row (scatterRows): the same sums, faster
    * while the weights fit the caches (a row is then read once per destination instead of once per step).
    */
   private readonly gatherRows: boolean;
-  /** Partial sums of a pool slot's items (index: position − the slot's first position), before they are emitted. */
-  private partial = new Float32Array(64);
-  /** Partial sums of announced units, [b × announcing layer size]. */
-  private readonly annVal: Float32Array;
   private readonly rsave: Float64Array; // B × n reset gate (paper backward, between phases)
   // in the wasm arena, for the SIMD elementwise backward step (cellBackward)
   private readonly dy: Float32Array; // B × n dL/dy_t of own units
@@ -275,12 +256,7 @@ export class GroupKernel {
     this.pgb = v[7]!.byteOffset;
     this.pgrb = v[8]!.byteOffset;
     this.gate = v[14]!;
-    this.listPtr = new Int32Array(v[15]!.buffer, v[15]!.byteOffset, v[15]!.length);
-    this.listScalar = v[16]!;
-    this.listOut = v[17]!;
-    this.pListPtr = v[15]!.byteOffset;
-    this.pListScalar = v[16]!.byteOffset;
-    this.pListOut = v[17]!.byteOffset;
+    this.rows = new RowEngine(mem.ops, units, batch, Math.max(I, H), { ptr: v[15]!, scalar: v[16]!, out: v[17]! });
     this.dy = v[18]!;
     this.carry = v[19]!;
     this.stateAt = v[20]!;
@@ -290,9 +266,6 @@ export class GroupKernel {
     this.accBias = new Float32Array(n3);
     this.rgBias = new Float32Array(units);
     this.pGate = this.gate.byteOffset;
-    this.rowStart = new Int32Array(Math.max(I, H) + 1);
-    this.rowCur = new Int32Array(Math.max(I, H) + 1);
-    this.annVal = new Float32Array(batch * Math.max(I, H));
     this.layer = layer;
     this.unitStart = unitStart;
     this.n = units;
@@ -350,6 +323,7 @@ export class GroupKernel {
       throw new Error(`active batch must lie in 1..${this.batch}, got ${activeBatch}`);
     this.steps = steps;
     this.activeBatch = activeBatch;
+    this.rows.activeBatch = activeBatch;
     this.recomputed = -1;
     this.forwarded = 0;
     // the parameters change between sequences only (optimiser step, loads)
@@ -420,58 +394,6 @@ export class GroupKernel {
   // ---------------------------------------------------------------------------------------------------------
   // row loops: every weight row is read once per step and applied to each batch element that received its item
 
-  /**
-   * Order the items of pool slots t..tEnd by row (input or unit index < rows), then by step and batch element;
-   * ordB = b for one slot, else the item's gradient-ring row (t mod GRAD_BLOCK)·B + b. Only the active batch
-   * elements' items (a prefix of each slot) take part. Returns their count.
-   */
-  private byRow(pool: StepPool, t: number, rows: number, tEnd = t, ring = false): number {
-    const B = this.batch;
-    const BA = this.activeBatch;
-    const offs = pool.offs;
-    const idx = pool.index;
-    let count = 0;
-    for (let u = t; u <= tEnd; u++) count += offs[u * (B + 1) + BA]! - offs[u * (B + 1)]!;
-    if (this.ordE.length < count) {
-      const cap = capacityFor(this.ordE.length, count);
-      this.ordE = new Int32Array(cap);
-      this.ordB = new Int32Array(cap);
-      this.partial = new Float32Array(cap);
-    }
-    const start = this.rowStart;
-    const cur = this.rowCur;
-    start.fill(0, 0, rows + 1);
-    for (let u = t; u <= tEnd; u++)
-      for (let e = offs[u * (B + 1)]!, hi = offs[u * (B + 1) + BA]!; e < hi; e++) {
-        const i = idx[e]!;
-        if (!(i >= 0 && i < rows)) throw new Error(`item address ${i} outside 0..${rows - 1}`);
-        start[i + 1]!++;
-      }
-    for (let i = 0; i < rows; i++) {
-      start[i + 1]! += start[i]!;
-      cur[i] = start[i]!;
-    }
-    const ordE = this.ordE;
-    const ordB = this.ordB;
-    for (let u = t; u <= tEnd; u++) {
-      const base = u * (B + 1);
-      const r0 = ring ? (u % GRAD_BLOCK) * B : 0;
-      for (let b = 0; b < BA; b++)
-        for (let e = offs[base + b]!, end = offs[base + b + 1]!; e < end; e++) {
-          const k = cur[idx[e]!]!++;
-          ordE[k] = e;
-          ordB[k] = r0 + b;
-        }
-    }
-    return count;
-  }
-
-  /** Items recorded in pool slot t. */
-  private slotSize(pool: StepPool, t: number): number {
-    const base = t * (this.batch + 1);
-    return pool.offs[base + this.batch]! - pool.offs[base]!;
-  }
-
   /** Point acc, rg, dw, drh (and their byte offsets) at step t's slot of the rings. */
   private useSlot(t: number): void {
     const k = t % GRAD_BLOCK;
@@ -496,162 +418,11 @@ export class GroupKernel {
     const n3 = 3 * n;
     const tEnd = Math.min(t + GRAD_BLOCK - 1, this.steps - 1);
     const dBytes = 4 * n3;
-    this.gradRows(this.poolX, t, tEnd, this.inputSize, this.pdK, 0, this.pDwRing, dBytes, n3);
-    if (!this.paper) this.gradRows(this.poolE, t, tEnd, this.layerSize, this.pdR, 0, this.pDrhRing, dBytes, n3);
+    this.rows.gradRows(this.poolX, t, tEnd, this.inputSize, this.pdK, 0, this.pDwRing, dBytes, n3);
+    if (!this.paper) this.rows.gradRows(this.poolE, t, tEnd, this.layerSize, this.pdR, 0, this.pDrhRing, dBytes, n3);
     else {
-      this.gradRows(this.poolE, t, tEnd, this.layerSize, this.pdR, 0, this.pDwRing, dBytes, n2);
-      this.gradRows(this.poolM, t, tEnd, this.layerSize, this.pdR, n2, this.pDwRing + 4 * n2, dBytes, n);
-    }
-  }
-
-  private gradRows(pool: StepPool, t: number, tEnd: number, rows: number, pG: number, off: number, pD: number, dBytes: number, len: number): void {
-    this.byRow(pool, t, rows, tEnd, true);
-    const { gather } = this.simd;
-    const rowBytes = 12 * this.n;
-    const start = this.rowStart;
-    const ordE = this.ordE;
-    const ordB = this.ordB;
-    const val = pool.value;
-    const ptr = this.listPtr;
-    const scalar = this.listScalar;
-    for (let i = 0; i < rows; i++) {
-      const k0 = start[i]!;
-      const k1 = start[i + 1]!;
-      if (k0 === k1) continue;
-      for (let k = k0; k < k1; k++) {
-        ptr[k - k0] = pD + ordB[k]! * dBytes;
-        scalar[k - k0] = val[ordE[k]!]!;
-      }
-      gather(pG + i * rowBytes + 4 * off, len, this.pListPtr, this.pListScalar, k1 - k0, 0);
-    }
-  }
-
-  /**
-   * For every item (i, b, value) of pool slots t..tEnd (step u): dst[0..len) += value·W[i, off..off+len), where
-   * dst starts at byte pDst + ((u mod GRAD_BLOCK)·B + b)·dstBytes (a ring of per-step slots); with `pDst2`, also
-   * dst2[0..len2) += value·W[i, off2..off2+len2) (second part of the same row, while it is in cache). Each
-   * destination row receives its items by ascending weight row whatever tEnd is, so a block's sums equal its
-   * steps' sums one by one, bit for bit. Returns the item count.
-   */
-  private scatterRows(
-    pool: StepPool, t: number, tEnd: number, rows: number, pW: number,
-    off: number, pDst: number, dstBytes: number, len: number,
-    off2 = 0, pDst2 = -1, dst2Bytes = 0, len2 = 0,
-  ): number {
-    const count = this.byRow(pool, t, rows, tEnd, true);
-    const { axpyMany } = this.simd;
-    const rowBytes = 12 * this.n;
-    const start = this.rowStart;
-    const ordE = this.ordE;
-    const ordB = this.ordB;
-    const val = pool.value;
-    const ptr = this.listPtr;
-    const scalar = this.listScalar;
-    for (let i = 0; i < rows; i++) {
-      const k0 = start[i]!;
-      const k1 = start[i + 1]!;
-      if (k0 === k1) continue;
-      for (let k = k0; k < k1; k++) {
-        ptr[k - k0] = pDst + ordB[k]! * dstBytes;
-        scalar[k - k0] = val[ordE[k]!]!;
-      }
-      const w = pW + i * rowBytes;
-      axpyMany(w + 4 * off, len, this.pListPtr, this.pListScalar, k1 - k0);
-      if (pDst2 < 0) continue;
-      for (let k = k0; k < k1; k++) ptr[k - k0] = pDst2 + ordB[k]! * dst2Bytes;
-      axpyMany(w + 4 * off2, len2, this.pListPtr, this.pListScalar, k1 - k0);
-    }
-    return count;
-  }
-
-  /**
-   * Partial sums scale·W[i, off..off+len)·d_b of the items (i, b) of pool slot t, d_b = the len floats at byte
-   * pD + b·dBytes, into this.partial by pool position (emitted later per batch element). Returns the item count.
-   */
-  private dotRows(pool: StepPool, t: number, rows: number, pW: number, off: number, pD: number, dBytes: number, len: number, scale: number): number {
-    const count = this.byRow(pool, t, rows);
-    const { dotMany } = this.simd;
-    const rowBytes = 12 * this.n;
-    const start = this.rowStart;
-    const ordE = this.ordE;
-    const ordB = this.ordB;
-    const part = this.partial;
-    const ptr = this.listPtr;
-    const res = this.listOut;
-    const lo = pool.offs[t * (this.batch + 1)]!;
-    for (let i = 0; i < rows; i++) {
-      const k0 = start[i]!;
-      const k1 = start[i + 1]!;
-      if (k0 === k1) continue;
-      for (let k = k0; k < k1; k++) ptr[k - k0] = pD + ordB[k]! * dBytes;
-      dotMany(pW + i * rowBytes + 4 * off, len, this.pListPtr, this.pListOut, k1 - k0, scale);
-      for (let k = k0; k < k1; k++) part[ordE[k]! - lo] = res[k - k0]!;
-    }
-    return count;
-  }
-
-  /**
-   * Partial sums scale·W[m, off..off+len)·d_b for the units m announced in mask row (step, b), into
-   * annVal[b·size + m], unit by unit (so each row is read once for all batch elements). Returns the count.
-   */
-  private announcedRows(mask: MaskPool, step: number, size: number, pW: number, off: number, pD: number, dBytes: number, len: number, scale: number): number {
-    const { dotMany } = this.simd;
-    const rowBytes = 12 * this.n;
-    const B = this.batch;
-    const BA = this.activeBatch;
-    const W = mask.words;
-    const bits = mask.bits;
-    const ann = this.annVal;
-    const ptr = this.listPtr;
-    const res = this.listOut;
-    const r0 = step * B * W;
-    let count = 0;
-    for (let w = 0; w < W; w++) {
-      let any = 0;
-      for (let b = 0; b < BA; b++) any |= bits[r0 + b * W + w]!;
-      while (any !== 0) {
-        const low = any & -any;
-        any ^= low;
-        const m = (w << 5) + 31 - Math.clz32(low);
-        let k = 0;
-        for (let b = 0; b < BA; b++) if ((bits[r0 + b * W + w]! & low) !== 0) ptr[k++] = pD + b * dBytes;
-        dotMany(pW + m * rowBytes + 4 * off, len, this.pListPtr, this.pListOut, k, scale);
-        k = 0;
-        for (let b = 0; b < BA; b++) if ((bits[r0 + b * W + w]! & low) !== 0) ann[b * size + m] = res[k++]!;
-        count += k;
-      }
-    }
-    return count;
-  }
-
-  /**
-   * Emit, per batch element: the items of pool slot t with their partial sums (pool order), then, with a mask,
-   * the announced units of mask row (step, b) in ascending order with theirs.
-   */
-  private emit(out: ItemList, pool: StepPool, t: number, mask: MaskPool | null, step: number, size: number): void {
-    const B = this.batch;
-    const base = t * (B + 1);
-    const offs = pool.offs;
-    const idx = pool.index;
-    const part = this.partial;
-    const lo = offs[base]!;
-    const ann = this.annVal;
-    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-      out.begin(b);
-      for (let e = offs[base + b]!, end = offs[base + b + 1]!; e < end; e++) out.push(idx[e]!, part[e - lo]!);
-      if (!mask) continue;
-      const W = mask.words;
-      const bits = mask.bits;
-      const r0 = (step * B + b) * W;
-      for (let w = 0; w < W; w++) {
-        let x = bits[r0 + w]!;
-        while (x !== 0) {
-          const low = x & -x;
-          x ^= low;
-          const m = (w << 5) + 31 - Math.clz32(low);
-          out.push(m, ann[b * size + m]!);
-        }
-      }
+      this.rows.gradRows(this.poolE, t, tEnd, this.layerSize, this.pdR, 0, this.pDwRing, dBytes, n2);
+      this.rows.gradRows(this.poolM, t, tEnd, this.layerSize, this.pdR, n2, this.pDwRing + 4 * n2, dBytes, n);
     }
   }
 
@@ -736,49 +507,19 @@ export class GroupKernel {
     const pAcc = this.pAccRing;
     const pRg = this.pRgRing;
     if (this.gatherRows) {
-      this.gatherSlots(this.poolX, t, tEnd, this.pK, 0, pAcc, accRow, n3);
-      if (this.paper) this.gatherSlots(this.poolE, t, tEnd, this.pR, 0, pAcc, accRow, n2);
+      this.rows.gatherSlots(this.poolX, t, tEnd, this.pK, 0, pAcc, accRow, n3);
+      if (this.paper) this.rows.gatherSlots(this.poolE, t, tEnd, this.pR, 0, pAcc, accRow, n2);
       else {
-        this.gatherSlots(this.poolE, t, tEnd, this.pR, 0, pAcc, accRow, n2);
-        this.gatherSlots(this.poolE, t, tEnd, this.pR, n2, pRg, 4 * n, n);
+        this.rows.gatherSlots(this.poolE, t, tEnd, this.pR, 0, pAcc, accRow, n2);
+        this.rows.gatherSlots(this.poolE, t, tEnd, this.pR, n2, pRg, 4 * n, n);
       }
-      if (withMessages) this.gatherSlots(this.poolM, t, tEnd, this.pR, n2, pRg, 4 * n, n);
+      if (withMessages) this.rows.gatherSlots(this.poolM, t, tEnd, this.pR, n2, pRg, 4 * n, n);
       return;
     }
-    this.scatterRows(this.poolX, t, tEnd, this.inputSize, this.pK, 0, pAcc, accRow, n3);
-    if (this.paper) this.scatterRows(this.poolE, t, tEnd, this.layerSize, this.pR, 0, pAcc, accRow, n2);
-    else this.scatterRows(this.poolE, t, tEnd, this.layerSize, this.pR, 0, pAcc, accRow, n2, n2, pRg, 4 * n, n);
-    if (withMessages) this.scatterRows(this.poolM, t, tEnd, this.layerSize, this.pR, n2, pRg, 4 * n, n);
-  }
-
-  /**
-   * The destination-stationary twin of scatterRows, for weights that fit the caches: for every active (step u,
-   * batch element b) of slots t..tEnd, dst += Σ value·W[i, off..off+len) over its items in pool order (ascending
-   * row, as scatterRows adds them), the destination row held in registers (one SIMD gather call). The same bits.
-   */
-  private gatherSlots(pool: StepPool, t: number, tEnd: number, pW: number, off: number, pDst: number, dstBytes: number, len: number): void {
-    const B = this.batch;
-    const rowBytes = 12 * this.n;
-    const offs = pool.offs;
-    const idx = pool.index;
-    const val = pool.value;
-    const ptr = this.listPtr;
-    const scalar = this.listScalar;
-    const { gather } = this.simd;
-    for (let u = t; u <= tEnd; u++) {
-      const base = u * (B + 1);
-      const d0 = pDst + (u % GRAD_BLOCK) * B * dstBytes;
-      for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-        const lo = offs[base + b]!;
-        const hi = offs[base + b + 1]!;
-        if (lo === hi) continue;
-        for (let e = lo; e < hi; e++) {
-          ptr[e - lo] = pW + idx[e]! * rowBytes;
-          scalar[e - lo] = val[e]!;
-        }
-        gather(d0 + b * dstBytes, len, this.pListPtr, this.pListScalar, hi - lo, 4 * off);
-      }
-    }
+    this.rows.scatterRows(this.poolX, t, tEnd, this.inputSize, this.pK, 0, pAcc, accRow, n3);
+    if (this.paper) this.rows.scatterRows(this.poolE, t, tEnd, this.layerSize, this.pR, 0, pAcc, accRow, n2);
+    else this.rows.scatterRows(this.poolE, t, tEnd, this.layerSize, this.pR, 0, pAcc, accRow, n2, n2, pRg, 4 * n, n);
+    if (withMessages) this.rows.scatterRows(this.poolM, t, tEnd, this.layerSize, this.pR, n2, pRg, 4 * n, n);
   }
 
   /** The forward step's pre-activations of step t, into its ring slot (which becomes the current one). */
@@ -846,7 +587,7 @@ export class GroupKernel {
     this.counters.macsForward += nm * n;
     // the same accumulation as preactivations(…, withMessages = true), whose rg starts from rb_g
     this.useSlot(t);
-    this.scatterRows(this.poolM, t, t, this.layerSize, this.pR, 2 * n, this.pRgRing, 4 * n, n);
+    this.rows.scatterRows(this.poolM, t, t, this.layerSize, this.pR, 2 * n, this.pRgRing, 4 * n, n);
     out.clear();
     const gate = this.gate;
     const { gates } = this.simd;
@@ -962,13 +703,13 @@ export class GroupKernel {
     // (the dK rows follow in flushGrads; their MACs are counted here, with the step)
     if (this.layer === 0) {
       outBelow.end();
-      return 2 * n3 * this.slotSize(this.poolX, t); // recompute + dK
+      return 2 * n3 * this.rows.slotSize(this.poolX, t); // recompute + dK
     }
     const scale = this.inputScale;
-    let macs = 3 * n3 * this.dotRows(this.poolX, t, I, this.pK, 0, this.pDw, dBytes, n3, scale); // recompute + dK + partial sum
+    let macs = 3 * n3 * this.rows.dotRows(this.poolX, t, I, this.pK, 0, this.pDw, dBytes, n3, scale); // recompute + dK + partial sum
     const announced = this.poolAB.present[t] === 1;
-    if (announced) macs += n3 * this.announcedRows(this.poolAB, t, I, this.pK, 0, this.pDw, dBytes, n3, scale);
-    this.emit(outBelow, this.poolX, t, announced ? this.poolAB : null, t, I);
+    if (announced) macs += n3 * this.rows.announcedRows(this.poolAB, t, I, this.pK, 0, this.pDw, dBytes, n3, scale);
+    this.rows.emit(outBelow, this.poolX, t, announced ? this.poolAB : null, t, I);
     outBelow.end();
     return macs;
   }
@@ -1013,10 +754,10 @@ export class GroupKernel {
     let macs = this.inputRows(t, outBelow);
     const dBytes = 4 * n3;
     outRecurrent.clear();
-    macs += 3 * n3 * this.dotRows(this.poolE, t, Hl, this.pR, 0, this.pDrh, dBytes, n3, 1); // recompute + dR + partial sum
+    macs += 3 * n3 * this.rows.dotRows(this.poolE, t, Hl, this.pR, 0, this.pDrh, dBytes, n3, 1); // recompute + dR + partial sum
     const announced = t > 0 && this.poolAL.present[t - 1] === 1;
-    if (announced) macs += n3 * this.announcedRows(this.poolAL, t - 1, Hl, this.pR, 0, this.pDrh, dBytes, n3, 1);
-    this.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
+    if (announced) macs += n3 * this.rows.announcedRows(this.poolAL, t - 1, Hl, this.pR, 0, this.pDrh, dBytes, n3, 1);
+    this.rows.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
     outRecurrent.end();
     if (t % GRAD_BLOCK === 0) this.flushGrads(t);
     const c = this.counters;
@@ -1130,12 +871,12 @@ export class GroupKernel {
     // messages follow in flushGrads; their MACs are counted here)
     const dBytes = 4 * n3;
     const pg = this.pDw + 4 * n2;
-    let macs = 2 * n * this.slotSize(this.poolM, t); // recompute + dR_g
+    let macs = 2 * n * this.rows.slotSize(this.poolM, t); // recompute + dR_g
     outRecurrent.clear();
-    macs += n * this.dotRows(this.poolE, t, Hl, this.pR, n2, pg, dBytes, n, 1);
+    macs += n * this.rows.dotRows(this.poolE, t, Hl, this.pR, n2, pg, dBytes, n, 1);
     const announced = t > 0 && this.poolAL.present[t - 1] === 1;
-    if (announced) macs += n * this.announcedRows(this.poolAL, t - 1, Hl, this.pR, n2, pg, dBytes, n, 1);
-    this.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
+    if (announced) macs += n * this.rows.announcedRows(this.poolAL, t - 1, Hl, this.pR, n2, pg, dBytes, n, 1);
+    this.rows.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
     outRecurrent.end();
     outBelow.clear();
     outBelow.end();
@@ -1188,10 +929,10 @@ export class GroupKernel {
     let macs = this.inputRows(t, outBelow); // (the recompute was phase 0's)
     const dBytes = 4 * n3;
     outRecurrent.clear();
-    macs += 3 * n2 * this.dotRows(this.poolE, t, Hl, this.pR, 0, this.pDw, dBytes, n2, 1); // recompute + dR_{u,r} + partial sum
+    macs += 3 * n2 * this.rows.dotRows(this.poolE, t, Hl, this.pR, 0, this.pDw, dBytes, n2, 1); // recompute + dR_{u,r} + partial sum
     const announced = t > 0 && this.poolAL.present[t - 1] === 1;
-    if (announced) macs += n2 * this.announcedRows(this.poolAL, t - 1, Hl, this.pR, 0, this.pDw, dBytes, n2, 1);
-    this.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
+    if (announced) macs += n2 * this.rows.announcedRows(this.poolAL, t - 1, Hl, this.pR, 0, this.pDw, dBytes, n2, 1);
+    this.rows.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
     outRecurrent.end();
     if (t % GRAD_BLOCK === 0) this.flushGrads(t);
     const c = this.counters;
