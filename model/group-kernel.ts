@@ -78,6 +78,38 @@ function scatterAdd(lists: readonly ItemList[], dst: Float32Array, B: number, n:
 const STAGE = { gate: 0, rg: 12, cur: 16, prev: 20, thr: 24, dy: 28, carry: 32, dw: 36, drh: 48, gthr: 60 } as const;
 const STAGE_FLOATS = 64;
 
+/** The kernel's views in its wasm memory, in their order there (GroupKernel.arenaSizes). */
+const KERNEL_VIEWS = [
+  // parameters and their gradients
+  'kernel', 'recurrentKernel', 'bias', 'recurrentBias', 'thr',
+  'gradKernel', 'gradRecurrentKernel', 'gradBias', 'gradRecurrentBias', 'gradThr',
+  // rings of GRAD_BLOCK steps: pre-activations (acc: z|u, r, g; rg: the recurrent part of g) and their gradients
+  'accRing', 'rgRing', 'dwRing', 'drhRing',
+  // the gates of one batch element; the item lists of one SIMD call (pointers, scalars, results)
+  'gate', 'listPtr', 'listScalar', 'listOut',
+  // the elementwise backward step: dy, carry, the state at t and t − 1 (copied from the history), the staged tail
+  'dy', 'carry', 'stateAt', 'stateBefore', 'stage',
+] as const;
+type KernelView = (typeof KERNEL_VIEWS)[number];
+
+/** Floats per view, for a group of n units with I inputs in a layer of H units, batch B. */
+function kernelViewSizes(I: number, H: number, n: number, B: number): Record<KernelView, number> {
+  const n3 = 3 * n;
+  const list = Math.max(GRAD_BLOCK * B, I, H);
+  return {
+    kernel: I * n3, recurrentKernel: H * n3, bias: n3, recurrentBias: n3, thr: n,
+    gradKernel: I * n3, gradRecurrentKernel: H * n3, gradBias: n3, gradRecurrentBias: n3, gradThr: n,
+    accRing: GRAD_BLOCK * B * n3, rgRing: GRAD_BLOCK * B * n, dwRing: GRAD_BLOCK * B * n3, drhRing: GRAD_BLOCK * B * n3,
+    gate: n3, listPtr: list, listScalar: list, listOut: list,
+    dy: B * n, carry: B * n, stateAt: B * n, stateBefore: B * n, stage: STAGE_FLOATS,
+  };
+}
+
+/** The arena's views by name (they come in KERNEL_VIEWS order). */
+function namedViews(views: readonly Float32Array[]): Record<KernelView, Float32Array> {
+  return Object.fromEntries(KERNEL_VIEWS.map((name, i) => [name, views[i]!])) as Record<KernelView, Float32Array>;
+}
+
 /** Weights (bytes, per kernel) up to which the pre-activations are summed by destination (RowEngine.gatherSlots). */
 const GATHER_MAX_WEIGHT_BYTES = 1 << 20;
 
@@ -192,19 +224,8 @@ export class GroupKernel {
     const { cfg, layer, units, batch } = spec;
     const H = cfg.hidden[layer];
     if (H === undefined) throw new Error(`layer ${layer} does not exist`);
-    const I = layerInputSize(cfg, layer);
-    const n3 = 3 * units;
-    return [
-      I * n3, H * n3, n3, n3, units, // parameters
-      I * n3, H * n3, n3, n3, units, // their gradients
-      GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * units, // acc ring, rg ring
-      GRAD_BLOCK * batch * n3, GRAD_BLOCK * batch * n3, // dw ring, drh ring
-      n3, // the gates of one batch element
-      ...Array<number>(3).fill(Math.max(GRAD_BLOCK * batch, I, H)), // item lists of one SIMD call: pointers, scalars, results
-      batch * units, batch * units, // dy, carry
-      batch * units, batch * units, // the state at t and t − 1 (copied from the history for the backward step)
-      STAGE_FLOATS, // the last n mod 4 units of the elementwise backward step, staged as a group of 4
-    ];
+    const sizes = kernelViewSizes(layerInputSize(cfg, layer), H, units, batch);
+    return KERNEL_VIEWS.map((name) => sizes[name]);
   }
 
   /** `arena`: the kernel's part of a memory shared with other kernels (SimdArena.group); default: its own. */
@@ -223,45 +244,45 @@ export class GroupKernel {
     if (arena && !(arena.views.length === sizes.length && arena.views.every((view, i) => view.length === sizes[i])))
       throw new Error('the arena given to the kernel does not have its sizes (GroupKernel.arenaSizes)');
     const mem = arena ?? new SimdArena(sizes);
-    const v = mem.views;
-    v[0]!.set(params.kernel);
-    v[1]!.set(params.recurrentKernel);
-    v[2]!.set(params.bias);
-    v[3]!.set(params.recurrentBias);
-    v[4]!.set(params.thr);
-    this.params = { ...params, kernel: v[0]!, recurrentKernel: v[1]!, bias: v[2]!, recurrentBias: v[3]!, thr: v[4]! };
-    this.grads = { kernel: v[5]!, recurrentKernel: v[6]!, bias: v[7]!, recurrentBias: v[8]!, thr: v[9]! };
+    const v = namedViews(mem.views);
+    v.kernel.set(params.kernel);
+    v.recurrentKernel.set(params.recurrentKernel);
+    v.bias.set(params.bias);
+    v.recurrentBias.set(params.recurrentBias);
+    v.thr.set(params.thr);
+    this.params = { ...params, kernel: v.kernel, recurrentKernel: v.recurrentKernel, bias: v.bias, recurrentBias: v.recurrentBias, thr: v.thr };
+    this.grads = { kernel: v.gradKernel, recurrentKernel: v.gradRecurrentKernel, bias: v.gradBias, recurrentBias: v.gradRecurrentBias, thr: v.gradThr };
     const slot = batch * n3;
-    this.accSlots = Array.from({ length: GRAD_BLOCK }, (_, k) => v[10]!.subarray(k * slot, (k + 1) * slot));
-    this.rgSlots = Array.from({ length: GRAD_BLOCK }, (_, k) => v[11]!.subarray(k * batch * units, (k + 1) * batch * units));
+    this.accSlots = Array.from({ length: GRAD_BLOCK }, (_, k) => v.accRing.subarray(k * slot, (k + 1) * slot));
+    this.rgSlots = Array.from({ length: GRAD_BLOCK }, (_, k) => v.rgRing.subarray(k * batch * units, (k + 1) * batch * units));
     this.acc = this.accSlots[0]!;
     this.rg = this.rgSlots[0]!;
-    this.pAccRing = v[10]!.byteOffset;
-    this.pRgRing = v[11]!.byteOffset;
-    this.dwSlots = Array.from({ length: GRAD_BLOCK }, (_, k) => v[12]!.subarray(k * slot, (k + 1) * slot));
-    this.drhSlots = Array.from({ length: GRAD_BLOCK }, (_, k) => v[13]!.subarray(k * slot, (k + 1) * slot));
+    this.pAccRing = v.accRing.byteOffset;
+    this.pRgRing = v.rgRing.byteOffset;
+    this.dwSlots = Array.from({ length: GRAD_BLOCK }, (_, k) => v.dwRing.subarray(k * slot, (k + 1) * slot));
+    this.drhSlots = Array.from({ length: GRAD_BLOCK }, (_, k) => v.drhRing.subarray(k * slot, (k + 1) * slot));
     this.dw = this.dwSlots[0]!;
     this.drh = this.drhSlots[0]!;
-    this.pDwRing = v[12]!.byteOffset;
-    this.pDrhRing = v[13]!.byteOffset;
+    this.pDwRing = v.dwRing.byteOffset;
+    this.pDrhRing = v.drhRing.byteOffset;
     this.simd = mem.ops;
-    this.pK = v[0]!.byteOffset;
-    this.pR = v[1]!.byteOffset;
-    this.pdK = v[5]!.byteOffset;
-    this.pdR = v[6]!.byteOffset;
+    this.pK = v.kernel.byteOffset;
+    this.pR = v.recurrentKernel.byteOffset;
+    this.pdK = v.gradKernel.byteOffset;
+    this.pdR = v.gradRecurrentKernel.byteOffset;
     this.pAcc = this.acc.byteOffset;
     this.pRg = this.rg.byteOffset;
     this.pDw = this.dw.byteOffset;
     this.pDrh = this.drh.byteOffset;
-    this.pgb = v[7]!.byteOffset;
-    this.pgrb = v[8]!.byteOffset;
-    this.gate = v[14]!;
-    this.rows = new RowEngine(mem.ops, units, batch, Math.max(I, H), { ptr: v[15]!, scalar: v[16]!, out: v[17]! });
-    this.dy = v[18]!;
-    this.carry = v[19]!;
-    this.stateAt = v[20]!;
-    this.stateBefore = v[21]!;
-    this.stage = v[22]!;
+    this.pgb = v.gradBias.byteOffset;
+    this.pgrb = v.gradRecurrentBias.byteOffset;
+    this.gate = v.gate;
+    this.rows = new RowEngine(mem.ops, units, batch, Math.max(I, H), { ptr: v.listPtr, scalar: v.listScalar, out: v.listOut });
+    this.dy = v.dy;
+    this.carry = v.carry;
+    this.stateAt = v.stateAt;
+    this.stateBefore = v.stateBefore;
+    this.stage = v.stage;
     this.gatherRows = (spec.preactivationOrder ?? ((I + H) * n3 * 4 <= GATHER_MAX_WEIGHT_BYTES ? 'destination' : 'row')) === 'destination';
     this.accBias = new Float32Array(n3);
     this.rgBias = new Float32Array(units);
