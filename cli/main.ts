@@ -1,5 +1,5 @@
 /**
- * `egru` command line (SPEC §5). Thin: parse, validate, call, print.
+ * `egru` command line. Thin: parse, validate, call, print.
  * Exit codes: 0 success; 1 an actor failed (or an internal error); 2 bad input (usage, files, shapes);
  * 3 training diverged; 130 interrupted. Every error is one `egru: error: …` line on stderr, no stack trace
  * (set EGRU_DEBUG=1 for the stack of an internal error).
@@ -28,7 +28,7 @@ function oneLine(s: string): string {
 
 export function buildProgram(): Command {
   const program = new Command('egru')
-    .description('Train event-based GRU (EGRU) networks as a society of worker-thread actors (SPEC §5).')
+    .description('Train event-based GRU (EGRU) networks as a society of worker-thread actors.')
     .version(packageVersion(), '-V, --version')
     .addHelpText(
       'after',

@@ -1,9 +1,9 @@
 /**
- * SPEC §4 figures from the runtime counters, and the human-readable summary table.
+ * The figures (docs/figures.md) from the runtime counters, and the human-readable summary table.
  *
  * One `Figures` object has the same shape everywhere: `egru eval --json` prints it, summary.json holds it at the
  * top level (final validation figures) and under `train` (the figures of all training steps), metrics.jsonl epoch
- * records carry it. Dotted SPEC names are NESTED objects: `messages.forward.packets` is
+ * records carry it. Dotted names are NESTED objects: `messages.forward.packets` is
  * `{"messages": {"forward": {"packets": …}}}`, `macs.dense_forward` is `{"macs": {"dense_forward": …}}`.
  * Forward-only figures (evaluation) have `backward_sparsity: null` and zero backward MACs and messages.
  */

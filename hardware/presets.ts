@@ -1,7 +1,7 @@
 /**
  * Hardware presets: every number carries its source; a number without a public source is marked as an
- * assumption, and reports list those marks. Sources are collected in /work/shared/hardware-presets.md and
- * docs/hardware.md. Units: bytes, bits, joules, seconds, bytes/second, watts.
+ * assumption, and reports list those marks. docs/hardware.md lists every value with its source.
+ * Units: bytes, bits, joules, seconds, bytes/second, watts.
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -69,8 +69,7 @@ export function pv(preset: Preset, name: ParamName): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Built-in presets. `a(...)` marks an assumption. Shared citations:
-const PRESETS_MD = 'shared/hardware-presets.md';
+// Built-in presets. `a(...)` marks an assumption; "(public)" a published figure. Shared citations:
 const KERAS_SPIKING = 'keras-spiking device table, citing Höppner et al. 2019 (arXiv:1903.08941)';
 const SANAFE = 'SANA-FE arch/loihi.yaml, after Davies et al. 2018';
 const p = (value: number, source: string): Sourced => ({ value, source, assumption: false });
@@ -86,26 +85,26 @@ const SPINNAKER1: PresetDef = {
   params: {
     chipsX: a(8, '48 chips per SpiNN-5 board (public); laid out as an 8×6 mesh with XY routing, the hexagonal 6-link topology approximated'),
     chipsY: a(6, 'see chipsX'),
-    coresPerChip: p(16, `18 ARM968 cores per chip, 16 for applications (${PRESETS_MD})`),
+    coresPerChip: p(16, '18 ARM968 cores per chip, 16 for applications (SpiNNaker architecture)'),
     nodesX: p(1, 'one multicast router per chip (SpiNNaker architecture)'),
     nodesY: p(1, 'one multicast router per chip (SpiNNaker architecture)'),
-    neuronsPerCore: p(256, `sPyNNaker default of 256 neurons per core (${PRESETS_MD})`),
+    neuronsPerCore: p(256, 'sPyNNaker default of 256 neurons per core'),
     memoryPerCore: p(8 * 1024 * 1024, 'derived: 128 MB SDRAM per chip (synaptic matrices live in SDRAM) shared by 16 cores; 64 KB DTCM holds neuron state'),
-    packetBits: p(72, `40-bit multicast packet with 32-bit payload (${PRESETS_MD})`),
+    packetBits: p(72, '40-bit multicast packet with 32-bit payload (SpiNNaker architecture)'),
     energyPerSynapticOp: p(13.3e-9, KERAS_SPIKING),
     energyPerNeuronUpdate: p(26e-9, KERAS_SPIKING),
     energyPerOnChipHop: p(1.8e-9, '25 pJ per bit per router × 72 bit (SpiNNMachine version_spin1.py, after Painkras et al. 2013)'),
     energyPerChipHop: a(1.8e-9, 'none public; a link traversal assumed to cost as much as a router pass (the receiving router is counted as an on-chip hop)'),
-    linkBandwidth: a(250e6 / 8, `≈250 Mbit/s per link, weak source (${PRESETS_MD})`),
+    linkBandwidth: a(250e6 / 8, '≈250 Mbit/s per link, weak source'),
     timePerSynapticOp: a(50e-9, 'none public; ≈10 cycles at 200 MHz per synapse'),
     timePerNeuronUpdate: a(1e-6, 'none public; ≈200 cycles at 200 MHz for an EGRU unit (two sigmoids, one tanh in fixed point)'),
     latencyOnChipHop: a(0.1e-6, 'none public; ≈0.1 µs per router pass'),
     latencyChipHop: a(0.2e-6, 'none public; ≈0.2 µs per chip-to-chip hop'),
     latencyBarrier: p(0, 'no global barrier: every core runs on its own 1 ms timer'),
     latencyBarrierPerDoubling: p(0, 'no global barrier'),
-    tick: p(1e-3, `1 ms real-time tick (${PRESETS_MD})`),
-    staticPowerPerChip: p(0.35, `idle chip 0.35 W (${PRESETS_MD})`),
-    staticPowerPerCore: p(0.034, `0.034 W per active core (${PRESETS_MD})`),
+    tick: p(1e-3, '1 ms real-time tick (public)'),
+    staticPowerPerChip: p(0.35, 'idle chip 0.35 W (public)'),
+    staticPowerPerCore: p(0.034, '0.034 W per active core (public)'),
   },
 };
 
@@ -117,12 +116,12 @@ const SPINNAKER2: PresetDef = {
   params: {
     chipsX: a(8, '48 chips per board (public); 8×6 mesh layout assumed'),
     chipsY: a(6, 'see chipsX'),
-    coresPerChip: p(152, `152 ARM Cortex-M4F processing elements (${PRESETS_MD})`),
+    coresPerChip: p(152, '152 ARM Cortex-M4F processing elements (public)'),
     nodesX: a(8, 'none public; 38 quad-PE routers assumed on an 8×5 mesh, 4 PEs each'),
     nodesY: a(5, 'see nodesX'),
     neuronsPerCore: a(256, 'set by software; the sPyNNaker default of SpiNNaker 1 assumed'),
-    memoryPerCore: p(128 * 1024, `128 KB SRAM per PE (${PRESETS_MD}); weights assumed in PE SRAM, DRAM not modelled`),
-    packetBits: a(72, `as SpiNNaker 1 (${PRESETS_MD})`),
+    memoryPerCore: p(128 * 1024, '128 KB SRAM per PE (public); weights assumed in PE SRAM, DRAM not modelled'),
+    packetBits: a(72, 'none public; SpiNNaker 1 value'),
     energyPerSynapticOp: p(450e-12, 'Höppner et al. 2019, 28 nm prototype, via the keras-spiking device table'),
     energyPerNeuronUpdate: p(2.19e-9, 'Höppner et al. 2019, 28 nm prototype, via the keras-spiking device table'),
     energyPerOnChipHop: a(1.8e-9, 'none public; SpiNNaker 1 value (an upper bound: older process)'),
@@ -132,7 +131,7 @@ const SPINNAKER2: PresetDef = {
     timePerNeuronUpdate: a(0.2e-6, 'none public; ≈60 cycles at 300 MHz with FPU'),
     latencyOnChipHop: a(0.1e-6, 'none public; SpiNNaker 1 value'),
     latencyChipHop: a(0.2e-6, 'none public; SpiNNaker 1 value'),
-    latencyBarrier: p(0, `no global barrier, a timer per PE (${PRESETS_MD})`),
+    latencyBarrier: p(0, 'no global barrier, a timer per PE (public)'),
     latencyBarrierPerDoubling: p(0, 'no global barrier'),
     tick: a(1e-3, 'none public; the 1 ms real-time tick of SpiNNaker 1 assumed'),
     staticPowerPerChip: a(0, 'none public; not counted'),
@@ -148,10 +147,10 @@ const LOIHI1: PresetDef = {
   params: {
     chipsX: a(8, 'Nahuku: 8–32 chips (public); 8×4 layout assumed'),
     chipsY: a(4, 'see chipsX'),
-    coresPerChip: p(128, `128 neurocores (${PRESETS_MD})`),
+    coresPerChip: p(128, '128 neurocores (public)'),
     nodesX: p(8, `8×4 tiles of 4 cores (${SANAFE})`),
     nodesY: p(4, `8×4 tiles of 4 cores (${SANAFE})`),
-    neuronsPerCore: p(1024, `1,024 compartments per core (${PRESETS_MD})`),
+    neuronsPerCore: p(1024, '1,024 compartments per core (public)'),
     memoryPerCore: p(128 * 1024, 'derived: 16 MB synaptic memory per chip / 128 cores'),
     packetBits: a(64, 'none public; 32-bit spike message (4 bytes) + 32-bit payload — Loihi 1 spikes carry no graded value'),
     energyPerSynapticOp: p(23.6e-12, 'Davies et al. 2018, pre-silicon (SANA-FE fits 35.5 pJ to a board)'),
@@ -163,7 +162,7 @@ const LOIHI1: PresetDef = {
     timePerNeuronUpdate: p(9.7e-9, SANAFE),
     latencyOnChipHop: p(5.3e-9, `derived: mean of 4.1 ns east-west and 6.5 ns north-south (${SANAFE})`),
     latencyChipHop: a(100e-9, 'none public'),
-    latencyBarrier: p(0.6e-6, `SANA-FE: 0.6 µs on one chip (${PRESETS_MD})`),
+    latencyBarrier: p(0.6e-6, 'SANA-FE: 0.6 µs on one chip'),
     latencyBarrierPerDoubling: p(0.4e-6, 'derived: SANA-FE 0.6/1.0/1.4/1.8 µs on 1/2/4/29 chips (fit exact to 4 chips, over-estimates beyond)'),
     tick: p(0, 'none: Loihi steps are barrier-synchronised, a step lasts as long as it needs'),
     staticPowerPerChip: a(0, 'none public; not counted'),
@@ -179,11 +178,11 @@ const LOIHI2: PresetDef = {
   params: {
     chipsX: a(4, 'Kapoho Point: 8 chips (public); 4×2 layout assumed'),
     chipsY: a(2, 'see chipsX'),
-    coresPerChip: p(128, `128 neurocores + 6 Lakemont cores (${PRESETS_MD})`),
+    coresPerChip: p(128, '128 neurocores + 6 Lakemont cores (public)'),
     nodesX: a(8, 'none public; the 8×4 tile mesh of Loihi 1 assumed'),
     nodesY: a(4, 'see nodesX'),
-    neuronsPerCore: p(8192, `up to 8,192 neurons per core (${PRESETS_MD})`),
-    memoryPerCore: p(192 * 1024, `192 KB per core (${PRESETS_MD}); all counted as synapse memory`),
+    neuronsPerCore: p(8192, 'up to 8,192 neurons per core (public)'),
+    memoryPerCore: p(192 * 1024, '192 KB per core (public); all counted as synapse memory'),
     packetBits: a(64, 'graded spikes carry up to a 32-bit payload (public); 32-bit header assumed'),
     energyPerSynapticOp: a(23.6e-12, 'none public; Loihi 1 value'),
     energyPerNeuronUpdate: a(81e-12, 'none public; Loihi 1 value'),
@@ -210,10 +209,10 @@ const TRUENORTH: PresetDef = {
   params: {
     chipsX: a(4, '16-chip board (public); 4×4 layout assumed'),
     chipsY: a(4, 'see chipsX'),
-    coresPerChip: p(4096, `64×64 cores (${PRESETS_MD})`),
+    coresPerChip: p(4096, '64×64 cores (Merolla et al. 2014)'),
     nodesX: p(64, 'one router per core, 64×64 mesh (Merolla et al. 2014)'),
     nodesY: p(64, 'one router per core, 64×64 mesh (Merolla et al. 2014)'),
-    neuronsPerCore: p(256, `256 neurons, 256×256 crossbar (${PRESETS_MD})`),
+    neuronsPerCore: p(256, '256 neurons, 256×256 crossbar (Merolla et al. 2014)'),
     memoryPerCore: p(8192, 'derived: 256×256 binary crossbar = 64 Kbit per core, here filled at the configured weight bits'),
     packetBits: a(64, 'none public; spikes carry no payload — 32-bit address + 32-bit graded value assumed'),
     energyPerSynapticOp: p(26e-12, 'Merolla et al. 2014: whole-chip power over synaptic events (includes static power and routing)'),
@@ -227,7 +226,7 @@ const TRUENORTH: PresetDef = {
     latencyChipHop: a(100e-9, 'none public'),
     latencyBarrier: p(0, 'global 1 kHz tick, no barrier messages'),
     latencyBarrierPerDoubling: p(0, 'global tick'),
-    tick: p(1e-3, `1 ms tick (${PRESETS_MD})`),
+    tick: p(1e-3, '1 ms tick (Merolla et al. 2014)'),
     staticPowerPerChip: a(0, '65 mW per chip already inside the 26 pJ per synaptic event figure'),
     staticPowerPerCore: a(0, 'included in the 26 pJ per synaptic event figure'),
   },

@@ -1,4 +1,4 @@
-/** Model configuration shared by the reference, the group kernels and the runtime (SPEC §1). */
+/** Model configuration shared by the reference, the group kernels and the runtime (docs/math.md). */
 
 export type Cell = 'egru' | 'gru';
 export type Formulation = 'evnn' | 'paper';

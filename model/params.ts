@@ -1,5 +1,5 @@
 /**
- * Parameters in the EvNN native layout (SPEC §1), the seeded initialisation, and conversion to and from
+ * Parameters in the EvNN native layout (docs/math.md), the seeded initialisation, and conversion to and from
  * the per-group layout the actors use.
  */
 import { layerInputSize, type ModelConfig } from './config.js';

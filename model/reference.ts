@@ -1,12 +1,12 @@
 /**
  * The readable float64 reference: a dense forward pass that keeps everything it needs, then a reverse loop.
  * Every other implementation (group kernels, actors, transports) is tested against it, so clarity wins over
- * speed: no sparsity tricks, no threads, no I/O. Equations and MAC conventions: SPEC §1 and docs/math.md.
+ * speed: no sparsity tricks, no threads, no I/O. Equations and MAC conventions: docs/math.md.
  *
  * Layout: per layer, unit-step arrays are [T, B, H] row-major (index (t·B + b)·H + j); gate vectors are the
  * EvNN blocks z|r|g (paper: u|r|g) of 3H columns.
  *
- * Where the contract is silent: the dense GRU runs the evnn equations whatever the formulation (docs/math.md),
+ * Choices the equations leave open: the dense GRU runs the evnn equations whatever the formulation (docs/math.md),
  * has no activity penalty (it has no events to regularise) and zero threshold gradients; with no targeted item
  * the cross-entropy is 0.
  */

@@ -1,6 +1,6 @@
 /**
  * Counter-based randomness: every draw is a pure function of (seed, stream, keys…), so a parameter or mask
- * gets the same value whichever actor draws it and in whatever order (SPEC: results independent of the split).
+ * gets the same value whichever actor draws it and in whatever order, so results do not depend on the actor split.
  */
 
 /** Named streams so different uses of the same seed never collide. */

@@ -545,7 +545,7 @@ export class Trainer {
     await Promise.all(this.topology.actors.map((a) => this.transport.call(a.id, 'setLearningRate', lr)));
   }
 
-  /** Counters (SPEC §4) read straight from shared memory: totals, per actor and per (src, dst) pair. */
+  /** Counters (docs/figures.md) read straight from shared memory: totals, per actor and per (src, dst) pair. */
   counters(): RuntimeCounters {
     const G = this.topology.size;
     const all = new Float64Array(this.fabric.counters);

@@ -11,7 +11,7 @@ import type { Topology } from './topology.js';
 /** Per-actor scalar slots used for reductions (Float64). */
 export const SCALAR = { sumSquares: 0, events: 1, loss: 2, correct: 3, count: 4, crossEntropy: 5, penalty: 6, size: 8 } as const;
 
-/** Per-actor counters (Float64), SPEC §4 names. */
+/** Per-actor counters (Float64), named as in docs/figures.md. */
 export const COUNTER_NAMES = [
   'events',
   'unit_steps',

@@ -3,7 +3,7 @@
  * that produces messages it sends each peer one NATS message holding the slots that peer reads (events and
  * announcements to consumers, partial sums to owners, partial logits and reduction scalars), and it waits
  * for one message from every peer. That message is also the barrier, so a phase costs one publish per peer.
- * Nothing here knows the math: which slot is written in which phase follows from the schedule (SPEC §3).
+ * Nothing here knows the math: which slot is written in which phase follows from the schedule (runtime/schedule.ts).
  */
 import type { NatsConnection, Subscription } from 'nats';
 import type { ModelConfig } from '../model/config.js';

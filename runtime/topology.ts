@@ -1,4 +1,4 @@
-/** Which actor owns which units, and who consumes whose messages (SPEC §3). */
+/** Which actor owns which units, and who consumes whose messages (docs/architecture.md). */
 import { boundaries, evenSplit } from '../model/params.js';
 import type { ModelConfig } from '../model/config.js';
 

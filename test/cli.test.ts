@@ -87,6 +87,8 @@ describe('egru CLI', () => {
     for (const r of rs) {
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Examples:\n\s+egru /);
+      // The docs that help texts point to exist.
+      for (const [doc] of r.stdout.matchAll(/docs\/[\w-]+\.md/g)) expect(existsSync(join(ROOT, doc)), doc).toBe(true);
     }
     expect(rs[1]!.stdout).toMatch(/--max-minutes/);
     const v = await egru(['--version']);

@@ -1,5 +1,5 @@
 /**
- * Message counters (SPEC §4) against the wire format of runtime/fabric.ts and runtime/actor.ts, exactly, per
+ * Message counters (docs/figures.md) against the wire format of runtime/fabric.ts and runtime/actor.ts, exactly, per
  * (source, destination) pair, for several actor counts and a short batch:
  *
  *   item packet   8-byte header + 4 bytes per batch element with items + per item 8 bytes (address and value:

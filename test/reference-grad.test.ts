@@ -445,7 +445,7 @@ describe('reference figures (events, backward-active, MACs)', () => {
 });
 
 // ----------------------------------------------------------------------------------------------------------
-// Forward semantics against SPEC §1 written out by hand for one unit over two steps.
+// Forward semantics: the evnn equations written out by hand for one unit over two steps.
 
 describe('reference forward: hand-computed scalar network', () => {
   const sig = (a: number) => 1 / (1 + Math.exp(-a));
@@ -472,7 +472,7 @@ describe('reference forward: hand-computed scalar network', () => {
     targets: readout === 'per-step' ? Int32Array.of(0, 1) : Int32Array.of(1),
   });
 
-  /** Returns y_0, y_1 by the SPEC §1 equations. */
+  /** Returns y_0, y_1 by the evnn forward equations. */
   function handEvnn(egru: boolean): number[] {
     let h = 0;
     let y = 0;

@@ -1,4 +1,4 @@
-/** `egru eval`: SPEC §4 figures of a checkpoint on a task's test split or on an .npz dataset. */
+/** `egru eval`: the figures (docs/figures.md) of a checkpoint on a task's test split or on an .npz dataset. */
 import { Command, Option } from 'commander';
 import { Trainer } from '../../runtime/coordinator.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
@@ -28,7 +28,7 @@ interface EvalOptions {
 
 export function evalCommand(): Command {
   return new Command('eval')
-    .description("evaluate a checkpoint: accuracy, loss, activity sparsity, events, messages and MACs (SPEC §4)")
+    .description("evaluate a checkpoint: accuracy, loss, activity sparsity, events, messages and MACs (docs/figures.md)")
     .requiredOption('--checkpoint <ckpt>', 'checkpoint (.egru) to evaluate')
     .option('--task <name>', `built-in task (${Object.keys(TASKS).join(', ')}); default: the checkpoint's task`, taskArg)
     .option('--data <file.npz>', 'evaluate on your own sequences (x [N, T, I], y [N] or [N, T])')

@@ -1,4 +1,4 @@
-/** `egru export CKPT --format npz|json --out FILE`: weights in the EvNN native layout (SPEC §2). */
+/** `egru export CKPT --format npz|json --out FILE`: weights in the EvNN native layout (docs/formats.md). */
 import { extname } from 'node:path';
 import { Command } from 'commander';
 import { assertWritable, writeFileAtomic } from '../io/atomic.js';

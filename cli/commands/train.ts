@@ -90,7 +90,7 @@ export function trainCommand(): Command {
   const cmd = new Command('train')
     .description('train an EGRU (or GRU) network with actor-parallel sparse BPTT and write a run directory')
     .option('--task <name>', `built-in task: ${Object.keys(TASKS).join(', ')} (default row-mnist)`, taskArg)
-    .option('--data <file.npz>', 'train on your own sequences: x float [N, T, I], y int [N] or [N, T] (SPEC §2)')
+    .option('--data <file.npz>', 'train on your own sequences: x float [N, T, I], y int [N] or [N, T] (docs/formats.md)')
     .option('--val <file.npz>', 'validation sequences for --data (same layout)')
     .option('--seq-len <T>', 'adding task: sequence length (default 100)', intArg(2))
     .option('--classes <C>', '--data: number of classes (default: largest label + 1)', intArg(1))
@@ -133,9 +133,9 @@ export function trainCommand(): Command {
         'egru train --resume runs/mine --epochs 30       # continue a run (bit-identical to one long run)',
         'egru train --init runs/mine/checkpoint.egru --task row-mnist --lr 1e-3',
         '',
-        'Run directory: config.json, metrics.jsonl (step/eval/epoch records), summary.json (SPEC §4 figures of the',
+        'Run directory: config.json, metrics.jsonl (step/eval/epoch records), summary.json (the figures of the',
         'final validation, nested: {"messages": {"forward": {"packets": …}}, "macs": {…}}, plus "train": the figures',
-        'of all training steps), checkpoint.egru (final) and checkpoint-epochN.egru.',
+        'of all training steps), checkpoint.egru (final) and checkpoint-epochN.egru (docs/formats.md, docs/figures.md).',
         'Exit codes: 0 done, 1 an actor failed, 2 bad input, 3 training diverged (NaN loss), 130 interrupted.',
         '',
         'Task presets (used for the options you do not give; recorded in config.json):',

@@ -1,5 +1,5 @@
 /**
- * Datasets: the built-in tasks and user data from .npz (SPEC §2).
+ * Datasets: the built-in tasks and user data from .npz (docs/formats.md).
  *
  * Built-in tasks (`loadTask`):
  * - `row-mnist`   MNIST, one image row per step: T = 28, I = 28, 10 classes.
@@ -124,7 +124,7 @@ export interface NpzDataOptions {
 }
 
 /**
- * User data from .npz (SPEC §2): `x` float [N, T, I]; `y` integer [N] (one label per sequence) or [N, T]
+ * User data from .npz (docs/formats.md): `x` float [N, T, I]; `y` integer [N] (one label per sequence) or [N, T]
  * (per-step targets, −1 = none). Missing keys, wrong dims, NaN/Inf in x, labels outside [0, classes) → InputError.
  */
 export function datasetFromNpz(path: string, opts: NpzDataOptions = {}): Dataset {

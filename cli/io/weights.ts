@@ -1,5 +1,5 @@
 /**
- * Weights interchange in the EvNN native layout (SPEC §1/§2): `layers.{l}.kernel` (I × 3H),
+ * Weights interchange in the EvNN native layout (docs/formats.md): `layers.{l}.kernel` (I × 3H),
  * `layers.{l}.recurrent_kernel` (H × 3H), `layers.{l}.bias` (3H), `layers.{l}.recurrent_bias` (3H),
  * `layers.{l}.thr` (H), `readout.weight` (C × H_last), `readout.bias` (C).
  */
