@@ -7,7 +7,7 @@
  * step, the epoch in progress, the position in it (batches done) and the optimiser state, so `--resume` continues
  * with exactly the batches and state an uninterrupted run would have used.
  *
- * Checkpoint layout used here (cli/io/checkpoint.ts, SPEC §2):
+ * Checkpoint layout used here (cli/io/checkpoint.ts, docs/formats.md):
  *   config    the resolved TrainConfig (cli/run-config.ts; config.model = ModelConfig)
  *   optimizer {kind, step, m, v}: the optimiser state of every actor, assembled into the EvNN native layout
  *             (paramShapes order), so it is split again for any actor count on resume (cli/optimizer-layout.ts)
@@ -89,7 +89,7 @@ export class Batcher {
   }
 }
 
-/** Forward-only evaluation of a whole dataset in order: SPEC §4 figures (backward figures null/0). */
+/** Forward-only evaluation of a whole dataset in order: the figures of docs/figures.md (backward figures null/0). */
 export async function evaluateDataset(
   trainer: Trainer,
   ds: Dataset,

@@ -1,5 +1,5 @@
 /**
- * The event-driven float32 kernels one actor runs for its group of units (docs/math.md, SPEC §1, §3).
+ * The event-driven float32 kernels one actor runs for its group of units (docs/math.md, docs/architecture.md).
  *
  * Layout: the group's parameters come from `sliceGroup` (params.ts): an incoming item from input/unit i reads
  * row i of `kernel`/`recurrentKernel`, 3n contiguous floats (own columns of the z|u, r, g blocks).

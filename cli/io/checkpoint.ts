@@ -1,5 +1,5 @@
 /**
- * `.egru` checkpoints (SPEC §2): one msgpack map
+ * `.egru` checkpoints (docs/formats.md): one msgpack map
  *   { format: "egru-checkpoint", version: 1, config, params, optimizer?, step, epoch, rng?, meta? }
  * written with plain msgpack types only (maps, arrays, numbers, strings, bin), so any msgpack library can read it.
  * A tensor is `{ shape: number[], dtype: "float32", data: bin }` with `data` the little-endian float32 bytes.
