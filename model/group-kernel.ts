@@ -23,7 +23,7 @@ import type { ModelConfig } from './config.js';
 import { layerInputSize } from './config.js';
 import { DropoutMask } from './dropout.js';
 import { capacityFor, MaskPool, StepPool } from './history-pools.js';
-import type { ItemList } from './items.js';
+import { ItemList } from './items.js';
 import { GRAD_BLOCK, RowEngine } from './row-engine.js';
 import type { GroupParams } from './params.js';
 import { SimdArena, type SimdOps } from './simd.js';
@@ -89,6 +89,8 @@ const KERNEL_VIEWS = [
   'gate', 'listPtr', 'listScalar', 'listOut',
   // the elementwise backward step: dy, carry, the state at t and t − 1 (copied from the history), the staged tail
   'dy', 'carry', 'stateAt', 'stateBefore', 'stage',
+  // the forward state update of one batch element: v, its events (unit, value), its near-threshold units, counts
+  'vOut', 'eventIndex', 'eventValue', 'nearIndex', 'counts',
 ] as const;
 type KernelView = (typeof KERNEL_VIEWS)[number];
 
@@ -102,6 +104,7 @@ function kernelViewSizes(I: number, H: number, n: number, B: number): Record<Ker
     accRing: GRAD_BLOCK * B * n3, rgRing: GRAD_BLOCK * B * n, dwRing: GRAD_BLOCK * B * n3, drhRing: GRAD_BLOCK * B * n3,
     gate: n3, listPtr: list, listScalar: list, listOut: list,
     dy: B * n, carry: B * n, stateAt: B * n, stateBefore: B * n, stage: STAGE_FLOATS,
+    vOut: n, eventIndex: n, eventValue: n, nearIndex: n, counts: 2,
   };
 }
 
@@ -214,6 +217,15 @@ export class GroupKernel {
   private readonly stateAt: Float32Array; // B × n state history at t
   private readonly stateBefore: Float32Array; // B × n state history at t − 1
   private readonly stage: Float32Array; // STAGE_FLOATS
+  // in the wasm arena, for the SIMD forward state update (cellForward) of one batch element
+  private readonly vOut: Float32Array; // n: v_t
+  private readonly eventIndex: Int32Array; // n: the events' units
+  private readonly eventValue: Float32Array; // n: their values
+  private readonly nearIndex: Int32Array; // n: the near-threshold units
+  private readonly counts: Int32Array; // [events, near]
+  /** The near-threshold units of step nearStep (evnn), found by the forward step for nearThreshold. */
+  private readonly nearList: ItemList;
+  private nearStep = -1;
   private readonly dyLocal: Float64Array; // B × n paper: own contributions to dy_{t−1}
 
   /**
@@ -283,6 +295,12 @@ export class GroupKernel {
     this.stateAt = v.stateAt;
     this.stateBefore = v.stateBefore;
     this.stage = v.stage;
+    this.vOut = v.vOut;
+    this.eventIndex = new Int32Array(v.eventIndex.buffer, v.eventIndex.byteOffset, n3 / 3);
+    this.eventValue = v.eventValue;
+    this.nearIndex = new Int32Array(v.nearIndex.buffer, v.nearIndex.byteOffset, n3 / 3);
+    this.counts = new Int32Array(v.counts.buffer, v.counts.byteOffset, 2);
+    this.nearList = new ItemList(batch, batch * units);
     this.gatherRows = (spec.preactivationOrder ?? ((I + H) * n3 * 4 <= GATHER_MAX_WEIGHT_BYTES ? 'destination' : 'row')) === 'destination';
     this.accBias = new Float32Array(n3);
     this.rgBias = new Float32Array(units);
@@ -347,6 +365,7 @@ export class GroupKernel {
     this.rows.activeBatch = activeBatch;
     this.recomputed = -1;
     this.forwarded = 0;
+    this.nearStep = -1;
     // the parameters change between sequences only (optimiser step, loads)
     const { bias, recurrentBias: rb } = this.params;
     const n = this.n;
@@ -469,38 +488,35 @@ export class GroupKernel {
     c.unitSteps += this.activeBatch * n;
     this.forwardPreactivations(t);
     out.clear();
-    const gate = this.gate;
-    const { gates } = this.simd;
-    const thr = this.params.thr;
+    const near = this.nearList;
+    near.clear();
+    const { gates, cellForward } = this.simd;
     const state = this.state;
-    const gru = this.gru;
-    const us = this.unitStart;
-    const n2 = 2 * n;
+    const gru = this.gru ? 1 : 0;
+    const pThr = this.params.thr.byteOffset;
+    const pV = this.vOut.byteOffset;
+    const pPrev = this.stateAt.byteOffset; // v_{t−1} of the batch element, copied in from the history
     let events = 0;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       out.begin(b);
+      near.begin(b);
       const cur = (t * B + b) * n;
-      const prev = cur - B * n;
+      if (t > 0) this.stateAt.set(state.subarray(cur - B * n, cur - B * n + n));
       gates(this.pGate, this.pAcc + 12 * n * b, this.pRg + 4 * n * b, n, 1);
-      for (let j = 0; j < n; j++) {
-        const z = gate[j]!;
-        const g = gate[n2 + j]!;
-        let h = 0;
-        if (t > 0) {
-          h = state[prev + j]!;
-          if (!gru && h > thr[j]!) h -= thr[j]!;
-        }
-        const v = Math.fround(z * h + (1 - z) * g);
-        state[cur + j] = v;
-        if (gru) out.push(us + j, v);
-        else if (v > thr[j]!) {
-          out.push(us + j, v);
-          events++;
-        }
-      }
+      const ev = cellForward(
+        this.pGate, t > 0 ? pPrev : -1, pThr, pV, n, gru, this.invSupport, this.unitStart,
+        this.eventIndex.byteOffset, this.eventValue.byteOffset,
+        this.nearIndex.byteOffset, this.counts.byteOffset,
+      );
+      state.set(this.vOut, cur);
+      out.pushMany(this.eventIndex, this.eventValue, ev);
+      near.pushMany(this.nearIndex, null, this.counts[1]!);
+      events += ev;
     }
     out.end();
-    c.events += gru ? this.activeBatch * n : events;
+    near.end();
+    this.nearStep = t;
+    c.events += events;
     this.forwarded = Math.max(this.forwarded, t + 1);
   }
 
@@ -652,6 +668,10 @@ export class GroupKernel {
     out.clear();
     if (this.gru) {
       out.end();
+      return;
+    }
+    if (t === this.nearStep) {
+      out.copyFrom(this.nearList); // found by the forward step
       return;
     }
     const B = this.batch;

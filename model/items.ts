@@ -59,6 +59,16 @@ export class ItemList {
     this.fill = at + 1;
   }
 
+  /** push(index[k], value[k]) for k < count (value null: 0), as two block copies. */
+  pushMany(index: Int32Array, value: Float32Array | null, count: number): void {
+    const at = this.fill;
+    if (at + count > this.index.length) this.grow(Math.max(at + count, this.index.length * 2));
+    this.index.set(index.subarray(0, count), at);
+    if (value) this.value.set(value.subarray(0, count), at);
+    else this.value.fill(0, at, at + count);
+    this.fill = at + count;
+  }
+
   /** Close the list after the last push. */
   end(): void {
     for (let k = this.open + 1; k <= this.batch; k++) this.offsets[k] = this.fill;

@@ -32,6 +32,14 @@ export interface SimdOps {
   /** out_k = f32(scale·dot(w, d_k, len)), the product in float64: d_k the i32 at byte ds + 4k, out_k the f32 at out + 4k. */
   dotMany(w: number, len: number, ds: number, out: number, count: number, scale: number): void;
   /**
+   * The forward state update of one batch element (evnn, gru) in float64 rounded to float32; writes v, the events
+   * and the near-threshold units (see model/simd.wat), [events, near] at `counts`; returns the events.
+   */
+  cellForward(
+    gate: number, prev: number, thr: number, v: number, n: number, gru: 0 | 1, window: number,
+    unitStart: number, evIdx: number, evVal: number, nearIdx: number, counts: number,
+  ): number;
+  /**
    * The elementwise backward step of one batch element (evnn, gru), float32: see model/simd.wat for the pointers.
    * prev = −1 at t = 0. Returns the backward-active units.
    */

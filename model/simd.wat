@@ -250,6 +250,51 @@
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (br $next))))
 
+  ;; The forward state update of one batch element (evnn and gru cells), unit by unit in float64 and rounded
+  ;; to float32 as the JavaScript it replaces did (so the same bits): h = v_{t−1} (minus ϑ after an event, egru;
+  ;; 0 at t = 0: prev = −1), v = f32(z·h + (1 − z)·g) into $v; the events (unitStart + j, v) with v > ϑ (gru: every
+  ;; unit) into $evIdx (i32) / $evVal (f32), and the egru's near-threshold units (v ≤ ϑ, |v − ϑ| < $win) into
+  ;; $nearIdx (i32), both in unit order. Stores [events, near] as i32 at $counts; returns the events.
+  (func (export "cellForward")
+    (param $gate i32) (param $prev i32) (param $thr i32) (param $v i32) (param $n i32) (param $gru i32) (param $win f64)
+    (param $unitStart i32) (param $evIdx i32) (param $evVal i32) (param $nearIdx i32) (param $counts i32) (result i32)
+    (local $j i32) (local $end i32) (local $n4 i32) (local $z f64) (local $h f64) (local $th f64) (local $x f32)
+    (local $ev i32) (local $near i32)
+    (local.set $n4 (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $end (local.get $n4))
+    (block $done (loop $unit
+      (br_if $done (i32.ge_u (local.get $j) (local.get $end)))
+      (local.set $z (f64.promote_f32 (f32.load (i32.add (local.get $gate) (local.get $j)))))
+      (local.set $th (f64.promote_f32 (f32.load (i32.add (local.get $thr) (local.get $j)))))
+      (local.set $h (f64.const 0))
+      (if (i32.ge_s (local.get $prev) (i32.const 0))
+        (then
+          (local.set $h (f64.promote_f32 (f32.load (i32.add (local.get $prev) (local.get $j)))))
+          (if (i32.and (i32.eqz (local.get $gru)) (f64.gt (local.get $h) (local.get $th)))
+            (then (local.set $h (f64.sub (local.get $h) (local.get $th)))))))
+      (local.set $x (f32.demote_f64 (f64.add
+        (f64.mul (local.get $z) (local.get $h))
+        (f64.mul (f64.sub (f64.const 1) (local.get $z))
+          (f64.promote_f32 (f32.load (i32.add (i32.add (local.get $gate) (i32.shl (local.get $n4) (i32.const 1))) (local.get $j))))))))
+      (f32.store (i32.add (local.get $v) (local.get $j)) (local.get $x))
+      (if (i32.or (local.get $gru) (f64.gt (f64.promote_f32 (local.get $x)) (local.get $th)))
+        (then
+          (i32.store (i32.add (local.get $evIdx) (i32.shl (local.get $ev) (i32.const 2)))
+            (i32.add (local.get $unitStart) (i32.shr_u (local.get $j) (i32.const 2))))
+          (f32.store (i32.add (local.get $evVal) (i32.shl (local.get $ev) (i32.const 2))) (local.get $x))
+          (local.set $ev (i32.add (local.get $ev) (i32.const 1))))
+        (else
+          (if (f64.lt (f64.abs (f64.sub (f64.promote_f32 (local.get $x)) (local.get $th))) (local.get $win))
+            (then
+              (i32.store (i32.add (local.get $nearIdx) (i32.shl (local.get $near) (i32.const 2)))
+                (i32.add (local.get $unitStart) (i32.shr_u (local.get $j) (i32.const 2))))
+              (local.set $near (i32.add (local.get $near) (i32.const 1)))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 4)))
+      (br $unit)))
+    (i32.store (local.get $counts) (local.get $ev))
+    (i32.store offset=4 (local.get $counts) (local.get $near))
+    (local.get $ev))
+
   ;; The elementwise backward step of one batch element (evnn and gru cells), float32, for the first n − n mod 4
   ;; units, 4 at a time (the caller runs the last n mod 4 through this code too, staged as a group of 4, so a
   ;; unit's values do not depend on the group split). For unit j (pointers are byte offsets, n floats each unless

@@ -218,6 +218,42 @@ describe('wasm SIMD row primitives', () => {
       }
   });
 
+  it('cellForward gives the bits of the float64 JavaScript state update, its events and near-threshold units', () => {
+    const n = 9;
+    const a = new SimdArena([3 * n, n, n, n, n, n, n, 2]);
+    const [gate, prev, thr, v, evIdxF, evVal, nearIdxF, countsF] = a.views as Float32Array[] as [
+      Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array,
+    ];
+    const evIdx = new Int32Array(evIdxF.buffer, evIdxF.byteOffset, n);
+    const nearIdx = new Int32Array(nearIdxF.buffer, nearIdxF.byteOffset, n);
+    const counts = new Int32Array(countsF.buffer, countsF.byteOffset, 2);
+    for (let j = 0; j < 3 * n; j++) gate[j] = uniformAt(41, j);
+    for (let j = 0; j < n; j++) {
+      prev[j] = 2 * uniformAt(42, j) - 0.5;
+      thr[j] = 0.1 + 0.5 * uniformAt(43, j);
+    }
+    for (const gru of [0, 1] as const)
+      for (const first of [false, true]) {
+        const w = 1 / 0.8;
+        const events = a.ops.cellForward(gate.byteOffset, first ? -1 : prev.byteOffset, thr.byteOffset, v.byteOffset, n, gru, w, 100, evIdx.byteOffset, evVal.byteOffset, nearIdx.byteOffset, counts.byteOffset);
+        const wantEv: [number, number][] = [];
+        const wantNear: number[] = [];
+        for (let j = 0; j < n; j++) {
+          let h = first ? 0 : prev[j]!;
+          if (!first && !gru && h > thr[j]!) h -= thr[j]!;
+          const x = Math.fround(gate[j]! * h + (1 - gate[j]!) * gate[2 * n + j]!);
+          expect(v[j]).toBe(x);
+          if (gru || x > thr[j]!) wantEv.push([100 + j, x]);
+          else if (Math.abs(x - thr[j]!) < w) wantNear.push(100 + j);
+        }
+        expect(events).toBe(wantEv.length);
+        expect(Array.from(counts)).toEqual([wantEv.length, wantNear.length]);
+        expect(Array.from(evIdx.subarray(0, events), (i, k) => [i, evVal[k]])).toEqual(wantEv);
+        expect(Array.from(nearIdx.subarray(0, wantNear.length))).toEqual(wantNear);
+        if (!gru) expect(wantEv.length * wantNear.length).toBeGreaterThan(0); // both kinds occur
+      }
+  });
+
   it('the arena gives 16-byte aligned, disjoint views and refuses what wasm cannot hold', () => {
     const arena = new SimdArena([3, 0, 5, 17]);
     const v = arena.views;
