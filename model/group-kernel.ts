@@ -14,10 +14,9 @@
  * nothing. The row operations (one weight row per received item: scatter into the pre-activations, weight
  * gradients, partial sums) run as WebAssembly SIMD calls on float32 (model/simd.ts) over weights, gradients and
  * pre-activation buffers that live in the kernel's wasm memory. The gate nonlinearities (σ, tanh) are one SIMD
- * call per batch element in float32 (≤ 3 ulp, model/simd.wat), and so is the elementwise backward step of the evnn
- * and GRU cells (cellBackward); the forward state update and the paper formulation's backward step run in float64
- * JavaScript. Parameters, gradients, the state history and message values are
- * float32.
+ * call per batch element in float32 (≤ 3 ulp, model/simd.wat), and so are the elementwise steps of the evnn and
+ * GRU cells (cellForward: float64 rounded to float32; cellBackward: float32 SIMD); the paper formulation's run in
+ * float64 JavaScript. Parameters, gradients, the state history and message values are float32.
  */
 import type { ModelConfig } from './config.js';
 import { layerInputSize } from './config.js';
