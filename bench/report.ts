@@ -149,7 +149,8 @@ function torchParagraph(torch: TorchPeerResult[] | undefined): string {
   return `${head} Settings: ${each.join('; ')}.`;
 }
 
-export function markdown(res: BenchResults): string {
+/** `profile`: Markdown of where a step's time goes (bench/results/profile.md, made with scripts/profile-step.mjs). */
+export function markdown(res: BenchResults, profile?: string): string {
   const m = res.machine;
   const out: string[] = [];
   out.push('# Benchmarks');
@@ -201,6 +202,12 @@ export function markdown(res: BenchResults): string {
       out.push('');
       for (const n of c.notes) out.push(`- ${n}`);
     }
+  }
+  if (profile) {
+    out.push('');
+    out.push('## Where the time goes');
+    out.push('');
+    out.push(profile.trim());
   }
   out.push('');
   out.push('## Reproduce');

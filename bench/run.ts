@@ -23,7 +23,7 @@
  * Usage (after `npm run build`): node dist/bench/run.js [--quick] [--cases 1,3] [--reps N] [--no-torch] …  (--help)
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -848,10 +848,16 @@ function version(): string {
   }
 }
 
+/** bench/results/profile.md (scripts/profile-step.mjs), if there: the per-phase profile docs/benchmarks.md shows. */
+function stepProfile(): string | undefined {
+  const file = join(ROOT, 'bench', 'results', 'profile.md');
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
+
 function render(path: string): void {
   const res = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
   const doc = join(ROOT, 'docs', 'benchmarks.md');
-  writeFileSync(doc, markdown(res));
+  writeFileSync(doc, markdown(res, stepProfile()));
   process.stdout.write(`wrote ${relative(process.cwd(), doc)} from ${relative(process.cwd(), path)}\n`);
 }
 
@@ -933,7 +939,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   log(`wrote ${relative(process.cwd(), out)}`);
   if (o.mode === 'full' && !o.out) {
     const doc = join(ROOT, 'docs', 'benchmarks.md');
-    writeFileSync(doc, markdown(res));
+    writeFileSync(doc, markdown(res, stepProfile()));
     log(`wrote ${relative(process.cwd(), doc)}`);
   }
 }
