@@ -115,24 +115,35 @@ export class RowEngine {
     return pool.offs[base + this.batch]! - pool.offs[base]!;
   }
 
+  /**
+   * The items k0..k1 of the row order (byRow) as one SIMD call's lists: addresses pBase + (ring row)·stride,
+   * scalars = the items' values.
+   */
+  private listItems(k0: number, k1: number, pBase: number, stride: number, value: Float32Array): void {
+    const ordE = this.ordE;
+    const ordB = this.ordB;
+    const ptr = this.listPtr;
+    const scalar = this.listScalar;
+    for (let k = k0; k < k1; k++) {
+      ptr[k - k0] = pBase + ordB[k]! * stride;
+      scalar[k - k0] = value[ordE[k]!]!;
+    }
+  }
+
+  /**
+   * Weight-gradient rows of pool slots t..tEnd: G[i, off..off+len) += value·d for every item (i, step u, b), d =
+   * the len floats at byte pD + ((u mod GRAD_BLOCK)·B + b)·dBytes (the δ ring), added item by item in row order.
+   */
   gradRows(pool: StepPool, t: number, tEnd: number, rows: number, pG: number, off: number, pD: number, dBytes: number, len: number): void {
     this.byRow(pool, t, rows, tEnd, true);
     const { gather } = this.simd;
     const rowBytes = 12 * this.n;
     const start = this.rowStart;
-    const ordE = this.ordE;
-    const ordB = this.ordB;
-    const val = pool.value;
-    const ptr = this.listPtr;
-    const scalar = this.listScalar;
     for (let i = 0; i < rows; i++) {
       const k0 = start[i]!;
       const k1 = start[i + 1]!;
       if (k0 === k1) continue;
-      for (let k = k0; k < k1; k++) {
-        ptr[k - k0] = pD + ordB[k]! * dBytes;
-        scalar[k - k0] = val[ordE[k]!]!;
-      }
+      this.listItems(k0, k1, pD, dBytes, pool.value);
       gather(pG + i * rowBytes + 4 * off, len, this.pListPtr, this.pListScalar, k1 - k0, 0);
     }
   }
@@ -153,23 +164,15 @@ export class RowEngine {
     const { axpyMany } = this.simd;
     const rowBytes = 12 * this.n;
     const start = this.rowStart;
-    const ordE = this.ordE;
-    const ordB = this.ordB;
-    const val = pool.value;
-    const ptr = this.listPtr;
-    const scalar = this.listScalar;
     for (let i = 0; i < rows; i++) {
       const k0 = start[i]!;
       const k1 = start[i + 1]!;
       if (k0 === k1) continue;
-      for (let k = k0; k < k1; k++) {
-        ptr[k - k0] = pDst + ordB[k]! * dstBytes;
-        scalar[k - k0] = val[ordE[k]!]!;
-      }
       const w = pW + i * rowBytes;
+      this.listItems(k0, k1, pDst, dstBytes, pool.value);
       axpyMany(w + 4 * off, len, this.pListPtr, this.pListScalar, k1 - k0);
       if (pDst2 < 0) continue;
-      for (let k = k0; k < k1; k++) ptr[k - k0] = pDst2 + ordB[k]! * dst2Bytes;
+      this.listItems(k0, k1, pDst2, dst2Bytes, pool.value);
       axpyMany(w + 4 * off2, len2, this.pListPtr, this.pListScalar, k1 - k0);
     }
     return count;
