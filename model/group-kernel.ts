@@ -22,7 +22,7 @@ import type { ModelConfig } from './config.js';
 import { layerInputSize } from './config.js';
 import { DropoutMask } from './dropout.js';
 import { capacityFor, MaskPool, StepPool } from './history-pools.js';
-import { ItemList } from './items.js';
+import { ItemList, type ItemSink } from './items.js';
 import { GRAD_BLOCK, RowEngine } from './row-engine.js';
 import type { GroupParams } from './params.js';
 import { SimdArena, type SimdOps } from './simd.js';
@@ -704,7 +704,7 @@ export class GroupKernel {
   // ---------------------------------------------------------------------------------------------------------
   // backward
 
-  backward(phase: number, t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemList, outBelow: ItemList): void {
+  backward(phase: number, t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemSink, outBelow: ItemSink): void {
     if (!(t >= 0 && t < this.steps)) throw new Error(`backward step ${t} outside the sequence (0..${this.steps - 1})`);
     if (this.paper) {
       if (phase === 0) this.backwardPaperGates(t, incoming, outputGrad, outRecurrent, outBelow);
@@ -735,7 +735,7 @@ export class GroupKernel {
    * Inputs at t (da in dw): above layer 0, their partial sums to the layer below and those of the layer below's
    * announced units, scaled back by dropout's factor, emitted into outBelow. Returns the MACs.
    */
-  private inputRows(t: number, outBelow: ItemList): number {
+  private inputRows(t: number, outBelow: ItemSink): number {
     const I = this.inputSize;
     const n3 = 3 * this.n;
     const dBytes = 4 * n3;
@@ -754,7 +754,7 @@ export class GroupKernel {
     return macs;
   }
 
-  private backwardEvnn(t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemList, outBelow: ItemList): void {
+  private backwardEvnn(t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemSink, outBelow: ItemSink): void {
     const B = this.batch;
     const n = this.n;
     const n3 = 3 * n;
@@ -857,7 +857,7 @@ export class GroupKernel {
    * paper, phase 0: dc, dϑ, da_u, da_g (recomputed gates); P_m = R_g[m,:]·da_g for m backward-active at t−1
    * → outRecurrent (the dR_g rows of the reset messages follow in flushGrads). outBelow stays empty.
    */
-  private backwardPaperGates(t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemList, outBelow: ItemList): void {
+  private backwardPaperGates(t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemSink, outBelow: ItemSink): void {
     const B = this.batch;
     const n = this.n;
     const n2 = 2 * n;
@@ -929,7 +929,7 @@ export class GroupKernel {
    * u- and r-block partial sums for m backward-active at t−1; all partial sums to the layer below at t (the
    * weight-gradient rows follow in flushGrads).
    */
-  private backwardPaperRest(t: number, incoming: readonly ItemList[], outRecurrent: ItemList, outBelow: ItemList): void {
+  private backwardPaperRest(t: number, incoming: readonly ItemList[], outRecurrent: ItemSink, outBelow: ItemSink): void {
     const B = this.batch;
     const n = this.n;
     const n2 = 2 * n;

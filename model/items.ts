@@ -4,7 +4,16 @@
  * Addresses are unit indices within a layer (or input indices for the network input).
  * Capacity grows by doubling when exceeded, so steady-state use allocates nothing.
  */
-export class ItemList {
+/** Where a kernel writes a list it produces: an ItemList, or something that splits the items on their way (runtime). */
+export interface ItemSink {
+  clear(): void;
+  /** Items are appended in batch order: begin(b) for increasing b, push…, then end(). */
+  begin(b: number): void;
+  push(index: number, value: number): void;
+  end(): void;
+}
+
+export class ItemList implements ItemSink {
   /** offsets[b]..offsets[b+1] are batch element b's items (valid after end()). */
   readonly offsets: Int32Array;
   index: Int32Array;

@@ -7,7 +7,7 @@
  * cells' math; pointers are byte offsets into the kernel's wasm memory, rows are 3n floats (12n bytes).
  */
 import { capacityFor, type MaskPool, type StepPool } from './history-pools.js';
-import type { ItemList } from './items.js';
+import type { ItemSink } from './items.js';
 import type { SimdOps } from './simd.js';
 
 /** Steps whose weight-gradient rows (and backward pre-activations) are handled together. */
@@ -242,7 +242,7 @@ export class RowEngine {
    * Emit, per batch element: the items of pool slot t with their partial sums (pool order), then, with a mask,
    * the announced units of mask row (step, b) in ascending order with theirs.
    */
-  emit(out: ItemList, pool: StepPool, t: number, mask: MaskPool | null, step: number, size: number): void {
+  emit(out: ItemSink, pool: StepPool, t: number, mask: MaskPool | null, step: number, size: number): void {
     const B = this.batch;
     const base = t * (B + 1);
     const offs = pool.offs;

@@ -15,6 +15,7 @@ import { ReadoutShard, softmaxCrossEntropy } from '../model/readout-shard.js';
 import { SimdArena } from '../model/simd.js';
 import { CTRL } from './barrier.js';
 import { C, listOver, NCOUNTERS, packetBytes, PAIR_FIELDS, SCALAR, type FabricBuffers } from './fabric.js';
+import { ItemRouter } from './item-router.js';
 import { Topology, type ActorInfo } from './topology.js';
 
 export const JOB = { train: 1, eval: 2 } as const;
@@ -90,8 +91,10 @@ export class ActorCore {
   private readonly gradsPIn: ItemList[];
   private readonly inputList: ItemList;
   private readonly inputLists: ItemList[];
-  private readonly recScratch: ItemList;
-  private readonly belowScratch: ItemList;
+  /** Where the kernel writes its partial sums, split on the way into gradsOut[parity] (and gradsPOut). */
+  private readonly recRoute: ItemRouter[];
+  private readonly belowRoute: ItemRouter[];
+  private readonly pRoute: ItemRouter | null;
   private readonly outputGradBuf: Float32Array;
   private readonly logitsOwn: Float32Array;
   private readonly logitsAll: Float32Array[];
@@ -180,8 +183,11 @@ export class ActorCore {
 
     this.inputList = new ItemList(B, B * init.model.inputSize);
     this.inputLists = [this.inputList];
-    this.recScratch = new ItemList(B, B * me.units);
-    this.belowScratch = new ItemList(B, B * me.units);
+    const belowIds = below.map((a) => a.id);
+    this.recRoute = parity.map((p) => new ItemRouter(this.gradsOut[p]!, this.top.owner[me.layer]!, this.layerIds));
+    // layer 0 has no layer below: its kernel leaves that list empty, so the router has no destination
+    this.belowRoute = parity.map((p) => new ItemRouter(this.gradsOut[p]!, me.layer > 0 ? this.top.owner[me.layer - 1]! : new Int32Array(0), belowIds));
+    this.pRoute = paper ? new ItemRouter(this.gradsPOut, this.top.owner[me.layer]!, this.layerIds) : null;
     this.outputGradBuf = new Float32Array(B * me.units);
 
     const Cn = init.model.classes;
@@ -423,12 +429,18 @@ export class ActorCore {
     if (p === 0) {
       const incoming = this.incoming(t, pin);
       const outputGrad = this.shard ? this.shard.outputGrad(t, this.outputGradBuf) : null;
-      kernel.backward(0, t, incoming, outputGrad, this.recScratch, this.belowScratch);
-      if (kernel.backwardPhases === 1) this.routeGrads(this.recScratch, this.belowScratch, this.gradsOut[pout]!);
-      else this.route(this.recScratch, this.gradsPOut);
+      if (kernel.backwardPhases === 1) {
+        kernel.backward(0, t, incoming, outputGrad, this.recRoute[pout]!, this.belowRoute[pout]!);
+        this.countRouted(this.recRoute[pout]!);
+        this.countRouted(this.belowRoute[pout]!);
+      } else {
+        kernel.backward(0, t, incoming, outputGrad, this.pRoute!, this.belowRoute[pout]!);
+        this.countRouted(this.pRoute!);
+      }
     } else {
-      kernel.backward(1, t, this.gradsPIn, null, this.recScratch, this.belowScratch);
-      this.routeGrads(this.recScratch, this.belowScratch, this.gradsOut[pout]!);
+      kernel.backward(1, t, this.gradsPIn, null, this.recRoute[pout]!, this.belowRoute[pout]!);
+      this.countRouted(this.recRoute[pout]!);
+      this.countRouted(this.belowRoute[pout]!);
     }
   }
 
@@ -441,25 +453,9 @@ export class ActorCore {
     return lists;
   }
 
-  private routeGrads(rec: ItemList, below: ItemList, out: ItemList[]): void {
-    this.route(rec, out, this.info.layer);
-    if (this.info.layer > 0) this.route(below, out, this.info.layer - 1);
-  }
-
-  /** Split a list of partial sums by the owner of each address into the destinations' mailboxes. */
-  private route(src: ItemList, out: ItemList[], layer = this.info.layer): void {
-    const dests = this.top.layers[layer]!;
-    const owner = this.top.owner[layer]!;
-    for (const a of dests) out[a.id]!.clear();
-    for (let b = 0; b < this.B; b++) {
-      for (const a of dests) out[a.id]!.begin(b);
-      for (let e = src.offsets[b]!; e < src.offsets[b + 1]!; e++) out[owner[src.index[e]!]!]!.push(src.index[e]!, src.value[e]!);
-    }
-    for (const a of dests) {
-      const list = out[a.id]!;
-      list.end();
-      this.countPair(a.id, 3, list, 8);
-    }
+  /** Count the packets a router's destinations received (the actor's own mailbox is not a message). */
+  private countRouted(route: ItemRouter): void {
+    for (const d of route.dests) this.countPair(d, 3, route.outs[d]!, 8);
   }
 
   // ---- phases: gradient norm, then update -------------------------------------------------------
