@@ -15,16 +15,23 @@ import { paramsFromNpz, paramsToJson, paramsToNpzEntries } from '../cli/io/weigh
 import type { TrainConfig } from '../cli/run-config.js';
 import { inputError } from './helpers/input-error.js';
 
-/** Whether python3 can import numpy (Debian's python3-numpy), to check our .npz files against NumPy's. */
-function hasNumpy(): boolean {
-  try {
-    execFileSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+/**
+ * A Python that imports numpy (python3 on PATH, else Debian's /usr/bin/python3 with python3-numpy), to check our
+ * .npz files against NumPy's; null when there is none.
+ */
+function numpyPython(): string | null {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    try {
+      execFileSync(python, ['-c', 'import numpy'], { stdio: 'ignore' });
+      return python;
+    } catch {
+      // try the next
+    }
   }
+  return null;
 }
-const NUMPY = hasNumpy();
+const PYTHON = numpyPython();
+const NUMPY = PYTHON !== null;
 const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 
 let dir: string;
@@ -152,7 +159,7 @@ describe('npz', () => {
   it.skipIf(!NUMPY && !IN_CI)('reads files written by NumPy and NumPy reads ours (python3 + numpy)', () => {
     expect(NUMPY, 'CI is set but python3 cannot import numpy (apt-get install python3-numpy)').toBe(true);
     const p = join(dir, 'np.npz');
-    execFileSync('python3', ['-c', `import numpy as np; np.savez_compressed(${JSON.stringify(p)}, x=np.arange(24, dtype='<f4').reshape(2,3,4), y=np.array([1,-1]), b=np.array([True]))`]);
+    execFileSync(PYTHON!, ['-c', `import numpy as np; np.savez_compressed(${JSON.stringify(p)}, x=np.arange(24, dtype='<f4').reshape(2,3,4), y=np.array([1,-1]), b=np.array([True]))`]);
     const m = readNpz(p);
     expect(m.get('x')!.shape).toEqual([2, 3, 4]);
     expect((m.get('x')!.data as Float32Array)[23]).toBe(23);
@@ -160,7 +167,7 @@ describe('npz', () => {
     expect(m.get('b')!.dtype).toBe('|b1');
     const out = join(dir, 'ours.npz');
     writeNpz(out, { w: ndarray(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3]), i: ndarray(new BigInt64Array([-5n])) }, { compress: true });
-    const got = execFileSync('python3', ['-c', `import numpy as np; z=np.load(${JSON.stringify(out)}); print(z['w'].dtype, z['w'].shape, z['w'].sum(), z['i'].dtype, z['i'][0])`]).toString().trim();
+    const got = execFileSync(PYTHON!, ['-c', `import numpy as np; z=np.load(${JSON.stringify(out)}); print(z['w'].dtype, z['w'].shape, z['w'].sum(), z['i'].dtype, z['i'][0])`]).toString().trim();
     expect(got).toBe('float32 (2, 3) 21.0 int64 -5');
   });
 });
