@@ -51,6 +51,8 @@ export interface TrainOptions {
   hidden?: number;
   /** Batch, default the preset's. */
   batch?: number;
+  /** Pseudo-derivative support s, default the preset's (the model default, 1). */
+  support?: number;
   /** Cache directory, or null to train without reading or writing a cache. */
   cacheDir: string | null;
   /** Train even when a cached network exists (and replace it). */
@@ -75,7 +77,7 @@ function codeHash(): string {
 }
 
 /** The preset's model for this task (as `egru train --task <task>` builds it), with an optional hidden size. */
-export function presetModel(task: TrainedTask, hidden?: number): { model: ModelConfig; batch: number; optimizer: OptimizerConfig } {
+export function presetModel(task: TrainedTask, hidden?: number, support?: number): { model: ModelConfig; batch: number; optimizer: OptimizerConfig } {
   const p = PRESETS[task];
   const info = task === 'row-mnist' ? { inputSize: 28 } : { inputSize: 1 };
   const model = defaultModelConfig({
@@ -85,6 +87,7 @@ export function presetModel(task: TrainedTask, hidden?: number): { model: ModelC
     seed: SEED,
     ...(p.activityReg !== undefined ? { activityReg: p.activityReg } : {}),
     ...(p.thresholdMean !== undefined ? { thresholdMean: p.thresholdMean } : {}),
+    ...(support !== undefined ? { support } : {}),
   });
   return { model, batch: p.batch, optimizer: { kind: 'adam', lr: p.lr, weightDecay: 0 } };
 }
@@ -94,7 +97,7 @@ export function presetModel(task: TrainedTask, hidden?: number): { model: ModelC
  * cached). Throws when the MNIST data cannot be loaded.
  */
 export async function trainedNetwork(task: TrainedTask, o: TrainOptions): Promise<TrainedNetwork> {
-  const { model, batch: presetBatch, optimizer } = presetModel(task, o.hidden);
+  const { model, batch: presetBatch, optimizer } = presetModel(task, o.hidden, o.support);
   const batch = o.batch ?? presetBatch;
   const n = o.steps * batch;
   const key = createHash('sha256')
