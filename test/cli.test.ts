@@ -12,7 +12,9 @@ import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../cli/io/checkpoint.js';
 import { encodeNpz, readNpz } from '../cli/io/npz.js';
-import { paramList } from '../model/params.js';
+import { paramsToNpzEntries } from '../cli/io/weights.js';
+import { defaultModelConfig } from '../model/config.js';
+import { initParams, paramList } from '../model/params.js';
 
 const require = createRequire(import.meta.url);
 const ROOT = resolve(import.meta.dirname, '..');
@@ -217,6 +219,7 @@ describe('egru CLI', () => {
     const back = join(tmp, 'back.egru');
     const im = await egru(['import', npz, '--out', back]);
     expect(im.code, im.stderr).toBe(0);
+    expect(im.stderr).toBe(''); // trained thresholds lie in [0, 1]: nothing to clamp
     const [c0, c1] = [loadCheckpoint(ckpt), loadCheckpoint(back)];
     expect(c1.config.model.hidden).toEqual([5]);
     paramList(c0.params).forEach((t, i) => expect(same(t, paramList(c1.params)[i]!)).toBe(true));
@@ -237,6 +240,22 @@ describe('egru CLI', () => {
     const moved = paramList(c2.params).map((t, i) => t.reduce((m, x, k) => Math.max(m, Math.abs(x - paramList(c1.params)[i]![k]!)), 0));
     expect(Math.max(...moved)).toBeGreaterThan(0);
     expect(Math.max(...moved)).toBeLessThanOrEqual(initCfg.optimizer.lr + 1e-6);
+  });
+
+  it('import clamps thresholds into [0, 1] as EvNN does, and says how many on stderr', async () => {
+    const model = defaultModelConfig({ inputSize: 2, hidden: [5], classes: 3 });
+    const params = initParams(model);
+    params.layers[0]!.thr.set([-0.5, 0.3, 1.7, 0.9, 2]);
+    const npz = join(tmp, 'out-of-range-thr.npz');
+    writeFileSync(npz, encodeNpz(paramsToNpzEntries(model, params)));
+    const out = join(tmp, 'clamped.egru');
+    const r = await egru(['import', npz, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('egru import: clamped 3 of 5 thresholds into [0, 1], as EvNN does at every forward pass\n');
+    expect(Array.from(loadCheckpoint(out).params.layers[0]!.thr)).toEqual([0, Math.fround(0.3), 1, Math.fround(0.9), 1]);
+    // the dense GRU has no thresholds to speak of: left as they are, nothing said
+    const gru = await egru(['import', npz, '--out', join(tmp, 'gru.egru'), '--model', 'gru']);
+    expect([gru.code, gru.stderr]).toEqual([0, '']);
   });
 
   it('model variants: dense GRU, paper formulation, last readout, two layers, per-step targets', async () => {

@@ -24,4 +24,4 @@ export {
   writeNpy,
 } from './npy.js';
 export { encodeNpz, parseNpz, readNpz, writeNpz } from './npz.js';
-export { type JsonTensor, paramsFromNpz, paramsToJson, paramsToNpzEntries, type WeightsJson, type WeightsShape } from './weights.js';
+export { clampThresholds, type JsonTensor, paramsFromNpz, paramsToJson, paramsToNpzEntries, type WeightsJson, type WeightsShape } from './weights.js';
