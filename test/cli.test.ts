@@ -466,7 +466,7 @@ describe('egru CLI: failures during training', () => {
     expectError(threads, 1, /actor failure: actor 0 \(layer 0, units 0–2\)/);
   });
 
-  it('hardware: records the events of a checkpoint and reports packets, hops and energy', async () => {
+  it('hardware: records the events of a checkpoint and reports event packets, hops and energy', async () => {
     const out = join(tmp, 'hw-run');
     const t = await egru(['train', ...TINY, '--epochs', '1', '--out', out]);
     expect(t.code, t.stderr).toBe(0);
@@ -478,6 +478,10 @@ describe('egru CLI: failures during training', () => {
     const ev = await egru(['eval', '--checkpoint', ck, '--limit', '8', '--transport', 'inline', '--json', '--progress', 'none']);
     // The emulator saw exactly the events the runtime counted on the same 8 samples.
     expect(JSON.stringify(rep)).toContain(`"events":${JSON.parse(ev.stdout).events}`);
+    // One meaning per name: eval's `packets` are actor messages; the hardware report's per-event packets are `eventPackets`.
+    expect(rep.sparse.total.eventPackets).toBeGreaterThan(0);
+    expect(JSON.stringify(rep)).not.toMatch(/"packets"/);
+    expect(Object.keys(JSON.parse(ev.stdout).messages.forward)).toContain('packets');
     const table = await egru(['hardware', '--checkpoint', ck, '--samples', '8', '--transport', 'inline', '--compare', 'spinnaker1,loihi2']);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/spinnaker1[\s\S]*loihi2/);

@@ -34,7 +34,7 @@ interface HardwareOptions {
 
 export function hardwareCommand(): Command {
   return new Command('hardware')
-    .description('estimate packets, hops, energy and latency of a trained checkpoint on neuromorphic hardware')
+    .description('estimate event packets, hops, energy and latency of a trained checkpoint on neuromorphic hardware')
     .requiredOption('--checkpoint <ckpt>', 'checkpoint (.egru) whose events are recorded')
     .option('--task <name>', `built-in task (${Object.keys(TASKS).join(', ')}); default: the checkpoint's task`, taskArg)
     .option('--data <file.npz>', 'record the events on your own sequences instead')
