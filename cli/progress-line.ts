@@ -44,9 +44,13 @@ function bar(cells: number, done: number): string {
 function lineFields(s: LineState, rate: number, style: LineStyle): Field[] {
   const compact = style.barCells > 0; // the bar line is denser: "ep 1/2", "97.4%"
   const p = (x: number) => (compact ? pct(x).replace(' %', '%') : pct(x));
-  const fields: Field[] = [{ text: style.label, dropRank: DROP.never }];
-  if (style.barCells > 0) fields.push({ text: bar(style.barCells, s.total > 0 ? s.step / s.total : 0), dropRank: DROP.bar });
-  fields.push({ text: `${s.step}/${s.total}`, dropRank: DROP.never });
+  const count = `${s.step}/${s.total}`;
+  const fields: Field[] = [];
+  if (style.barCells > 0) {
+    fields.push({ text: style.label, dropRank: DROP.never });
+    fields.push({ text: bar(style.barCells, s.total > 0 ? s.step / s.total : 0), dropRank: DROP.bar });
+    fields.push({ text: count, dropRank: DROP.never });
+  } else fields.push({ text: `${style.label} ${count}`, dropRank: DROP.never });
   if (s.epoch !== undefined) fields.push({ text: `${compact ? 'ep' : 'epoch'} ${s.epoch}${s.epochs ? `/${s.epochs}` : ''}`, dropRank: DROP.epoch });
   fields.push({ text: `loss ${num(s.loss)}`, dropRank: DROP.loss });
   fields.push({ text: `acc ${p(s.accuracy)}`, dropRank: DROP.acc });

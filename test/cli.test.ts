@@ -1,6 +1,6 @@
 /**
  * The `egru` command line, through the real entry point (`node bin/egru.js`, which runs dist/cli/main.js).
- * Kept fast: the adding task or tiny .npz files, --limit, tiny hidden sizes, --transport inline. dist/ is kept
+ * Kept fast: the adding-class task or tiny .npz files, --limit, tiny hidden sizes, --transport inline. dist/ is kept
  * current by test/global-setup.ts.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
@@ -46,7 +46,7 @@ function expectError(r: Result, code: number, pattern: RegExp): void {
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
-const TINY = ['--task', 'adding', '--seq-len', '12', '--hidden', '6', '--limit', '48', '--val-limit', '16', '--batch', '16', '--transport', 'inline', '--progress', 'none'];
+const TINY = ['--task', 'adding-class', '--seq-len', '12', '--hidden', '6', '--limit', '48', '--val-limit', '16', '--batch', '16', '--transport', 'inline', '--progress', 'none'];
 
 function npzData(file: string, x: Float32Array, shape: [number, number, number], y: Int32Array, yShape: number[] = [shape[0]]): string {
   const p = join(tmp, file);
@@ -304,7 +304,7 @@ describe('egru CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const runs = readdirSync(join(cwd, 'runs'));
     expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatch(/^adding-\d{8}-\d{6}$/);
+    expect(runs[0]).toMatch(/^adding-class-\d{8}-\d{6}$/);
   });
 });
 
@@ -326,6 +326,7 @@ describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
   it('unknown flags, tasks, commands and bad option values', async () => {
     await rejects(['train', '--lrr', '0.1'], /unknown option '--lrr'.*--lr/);
     await rejects(['train', '--task', 'cifar'], /--task.*cifar.*known tasks: row-mnist/);
+    await rejects(['train', '--task', 'adding'], /task 'adding' is now called 'adding-class': it classifies the sum .* not the adding problem's regression/);
     await rejects(['train', '--lr', 'fast'], /--lr.*'fast' is invalid/);
     await rejects(['train', '--hidden', '12,x'], /--hidden/);
     await rejects(['train', '--dropout', '1'], /dropout must lie in \[0, 1\), got 1/);
@@ -402,7 +403,7 @@ describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
     const badField = /wrong-type\.egru: checkpoint config\.batch must be an integer ≥ 1, got "8"$/;
     await rejects(['eval', '--checkpoint', wrongType, '--data', data], badField, { out: false });
     await rejects(['train', '--data', data, '--init', wrongType], badField);
-    await rejects(['eval', '--checkpoint', ckpt, '--task', 'adding', '--limit', '4'], /shape mismatch: the checkpoint .* has 2 classes, adding \(test\) has labels up to 9/, { out: false });
+    await rejects(['eval', '--checkpoint', ckpt, '--task', 'adding-class', '--limit', '4'], /shape mismatch: the checkpoint .* has 2 classes, adding-class \(test\) has labels up to 9/, { out: false });
     await rejects(['eval', '--checkpoint', ckpt, '--task', 'row-mnist', '--limit', '4'], /shape mismatch: the checkpoint .* takes 2 inputs per step, row-mnist \(test\) has 28/, { out: false });
     await rejects(['train', '--task', 'row-mnist', '--limit', '8', '--init', ckpt], /takes 28 inputs per step|shape mismatch/);
     await rejects(['train', '--data', data, '--init', ckpt, '--hidden', '8'], /shape mismatch: --hidden 8 but the checkpoint .* has hidden sizes 4/);
@@ -464,6 +465,24 @@ describe('egru CLI: failures during training', () => {
     expectError(inline, 1, /actor failure: actor 1 \(layer 0, units 3–5\).*injected fault/);
     const threads = await egru(['train', ...TINY, '--transport', 'threads', '--steps', '3', '--out', join(tmp, 'fault2')], { env: { EGRU_INJECT_FAULT: '0:1:2:exit' } });
     expectError(threads, 1, /actor failure: actor 0 \(layer 0, units 0–2\)/);
+  });
+
+  it('a checkpoint recording the old task name `adding` evaluates on adding-class, with its sequence length', async () => {
+    const out = join(tmp, 'renamed-task-run');
+    const t = await egru(['train', ...TINY, '--steps', '2', '--out', out]);
+    expect(t.code, t.stderr).toBe(0);
+    const ck = join(out, 'checkpoint.egru');
+    const packr = new Packr({ useRecords: false });
+    const old = packr.unpack(readFileSync(ck)) as { config: Record<string, unknown> };
+    old.config.task = 'adding';
+    const oldCk = join(tmp, 'old-adding.egru');
+    writeFileSync(oldCk, packr.pack(old));
+    const evalOf = (c: string) => egru(['eval', '--checkpoint', c, '--limit', '8', '--transport', 'inline', '--json', '--progress', 'none']);
+    const [now, before] = await Promise.all([evalOf(ck), evalOf(oldCk)]);
+    expect(before.code, before.stderr).toBe(0);
+    const figures = (r: Result) => JSON.parse(r.stdout) as { loss: number; events: number; unit_steps: number };
+    expect([figures(before).loss, figures(before).events, figures(before).unit_steps]).toEqual([figures(now).loss, figures(now).events, figures(now).unit_steps]);
+    expect(figures(now).unit_steps).toBe(8 * 12 * 6); // 8 sequences of the recorded 12 steps, 6 units
   });
 
   it('hardware: records the events of a checkpoint and reports event packets, hops and energy', async () => {

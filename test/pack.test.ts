@@ -67,7 +67,7 @@ describe('npm pack → install into an empty folder', () => {
   });
 
   it('npx egru train runs 5 steps and writes a checkpoint', () => {
-    run('npx', ['--no', '--', 'egru', 'train', '--task', 'adding', '--limit', '64', '--hidden', '8', '--steps', '5', '--transport', 'inline', '--out', 'run', '--progress', 'none'], app);
+    run('npx', ['--no', '--', 'egru', 'train', '--task', 'adding-class', '--limit', '64', '--hidden', '8', '--steps', '5', '--transport', 'inline', '--out', 'run', '--progress', 'none'], app);
     expect(readdirSync(join(app, 'run'))).toEqual(expect.arrayContaining(['checkpoint.egru', 'summary.json', 'config.json']));
   });
 

@@ -39,7 +39,7 @@ export function hardwareCommand(): Command {
     .option('--task <name>', `built-in task (${Object.keys(TASKS).join(', ')}); default: the checkpoint's task`, taskArg)
     .option('--data <file.npz>', 'record the events on your own sequences instead')
     .option('--split <split>', 'split of a built-in task', choiceArg(['test', 'train'] as const), 'test')
-    .option('--seq-len <T>', 'adding task: sequence length', intArg(2))
+    .option('--seq-len <T>', 'adding-class task: sequence length', intArg(2))
     .option('--samples <N>', 'samples to record', intArg(1), 100)
     .option('--preset <name>', `hardware preset (${PRESETS.join(', ')})`, choiceArg(PRESETS), 'spinnaker2')
     .option('--hardware <file.json>', 'a custom preset file (see docs/hardware.md; may "extends" a built-in)')

