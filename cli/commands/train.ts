@@ -139,8 +139,7 @@ export function trainCommand(): Command {
         'Exit codes: 0 done, 1 an actor failed, 2 bad input, 3 training diverged (NaN loss), 130 interrupted.',
         '',
         'Task presets (used for the options you do not give; recorded in config.json):',
-        ...Object.entries(PRESETS).map(([t, p]) => `  ${t.padEnd(12)} ${Object.entries(p).map(([k, v]) => `${kebab(k)} ${Array.isArray(v) ? v.join(',') : v}`).join(', ')}`),
-        `  --data       ${Object.entries(DATA_DEFAULTS).map(([k, v]) => `${kebab(k)} ${Array.isArray(v) ? v.join(',') : v}`).join(', ')}`,
+        ...Object.entries({ ...PRESETS, '--data': DATA_DEFAULTS }).map(([t, p]) => `  ${t.padEnd(13)} ${Object.entries(p).map(([k, v]) => `${kebab(k)} ${Array.isArray(v) ? v.join(',') : v}`).join(', ')}`),
       ]),
     )
     .action(async (opts: TrainOptions, command: Command) => {
