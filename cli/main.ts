@@ -34,7 +34,7 @@ export function buildProgram(): Command {
       'after',
       examples([
         'egru train                                   # the default run: row-MNIST, 2 actors, < 10 minutes',
-        'egru train --task adding --hidden 32 --epochs 3 --out runs/adding',
+        'egru train --task adding-class --hidden 32 --epochs 3 --out runs/adding',
         'egru eval --checkpoint runs/adding/checkpoint.egru --json',
         'egru export runs/adding/checkpoint.egru --format npz --out weights.npz',
         'egru import weights.npz --out model.egru',

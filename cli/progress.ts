@@ -3,22 +3,15 @@
  * (`--progress auto|bar|plain|none`). stdout stays free for results (tables, `--json`).
  */
 import cliProgress from 'cli-progress';
-import { duration, num, pct } from './summary.js';
+import { type LineState, progressLine } from './progress-line.js';
 
 export type ProgressMode = 'auto' | 'bar' | 'plain' | 'none';
 export const PROGRESS_MODES: ProgressMode[] = ['auto', 'bar', 'plain', 'none'];
 
-export interface ProgressState {
-  /** Optimiser steps done (train) or batches done (eval). */
-  step: number;
-  total: number;
-  /** 1-based epoch in progress (train only). */
-  epoch?: number;
-  epochs?: number;
-  loss: number;
-  accuracy: number;
-  sparsity: number;
-}
+export type ProgressState = LineState;
+
+/** Cells of the bar drawn in `bar` mode (dropped when the terminal is narrow). */
+const BAR_CELLS = 16;
 
 export interface Progress {
   start(state: ProgressState): void;
@@ -46,18 +39,6 @@ class Rate {
   }
 }
 
-function fields(s: ProgressState, rate: number, unit: string) {
-  const left = s.total - s.step;
-  return {
-    epoch: s.epoch !== undefined ? `epoch ${s.epoch}${s.epochs ? `/${s.epochs}` : ''}` : '',
-    loss: num(s.loss),
-    acc: pct(s.accuracy),
-    sparsity: pct(s.sparsity),
-    rate: Number.isFinite(rate) ? `${rate.toFixed(rate < 10 ? 2 : 1)} ${unit}/s` : `– ${unit}/s`,
-    eta: Number.isFinite(rate) && rate > 0 ? duration(left / rate) : '–',
-  };
-}
-
 class NoProgress implements Progress {
   start(): void {}
   update(): void {}
@@ -69,7 +50,7 @@ class PlainProgress implements Progress {
   private last = -Infinity;
   private readonly rate = new Rate();
   constructor(
-    private readonly out: NodeJS.WritableStream,
+    private readonly out: NodeJS.WritableStream & { columns?: number },
     private readonly label: string,
     private readonly unit: string,
     private readonly intervalMs: number,
@@ -87,9 +68,9 @@ class PlainProgress implements Progress {
     this.print(s);
   }
   private print(s: ProgressState): void {
-    const f = fields(s, this.rate.perSecond, this.unit);
-    const parts = [`${this.label} ${s.step}/${s.total}`, f.epoch, `loss ${f.loss}`, `acc ${f.acc}`, `sparsity ${f.sparsity}`, f.rate, `ETA ${f.eta}`];
-    this.out.write(parts.filter(Boolean).join('  ') + '\n');
+    // A terminal's width when printing to one; a log file takes whole lines.
+    const style = { label: this.label, unit: this.unit, barCells: 0, separator: '  ' };
+    this.out.write(`${progressLine(s, this.rate.perSecond, style, this.out.columns)}\n`);
   }
   note(line: string): void {
     this.out.write(line + '\n');
@@ -101,16 +82,13 @@ class BarProgress implements Progress {
   private readonly multi: cliProgress.MultiBar;
   private bar: cliProgress.SingleBar | null = null;
   private readonly rate = new Rate();
-  constructor(
-    out: NodeJS.WritableStream,
-    label: string,
-    private readonly unit: string,
-  ) {
+  constructor(out: NodeJS.WritableStream, label: string, unit: string) {
+    const style = { label, unit, barCells: BAR_CELLS, separator: ' ' };
     this.multi = new cliProgress.MultiBar(
       {
         stream: out,
-        format: `${label} {bar} {value}/{total}{epoch} loss {loss} acc {acc} sparsity {sparsity} {rate} ETA {eta2}`,
-        barsize: 16,
+        // One column short of the width: a line that fills the last column wraps on some terminals.
+        format: (_options, params, payload: { state: ProgressState; rate: number }) => progressLine(payload.state, payload.rate, style, params.maxWidth - 1),
         hideCursor: true,
         clearOnComplete: false,
         stopOnComplete: false,
@@ -123,9 +101,7 @@ class BarProgress implements Progress {
     );
   }
   private payload(s: ProgressState) {
-    const f = fields(s, this.rate.perSecond, this.unit);
-    const tight = (p: string) => p.replace(' %', '%');
-    return { epoch: f.epoch ? ` ${f.epoch.replace('epoch', 'ep')}` : '', loss: f.loss, acc: tight(f.acc), sparsity: tight(f.sparsity), rate: f.rate, eta2: f.eta };
+    return { state: s, rate: this.rate.perSecond };
   }
   start(s: ProgressState): void {
     this.rate.reset();

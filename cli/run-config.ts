@@ -12,7 +12,7 @@ export interface TrainConfig {
   /** Absolute paths of user data (`--data`, `--val`). */
   data: string | null;
   val: string | null;
-  /** `adding` only: sequence length. */
+  /** `adding-class` only: sequence length. */
   seqLen: number | null;
   /** Training samples used (`--limit`), validation samples used (`--val-limit`); null = all. */
   limit: number | null;

@@ -24,18 +24,18 @@ export interface EmulateOptions extends PlaceOptions {
   perStep?: boolean;
 }
 
-/** Counted quantities. `packets` = events + input items (one multicast packet each). */
+/** Counted quantities. `eventPackets` = events + input items (one multicast packet each; not the actor messages of `egru eval`). */
 export interface Counts {
   events: number;
   inputItems: number;
   synapticOps: number;
   neuronUpdates: number;
-  packets: number;
-  /** Packets whose multicast tree leaves the source chip. */
-  packetsOffChip: number;
+  eventPackets: number;
+  /** Event packets whose multicast tree leaves the source chip. */
+  eventPacketsOffChip: number;
   onChipHops: number;
   chipHops: number;
-  /** Bytes injected: packets × packet bytes. */
+  /** Bytes injected: event packets × packet bytes. */
   bytes: number;
   /** Bytes over chip-to-chip links: chip hops × packet bytes. */
   chipLinkBytes: number;
@@ -84,13 +84,13 @@ export interface Figures {
     overflowSteps: number;
   };
   /** Shares of chip-to-chip traffic: packets leaving their chip, routing energy, dynamic energy. */
-  chipToChip: { packetShare: number; routingEnergyShare: number; dynamicEnergyShare: number };
+  chipToChip: { eventPacketShare: number; routingEnergyShare: number; dynamicEnergyShare: number };
 }
 
 export interface StepProfile {
   t: number;
   events: number;
-  packets: number;
+  eventPackets: number;
   chipHops: number;
   energy: number;
   latency: number;
@@ -109,7 +109,7 @@ export interface HardwareReport {
   /** The same network with every hidden unit firing every step (same input). */
   dense: Figures;
   /** dense ÷ sparse (null where sparse is 0): the saving from activity sparsity. */
-  saving: { synapticOps: number | null; packets: number | null; chipHops: number | null; energyDynamic: number | null; energyTotal: number | null };
+  saving: { synapticOps: number | null; eventPackets: number | null; chipHops: number | null; energyDynamic: number | null; energyTotal: number | null };
   /** Preset parameters without a public figure. */
   assumptions: Array<{ parameter: ParamName; value: number; source: string }>;
   notes: string[];
@@ -146,7 +146,7 @@ export function emulate(trace: EventTrace, presetIn: Preset | string, opts: Emul
     dense,
     saving: {
       synapticOps: ratio(dense.total.synapticOps, sparse.total.synapticOps),
-      packets: ratio(dense.total.packets, sparse.total.packets),
+      eventPackets: ratio(dense.total.eventPackets, sparse.total.eventPackets),
       chipHops: ratio(dense.total.chipHops, sparse.total.chipHops),
       energyDynamic: ratio(dense.energy.dynamic, sparse.energy.dynamic),
       energyTotal: ratio(dense.energy.total, sparse.energy.total),
@@ -223,7 +223,7 @@ function replayTrace(em: Emulator, trace: EventTrace, inputMode: InputMode, pric
   const { samples, steps, offsets, units } = trace;
   const L = em.L;
   const totals = new Totals(em.linkIds.length);
-  const profile = perStep ? Array.from({ length: steps }, (_, t) => ({ t, events: 0, packets: 0, chipHops: 0, energy: 0, latency: 0 })) : null;
+  const profile = perStep ? Array.from({ length: steps }, (_, t) => ({ t, events: 0, eventPackets: 0, chipHops: 0, energy: 0, latency: 0 })) : null;
   for (let s = 0; s < samples; s++) {
     for (let t = 0; t < steps; t++) {
       const row = (s * steps + t) * L;
@@ -239,7 +239,7 @@ function replayTrace(em: Emulator, trace: EventTrace, inputMode: InputMode, pric
 
 function addToProfile(p: StepProfile, st: StepSums, prices: Prices): void {
   p.events += st.events;
-  p.packets += st.packets;
+  p.eventPackets += st.eventPackets;
   p.chipHops += st.chipHops;
   p.energy += st.synops * prices.synapticOp + st.updates * prices.neuronUpdate + st.onChip * prices.onChipHop + st.chipHops * prices.chipHop;
   p.latency += st.latency;
@@ -284,7 +284,7 @@ function figuresOf(t: Totals, em: Emulator, prices: Prices, trace: EventTrace): 
     time: t.time,
     links: { ...linkUse(t, em), peakUtilisation: t.peakUtil, overflowSteps: t.overflowSteps },
     chipToChip: {
-      packetShare: ratio(t.packetsOffChip, t.packets) ?? 0,
+      eventPacketShare: ratio(t.eventPacketsOffChip, t.eventPackets) ?? 0,
       routingEnergyShare: ratio(energy.routingChipToChip, energy.routing) ?? 0,
       dynamicEnergyShare: ratio(energy.routingChipToChip, energy.dynamic) ?? 0,
     },
@@ -297,11 +297,11 @@ function countsOf(t: Totals, packetBytes: number): Counts {
     inputItems: t.inputItems,
     synapticOps: t.synops,
     neuronUpdates: t.updates,
-    packets: t.packets,
-    packetsOffChip: t.packetsOffChip,
+    eventPackets: t.eventPackets,
+    eventPacketsOffChip: t.eventPacketsOffChip,
     onChipHops: t.onChip,
     chipHops: t.chipHops,
-    bytes: t.packets * packetBytes,
+    bytes: t.eventPackets * packetBytes,
     chipLinkBytes: t.chipHops * packetBytes,
   };
 }
@@ -376,7 +376,7 @@ function meanPerSample(profile: StepProfile[], samples: number): StepProfile[] {
   return profile.map((p) => ({
     t: p.t,
     events: p.events / samples,
-    packets: p.packets / samples,
+    eventPackets: p.eventPackets / samples,
     chipHops: p.chipHops / samples,
     energy: p.energy / samples,
     latency: p.latency / samples,

@@ -18,8 +18,8 @@ interface RouteStat {
 
 /** Per-step sums, reset every step. */
 export class StepSums {
-  packets = 0;
-  packetsOffChip = 0;
+  eventPackets = 0;
+  eventPacketsOffChip = 0;
   onChip = 0;
   onChipSrc = 0;
   chipHops = 0;
@@ -30,15 +30,15 @@ export class StepSums {
   latency = 0;
   maxLinkPackets = 0;
   reset(): void {
-    this.packets = this.packetsOffChip = this.onChip = this.onChipSrc = this.chipHops = 0;
+    this.eventPackets = this.eventPacketsOffChip = this.onChip = this.onChipSrc = this.chipHops = 0;
     this.synops = this.updates = this.events = this.inputItems = this.latency = this.maxLinkPackets = 0;
   }
 }
 
 /** Running totals for one run (sparse or dense). */
 export class Totals {
-  packets = 0;
-  packetsOffChip = 0;
+  eventPackets = 0;
+  eventPacketsOffChip = 0;
   onChip = 0;
   onChipSrc = 0;
   chipHops = 0;
@@ -197,8 +197,8 @@ export class Emulator {
 
   private addRoute(r: RouteStat, n: number): void {
     const s = this.step;
-    s.packets += n;
-    if (r.chipHops > 0) s.packetsOffChip += n;
+    s.eventPackets += n;
+    if (r.chipHops > 0) s.eventPacketsOffChip += n;
     s.onChip += n * r.onChip;
     s.onChipSrc += n * r.onChipSrc;
     s.chipHops += n * r.chipHops;
@@ -281,8 +281,8 @@ export class Emulator {
   }
 
   private commitSums(t: Totals, s: StepSums, times: number, links: Int32Array, linkPk: Float64Array): void {
-    t.packets += times * s.packets;
-    t.packetsOffChip += times * s.packetsOffChip;
+    t.eventPackets += times * s.eventPackets;
+    t.eventPacketsOffChip += times * s.eventPacketsOffChip;
     t.onChip += times * s.onChip;
     t.onChipSrc += times * s.onChipSrc;
     t.chipHops += times * s.chipHops;

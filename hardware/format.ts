@@ -119,8 +119,8 @@ export function formatReport(r: HardwareReport): string {
     countRow('input items', 'inputItems'),
     countRow('synaptic ops', 'synapticOps'),
     countRow('neuron updates', 'neuronUpdates'),
-    countRow('packets', 'packets'),
-    countRow('  leaving their chip', 'packetsOffChip', 'hops'),
+    countRow('event packets', 'eventPackets'),
+    countRow('  leaving their chip', 'eventPacketsOffChip', 'hops'),
     countRow('on-chip hops (router passes)', 'onChipHops', 'hops'),
     countRow('chip-to-chip hops', 'chipHops', 'hops'),
     bytesRow('bytes injected', 'bytes'),
@@ -154,12 +154,12 @@ export function formatReport(r: HardwareReport): string {
           `${pct(b.utilisation)} of its bandwidth on average, ${pct(b.peakUtilisation)} in its busiest step; overflow in ${s.links.overflowSteps} steps (dense: ${d.links.overflowSteps}, peak ${pct(d.links.peakUtilisation)})`,
   );
   out.push(
-    `chip-to-chip share: ${pct(s.chipToChip.packetShare)} of packets leave their chip; ${pct(s.chipToChip.routingEnergyShare)} of routing energy, ` +
+    `chip-to-chip share: ${pct(s.chipToChip.eventPacketShare)} of event packets leave their chip; ${pct(s.chipToChip.routingEnergyShare)} of routing energy, ` +
       `${pct(s.chipToChip.dynamicEnergyShare)} of dynamic energy`,
   );
   out.push(
     `saving from activity sparsity (dense ÷ event-driven): dynamic energy ${times(r.saving.energyDynamic)}, total energy ${times(r.saving.energyTotal)}, ` +
-      `synaptic ops ${times(r.saving.synapticOps)}, packets ${times(r.saving.packets)}`,
+      `synaptic ops ${times(r.saving.synapticOps)}, event packets ${times(r.saving.eventPackets)}`,
   );
   for (const note of r.notes) out.push(`note: ${note}`);
   if (r.assumptions.length > 0) {
@@ -195,7 +195,7 @@ const UNITS: Partial<Record<ParamName, string>> = {
 /** One row per preset: where the network lands and what it costs; `*` marks figures resting on assumptions. */
 export function formatComparison(reports: HardwareReport[]): string {
   const rows: string[][] = [
-    ['preset', 'chips', 'cores', 'energy/sample', 'static/sample', 'chip-chip energy', 'packets off chip', 'latency/step', 'busiest link', 'overflow steps', 'dense÷event'],
+    ['preset', 'chips', 'cores', 'energy/sample', 'static/sample', 'chip-chip energy', 'event packets off chip', 'latency/step', 'busiest link', 'overflow steps', 'dense÷event'],
   ];
   for (const r of reports) {
     const s = r.sparse;
@@ -207,7 +207,7 @@ export function formatComparison(reports: HardwareReport[]): string {
       withMark(si(s.energyPerSample.dynamic, 'J'), 'dynamic'),
       withMark(si(s.energyPerSample.static, 'J'), 'static'),
       withMark(pct(s.chipToChip.dynamicEnergyShare), 'routingChipToChip'),
-      withMark(pct(s.chipToChip.packetShare), 'hops'),
+      withMark(pct(s.chipToChip.eventPacketShare), 'hops'),
       withMark(si(s.latency.meanStep, 's'), 'latency'),
       s.links.busiest ? withMark(pct(s.links.busiest.utilisation), 'links') : '—',
       withMark(String(s.links.overflowSteps), 'links'),

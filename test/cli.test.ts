@@ -1,6 +1,6 @@
 /**
  * The `egru` command line, through the real entry point (`node bin/egru.js`, which runs dist/cli/main.js).
- * Kept fast: the adding task or tiny .npz files, --limit, tiny hidden sizes, --transport inline. dist/ is kept
+ * Kept fast: the adding-class task or tiny .npz files, --limit, tiny hidden sizes, --transport inline. dist/ is kept
  * current by test/global-setup.ts.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
@@ -12,7 +12,9 @@ import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../cli/io/checkpoint.js';
 import { encodeNpz, readNpz } from '../cli/io/npz.js';
-import { paramList } from '../model/params.js';
+import { paramsToNpzEntries } from '../cli/io/weights.js';
+import { defaultModelConfig } from '../model/config.js';
+import { initParams, paramList } from '../model/params.js';
 
 const require = createRequire(import.meta.url);
 const ROOT = resolve(import.meta.dirname, '..');
@@ -44,7 +46,7 @@ function expectError(r: Result, code: number, pattern: RegExp): void {
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
-const TINY = ['--task', 'adding', '--seq-len', '12', '--hidden', '6', '--limit', '48', '--val-limit', '16', '--batch', '16', '--transport', 'inline', '--progress', 'none'];
+const TINY = ['--task', 'adding-class', '--seq-len', '12', '--hidden', '6', '--limit', '48', '--val-limit', '16', '--batch', '16', '--transport', 'inline', '--progress', 'none'];
 
 function npzData(file: string, x: Float32Array, shape: [number, number, number], y: Int32Array, yShape: number[] = [shape[0]]): string {
   const p = join(tmp, file);
@@ -217,6 +219,7 @@ describe('egru CLI', () => {
     const back = join(tmp, 'back.egru');
     const im = await egru(['import', npz, '--out', back]);
     expect(im.code, im.stderr).toBe(0);
+    expect(im.stderr).toBe(''); // trained thresholds lie in [0, 1]: nothing to clamp
     const [c0, c1] = [loadCheckpoint(ckpt), loadCheckpoint(back)];
     expect(c1.config.model.hidden).toEqual([5]);
     paramList(c0.params).forEach((t, i) => expect(same(t, paramList(c1.params)[i]!)).toBe(true));
@@ -237,6 +240,22 @@ describe('egru CLI', () => {
     const moved = paramList(c2.params).map((t, i) => t.reduce((m, x, k) => Math.max(m, Math.abs(x - paramList(c1.params)[i]![k]!)), 0));
     expect(Math.max(...moved)).toBeGreaterThan(0);
     expect(Math.max(...moved)).toBeLessThanOrEqual(initCfg.optimizer.lr + 1e-6);
+  });
+
+  it('import clamps thresholds into [0, 1] as EvNN does, and says how many on stderr', async () => {
+    const model = defaultModelConfig({ inputSize: 2, hidden: [5], classes: 3 });
+    const params = initParams(model);
+    params.layers[0]!.thr.set([-0.5, 0.3, 1.7, 0.9, 2]);
+    const npz = join(tmp, 'out-of-range-thr.npz');
+    writeFileSync(npz, encodeNpz(paramsToNpzEntries(model, params)));
+    const out = join(tmp, 'clamped.egru');
+    const r = await egru(['import', npz, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('egru import: clamped 3 of 5 thresholds into [0, 1], as EvNN does at every forward pass\n');
+    expect(Array.from(loadCheckpoint(out).params.layers[0]!.thr)).toEqual([0, Math.fround(0.3), 1, Math.fround(0.9), 1]);
+    // the dense GRU has no thresholds to speak of: left as they are, nothing said
+    const gru = await egru(['import', npz, '--out', join(tmp, 'gru.egru'), '--model', 'gru']);
+    expect([gru.code, gru.stderr]).toEqual([0, '']);
   });
 
   it('model variants: dense GRU, paper formulation, last readout, two layers, per-step targets', async () => {
@@ -285,7 +304,7 @@ describe('egru CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const runs = readdirSync(join(cwd, 'runs'));
     expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatch(/^adding-\d{8}-\d{6}$/);
+    expect(runs[0]).toMatch(/^adding-class-\d{8}-\d{6}$/);
   });
 });
 
@@ -307,6 +326,7 @@ describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
   it('unknown flags, tasks, commands and bad option values', async () => {
     await rejects(['train', '--lrr', '0.1'], /unknown option '--lrr'.*--lr/);
     await rejects(['train', '--task', 'cifar'], /--task.*cifar.*known tasks: row-mnist/);
+    await rejects(['train', '--task', 'adding'], /task 'adding' is now called 'adding-class': it classifies the sum .* not the adding problem's regression/);
     await rejects(['train', '--lr', 'fast'], /--lr.*'fast' is invalid/);
     await rejects(['train', '--hidden', '12,x'], /--hidden/);
     await rejects(['train', '--dropout', '1'], /dropout must lie in \[0, 1\), got 1/);
@@ -383,7 +403,7 @@ describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
     const badField = /wrong-type\.egru: checkpoint config\.batch must be an integer ≥ 1, got "8"$/;
     await rejects(['eval', '--checkpoint', wrongType, '--data', data], badField, { out: false });
     await rejects(['train', '--data', data, '--init', wrongType], badField);
-    await rejects(['eval', '--checkpoint', ckpt, '--task', 'adding', '--limit', '4'], /shape mismatch: the checkpoint .* has 2 classes, adding \(test\) has labels up to 9/, { out: false });
+    await rejects(['eval', '--checkpoint', ckpt, '--task', 'adding-class', '--limit', '4'], /shape mismatch: the checkpoint .* has 2 classes, adding-class \(test\) has labels up to 9/, { out: false });
     await rejects(['eval', '--checkpoint', ckpt, '--task', 'row-mnist', '--limit', '4'], /shape mismatch: the checkpoint .* takes 2 inputs per step, row-mnist \(test\) has 28/, { out: false });
     await rejects(['train', '--task', 'row-mnist', '--limit', '8', '--init', ckpt], /takes 28 inputs per step|shape mismatch/);
     await rejects(['train', '--data', data, '--init', ckpt, '--hidden', '8'], /shape mismatch: --hidden 8 but the checkpoint .* has hidden sizes 4/);
@@ -447,7 +467,25 @@ describe('egru CLI: failures during training', () => {
     expectError(threads, 1, /actor failure: actor 0 \(layer 0, units 0–2\)/);
   });
 
-  it('hardware: records the events of a checkpoint and reports packets, hops and energy', async () => {
+  it('a checkpoint recording the old task name `adding` evaluates on adding-class, with its sequence length', async () => {
+    const out = join(tmp, 'renamed-task-run');
+    const t = await egru(['train', ...TINY, '--steps', '2', '--out', out]);
+    expect(t.code, t.stderr).toBe(0);
+    const ck = join(out, 'checkpoint.egru');
+    const packr = new Packr({ useRecords: false });
+    const old = packr.unpack(readFileSync(ck)) as { config: Record<string, unknown> };
+    old.config.task = 'adding';
+    const oldCk = join(tmp, 'old-adding.egru');
+    writeFileSync(oldCk, packr.pack(old));
+    const evalOf = (c: string) => egru(['eval', '--checkpoint', c, '--limit', '8', '--transport', 'inline', '--json', '--progress', 'none']);
+    const [now, before] = await Promise.all([evalOf(ck), evalOf(oldCk)]);
+    expect(before.code, before.stderr).toBe(0);
+    const figures = (r: Result) => JSON.parse(r.stdout) as { loss: number; events: number; unit_steps: number };
+    expect([figures(before).loss, figures(before).events, figures(before).unit_steps]).toEqual([figures(now).loss, figures(now).events, figures(now).unit_steps]);
+    expect(figures(now).unit_steps).toBe(8 * 12 * 6); // 8 sequences of the recorded 12 steps, 6 units
+  });
+
+  it('hardware: records the events of a checkpoint and reports event packets, hops and energy', async () => {
     const out = join(tmp, 'hw-run');
     const t = await egru(['train', ...TINY, '--epochs', '1', '--out', out]);
     expect(t.code, t.stderr).toBe(0);
@@ -459,6 +497,10 @@ describe('egru CLI: failures during training', () => {
     const ev = await egru(['eval', '--checkpoint', ck, '--limit', '8', '--transport', 'inline', '--json', '--progress', 'none']);
     // The emulator saw exactly the events the runtime counted on the same 8 samples.
     expect(JSON.stringify(rep)).toContain(`"events":${JSON.parse(ev.stdout).events}`);
+    // One meaning per name: eval's `packets` are actor messages; the hardware report's per-event packets are `eventPackets`.
+    expect(rep.sparse.total.eventPackets).toBeGreaterThan(0);
+    expect(JSON.stringify(rep)).not.toMatch(/"packets"/);
+    expect(Object.keys(JSON.parse(ev.stdout).messages.forward)).toContain('packets');
     const table = await egru(['hardware', '--checkpoint', ck, '--samples', '8', '--transport', 'inline', '--compare', 'spinnaker1,loihi2']);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/spinnaker1[\s\S]*loihi2/);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseIdx, readIdx } from '../cli/data/idx.js';
 import { loadMnist, mnistFiles } from '../cli/data/mnist.js';
-import { addingProblem, datasetFromNpz, knownTasks, loadTask, permMnistOrder } from '../cli/data/tasks.js';
+import { addingClass, datasetFromNpz, knownTasks, loadTask, permMnistOrder } from '../cli/data/tasks.js';
 import { ndarray, type NdArray } from '../cli/io/npy.js';
 import { writeNpz } from '../cli/io/npz.js';
 import { permutation } from '../model/rng.js';
@@ -94,10 +94,10 @@ describe('built-in tasks', () => {
     const pix = loadTask('pixel-mnist', 'test', { limit: 4 });
     expect([pix.n, pix.steps, pix.inputSize, pix.classes]).toEqual([4, 784, 1, 10]);
     expect(pix.x.length).toBe(4 * 784);
-    const add = loadTask('adding', 'train', { limit: 50, steps: 30 });
+    const add = loadTask('adding-class', 'train', { limit: 50, steps: 30 });
     expect([add.n, add.steps, add.inputSize, add.classes, add.perStep]).toEqual([50, 30, 2, 10, false]);
     expect(add.x.length).toBe(50 * 30 * 2);
-    expect(loadTask('adding', 'test').n).toBe(2000);
+    expect(loadTask('adding-class', 'test').n).toBe(2000);
     expect(loadTask('row-mnist', 'test').n).toBe(10000);
   });
 
@@ -112,15 +112,15 @@ describe('built-in tasks', () => {
     expect(Array.from(per.x.subarray(0, 784))).not.toEqual(Array.from(pix.x.subarray(0, 784)));
   });
 
-  it('adding is deterministic, well-formed and seed/split dependent', () => {
-    const a = loadTask('adding', 'train', { limit: 200, seed: 4 });
-    const b = loadTask('adding', 'train', { limit: 200, seed: 4 });
+  it('adding-class is deterministic, well-formed and seed/split dependent', () => {
+    const a = loadTask('adding-class', 'train', { limit: 200, seed: 4 });
+    const b = loadTask('adding-class', 'train', { limit: 200, seed: 4 });
     expect(a.x).toEqual(b.x);
     expect(a.y).toEqual(b.y);
-    expect(loadTask('adding', 'train', { limit: 200, seed: 5 }).x).not.toEqual(a.x);
-    expect(loadTask('adding', 'test', { limit: 200, seed: 4 }).x).not.toEqual(a.x);
+    expect(loadTask('adding-class', 'train', { limit: 200, seed: 5 }).x).not.toEqual(a.x);
+    expect(loadTask('adding-class', 'test', { limit: 200, seed: 4 }).x).not.toEqual(a.x);
     // a prefix does not depend on the count
-    expect(Array.from(addingProblem(10, 100, 4, 'train').y)).toEqual(Array.from(a.y.subarray(0, 10)));
+    expect(Array.from(addingClass(10, 100, 4, 'train').y)).toEqual(Array.from(a.y.subarray(0, 10)));
     const T = a.steps;
     const seen = new Set<number>();
     for (let i = 0; i < a.n; i++) {
@@ -140,11 +140,12 @@ describe('built-in tasks', () => {
   });
 
   it('rejects unknown tasks and bad options', () => {
-    expect(inputError(() => loadTask('cifar', 'train'))).toMatch(/unknown task 'cifar' \(known tasks: row-mnist, pixel-mnist, perm-mnist, adding\)/);
-    expect(knownTasks()).toContain('adding');
+    expect(inputError(() => loadTask('cifar', 'train'))).toMatch(/unknown task 'cifar' \(known tasks: row-mnist, pixel-mnist, perm-mnist, adding-class\)/);
+    expect(knownTasks()).toContain('adding-class');
+    expect(inputError(() => loadTask('adding', 'train'))).toMatch(/^task 'adding' is now called 'adding-class'/);
     expect(inputError(() => loadTask('row-mnist', 'train', { steps: 100 }))).toMatch(/fixed length of 28 steps/);
-    expect(inputError(() => loadTask('adding', 'train', { steps: 1 }))).toMatch(/steps must be an integer ≥ 2/);
-    expect(inputError(() => loadTask('adding', 'train', { limit: 0 }))).toMatch(/limit must be a positive integer/);
+    expect(inputError(() => loadTask('adding-class', 'train', { steps: 1 }))).toMatch(/steps must be an integer ≥ 2/);
+    expect(inputError(() => loadTask('adding-class', 'train', { limit: 0 }))).toMatch(/limit must be a positive integer/);
   });
 });
 

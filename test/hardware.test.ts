@@ -104,28 +104,28 @@ describe('hardware: hand-computed toy case (2 chips × 2 cores)', () => {
       inputItems: 1,
       synapticOps: 6 + 12 + 24 + 7,
       neuronUpdates: 10,
-      packets: 5,
-      packetsOffChip: 1,
+      eventPackets: 5,
+      eventPacketsOffChip: 1,
       onChipHops: 6,
       chipHops: 1,
       bytes: 40,
       chipLinkBytes: 8,
     });
     expect(s.energy).toMatchObject({ synapses: 49, neurons: 100, routingOnChip: 500, routingChipToChip: 1100, dynamic: 1749, static: 0 });
-    expect(s.perSample.packets).toBe(5);
-    expect(s.perStep.packets).toBe(2.5);
+    expect(s.perSample.eventPackets).toBe(5);
+    expect(s.perStep.eventPackets).toBe(2.5);
     expect(s.time).toBe(2);
     expect(s.links.used).toBe(1);
     expect(s.links.busiest).toEqual({ from: [0, 0], to: [1, 0], bytes: 8, utilisation: 0.25, peakUtilisation: 0.5 });
     expect(s.links.overflowSteps).toBe(0);
-    expect(s.chipToChip.packetShare).toBeCloseTo(1 / 5, 12);
+    expect(s.chipToChip.eventPacketShare).toBeCloseTo(1 / 5, 12);
     expect(s.chipToChip.routingEnergyShare).toBeCloseTo(1100 / 1600, 12);
   });
 
   it('computes the dense equivalent and the sparsity saving as one ratio', () => {
     const rep = emulate(toyTrace(), preset, { placement });
     // Dense step: 2 layer-0 packets (1 pass, 12 ops each), 2 layer-1 packets (2 passes, 1 link, 7 ops each).
-    expect(rep.dense.total).toMatchObject({ packets: 9, synapticOps: 82, onChipHops: 13, chipHops: 4, neuronUpdates: 10 });
+    expect(rep.dense.total).toMatchObject({ eventPackets: 9, synapticOps: 82, onChipHops: 13, chipHops: 4, neuronUpdates: 10 });
     expect(rep.dense.energy.dynamic).toBe(82 + 100 + 900 + 400 + 4000);
     expect(rep.saving.energyDynamic).toBeCloseTo(5482 / 1749, 12);
     expect(rep.saving.chipHops).toBe(4);
@@ -148,7 +148,7 @@ describe('hardware: hand-computed toy case (2 chips × 2 cores)', () => {
     b.endSample();
     const rep = emulate(b.build(), preset);
     // t0: recurrence only (chip 0); t1: recurrence + readout (one link). Readout updates only at t1.
-    expect(rep.sparse.total).toMatchObject({ packets: 2, chipHops: 1, onChipHops: 3, synapticOps: 6 + 7, neuronUpdates: 4 + 5 });
+    expect(rep.sparse.total).toMatchObject({ eventPackets: 2, chipHops: 1, onChipHops: 3, synapticOps: 6 + 7, neuronUpdates: 4 + 5 });
   });
 
   it('computes latency per step: slowest core + routing + link serialisation + barrier', () => {
@@ -213,7 +213,7 @@ describe('hardware: placement', () => {
       const rep = emulate(trace, name);
       expect(rep.placement.chipsUsed).toBe(1);
       expect(rep.sparse.total.chipHops).toBe(0);
-      expect(rep.sparse.total.packetsOffChip).toBe(0);
+      expect(rep.sparse.total.eventPacketsOffChip).toBe(0);
       expect(rep.sparse.energy.routingChipToChip).toBe(0);
       expect(rep.sparse.links).toMatchObject({ used: 0, busiest: null, overflowSteps: 0 });
       expect(rep.dense.total.chipHops).toBe(0);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
 import { defaultModelConfig, validateModelConfig, type ModelConfig } from '../../model/config.js';
 import { InputError } from '../io/errors.js';
-import { knownTasks } from '../data/tasks.js';
+import { knownTasks, unknownTaskMessage } from '../data/tasks.js';
 import { PROGRESS_MODES, type ProgressMode } from '../progress.js';
 
 // Commander argument parsers: InvalidArgumentError is reported as "option '--lr <x>' argument 'abc' is invalid. <why>".
@@ -45,7 +45,7 @@ export function hiddenArg(v: string): number[] {
 }
 
 export function taskArg(v: string): string {
-  if (!knownTasks().includes(v as never)) throw new InvalidArgumentError(`unknown task; known tasks: ${knownTasks().join(', ')}.`);
+  if (!knownTasks().includes(v as never)) throw new InvalidArgumentError(`${unknownTaskMessage(v)}.`);
   return v;
 }
 

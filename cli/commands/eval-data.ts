@@ -1,7 +1,7 @@
 /** The data a checkpoint is evaluated on (`eval`, `hardware`): a task's split or an .npz, checked against the model. */
 import type { Checkpoint } from '../io/checkpoint.js';
 import { InputError } from '../io/errors.js';
-import { datasetFromNpz, loadTask, type Dataset } from '../data/tasks.js';
+import { datasetFromNpz, loadTask, recordedTask, type Dataset } from '../data/tasks.js';
 import { trainRunOf } from '../run-config.js';
 
 export interface EvalDataOptions {
@@ -20,14 +20,15 @@ export function resolveEvalData(file: string, ck: Checkpoint, o: EvalDataOptions
   let ds: Dataset;
   let source: string;
   if (o.data !== undefined) {
-    if (o.seqLen !== undefined) throw new InputError('--seq-len applies to the adding task only');
+    if (o.seqLen !== undefined) throw new InputError('--seq-len applies to the adding-class task only');
     ds = datasetFromNpz(o.data, { classes: model.classes });
     source = o.data;
   } else {
-    const task = o.task ?? ck.config.task ?? undefined;
+    const recorded = ck.config.task ? recordedTask(ck.config.task) : undefined;
+    const task = o.task ?? recorded;
     if (!task) throw new InputError(`${what} records no task: give --task or --data`);
-    if (o.seqLen !== undefined && task !== 'adding') throw new InputError('--seq-len applies to the adding task only');
-    const seqLen = o.seqLen ?? (task === 'adding' && run?.task === 'adding' ? (run.seqLen ?? undefined) : undefined);
+    if (o.seqLen !== undefined && task !== 'adding-class') throw new InputError('--seq-len applies to the adding-class task only');
+    const seqLen = o.seqLen ?? (task === 'adding-class' && run && recorded === 'adding-class' ? (run.seqLen ?? undefined) : undefined);
     ds = loadTask(task, o.split, { limit: o.limit, steps: seqLen });
     source = `${task} (${o.split})`;
   }

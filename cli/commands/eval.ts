@@ -33,7 +33,7 @@ export function evalCommand(): Command {
     .option('--task <name>', `built-in task (${Object.keys(TASKS).join(', ')}); default: the checkpoint's task`, taskArg)
     .option('--data <file.npz>', 'evaluate on your own sequences (x [N, T, I], y [N] or [N, T])')
     .option('--split <split>', 'split of a built-in task', choiceArg(['test', 'train'] as const), 'test')
-    .option('--seq-len <T>', 'adding task: sequence length (default: the checkpoint run\'s, else 100)', intArg(2))
+    .option('--seq-len <T>', 'adding-class task: sequence length (default: the checkpoint run\'s, else 100)', intArg(2))
     .option('--limit <N>', 'evaluate only the first N samples', intArg(1))
     .option('--batch <B>', "sequences per batch (default: the checkpoint run's batch, else 32)", intArg(1))
     .option('--actors <n>', "actors per layer (default: the checkpoint run's, else 2)", intArg(1))

@@ -34,12 +34,12 @@ interface HardwareOptions {
 
 export function hardwareCommand(): Command {
   return new Command('hardware')
-    .description('estimate packets, hops, energy and latency of a trained checkpoint on neuromorphic hardware')
+    .description('estimate event packets, hops, energy and latency of a trained checkpoint on neuromorphic hardware')
     .requiredOption('--checkpoint <ckpt>', 'checkpoint (.egru) whose events are recorded')
     .option('--task <name>', `built-in task (${Object.keys(TASKS).join(', ')}); default: the checkpoint's task`, taskArg)
     .option('--data <file.npz>', 'record the events on your own sequences instead')
     .option('--split <split>', 'split of a built-in task', choiceArg(['test', 'train'] as const), 'test')
-    .option('--seq-len <T>', 'adding task: sequence length', intArg(2))
+    .option('--seq-len <T>', 'adding-class task: sequence length', intArg(2))
     .option('--samples <N>', 'samples to record', intArg(1), 100)
     .option('--preset <name>', `hardware preset (${PRESETS.join(', ')})`, choiceArg(PRESETS), 'spinnaker2')
     .option('--hardware <file.json>', 'a custom preset file (see docs/hardware.md; may "extends" a built-in)')

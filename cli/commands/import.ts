@@ -4,7 +4,7 @@ import { assertWritable } from '../io/atomic.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
 import { InputError } from '../io/errors.js';
 import { readNpz } from '../io/npz.js';
-import { paramsFromNpz } from '../io/weights.js';
+import { clampThresholds, paramsFromNpz } from '../io/weights.js';
 import { TASKS, type TaskName } from '../data/tasks.js';
 import { addModelOptions, examples, hiddenArg, intArg, modelConfig, packageVersion, taskArg, type ModelOptions } from './common.js';
 
@@ -53,6 +53,10 @@ function runImport(weights: string, o: ImportOptions): void {
   }
   const model = modelConfig({ inputSize: shape.inputSize, hidden: shape.hidden, classes: shape.classes }, o);
   assertWritable(o.out, !!o.force);
+  if (model.cell === 'egru') {
+    const { clamped, total } = clampThresholds(params);
+    if (clamped > 0) process.stderr.write(`egru import: clamped ${clamped} of ${total} thresholds into [0, 1], as EvNN does at every forward pass\n`);
+  }
   saveCheckpoint(o.out, {
     config: { command: 'import', version: packageVersion(), task: o.task ?? null, weights, model },
     params,

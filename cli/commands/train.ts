@@ -6,7 +6,7 @@ import type { ModelConfig } from '../../model/config.js';
 import type { FaultSpec } from '../../runtime/actor.js';
 import { loadCheckpoint, type Checkpoint } from '../io/checkpoint.js';
 import { InputError } from '../io/errors.js';
-import { datasetFromNpz, loadTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
+import { datasetFromNpz, loadTask, recordedTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
 import type { TrainConfig } from '../run-config.js';
 import { RUN_FILES, stepsPerEpoch, totalSteps, trainLoop } from '../train-loop.js';
@@ -44,7 +44,7 @@ export const PRESETS: Record<
   'row-mnist': { hidden: [128], batch: 32, lr: 3e-3, epochs: 2, activityReg: 0.3, maxMinutes: 9 },
   'pixel-mnist': { hidden: [128], batch: 32, lr: 1e-3, epochs: 1 },
   'perm-mnist': { hidden: [128], batch: 32, lr: 1e-3, epochs: 1 },
-  adding: { hidden: [64], batch: 32, lr: 3e-3, epochs: 5 },
+  'adding-class': { hidden: [64], batch: 32, lr: 3e-3, epochs: 5 },
 };
 /** Defaults for user data (`--data`). */
 const DATA_DEFAULTS = { hidden: [128], batch: 32, lr: 3e-3, epochs: 10 };
@@ -92,7 +92,7 @@ export function trainCommand(): Command {
     .option('--task <name>', `built-in task: ${Object.keys(TASKS).join(', ')} (default row-mnist)`, taskArg)
     .option('--data <file.npz>', 'train on your own sequences: x float [N, T, I], y int [N] or [N, T] (docs/formats.md)')
     .option('--val <file.npz>', 'validation sequences for --data (same layout)')
-    .option('--seq-len <T>', 'adding task: sequence length (default 100)', intArg(2))
+    .option('--seq-len <T>', 'adding-class task: sequence length (default 100)', intArg(2))
     .option('--classes <C>', '--data: number of classes (default: largest label + 1)', intArg(1))
     .option('--limit <N>', 'use only the first N training samples', intArg(1))
     .option('--val-limit <N>', 'use only the first N validation samples', intArg(1))
@@ -125,7 +125,7 @@ export function trainCommand(): Command {
       'after',
       examples([
         'egru train                                      # row-MNIST, 128 EGRU units, 2 actors on threads (< 10 min)',
-        'egru train --task adding --hidden 32 --epochs 3 --out runs/adding',
+        'egru train --task adding-class --hidden 32 --epochs 3 --out runs/adding',
         'egru train --task pixel-mnist --hidden 128,64 --actors 4 --max-minutes 60',
         'egru train --data train.npz --val val.npz --hidden 64 --epochs 20 --out runs/mine',
         'egru train --task pixel-mnist --hidden 128,128 --dropout 0.1 --activity-reg 0.3  # regularised 2-layer run',
@@ -139,8 +139,7 @@ export function trainCommand(): Command {
         'Exit codes: 0 done, 1 an actor failed, 2 bad input, 3 training diverged (NaN loss), 130 interrupted.',
         '',
         'Task presets (used for the options you do not give; recorded in config.json):',
-        ...Object.entries(PRESETS).map(([t, p]) => `  ${t.padEnd(12)} ${Object.entries(p).map(([k, v]) => `${kebab(k)} ${Array.isArray(v) ? v.join(',') : v}`).join(', ')}`),
-        `  --data       ${Object.entries(DATA_DEFAULTS).map(([k, v]) => `${kebab(k)} ${Array.isArray(v) ? v.join(',') : v}`).join(', ')}`,
+        ...Object.entries({ ...PRESETS, '--data': DATA_DEFAULTS }).map(([t, p]) => `  ${t.padEnd(13)} ${Object.entries(p).map(([k, v]) => `${kebab(k)} ${Array.isArray(v) ? v.join(',') : v}`).join(', ')}`),
       ]),
     )
     .action(async (opts: TrainOptions, command: Command) => {
@@ -162,7 +161,7 @@ function loadData(cfg: Pick<TrainConfig, 'task' | 'data' | 'val' | 'seqLen' | 'l
       if (cfg.valLimit !== null && cfg.valLimit < val.n) val = head(val, cfg.valLimit);
     }
   } else {
-    const task = cfg.task!;
+    const task = recordedTask(cfg.task!);
     const opts = { steps: cfg.seqLen ?? undefined };
     train = loadTask(task, 'train', { ...opts, limit: cfg.limit ?? undefined });
     val = loadTask(task, 'test', { ...opts, limit: cfg.valLimit ?? undefined });
@@ -224,7 +223,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   if (o.val !== undefined && o.data === undefined) throw new InputError('--val needs --data (built-in tasks validate on their test split)');
   if (o.steps !== undefined && o.epochs !== undefined) throw new InputError('give either --steps or --epochs, not both');
   const task = o.data === undefined ? ((o.task ?? 'row-mnist') as TaskName) : null;
-  if (o.seqLen !== undefined && task !== 'adding') throw new InputError('--seq-len applies to the adding task only');
+  if (o.seqLen !== undefined && task !== 'adding-class') throw new InputError('--seq-len applies to the adding-class task only');
   if (o.classes !== undefined && o.data === undefined) throw new InputError('--classes applies to --data only (built-in tasks have a fixed number of classes)');
   const base = task ? PRESETS[task] : DATA_DEFAULTS;
   const applied: Record<string, unknown> = {};

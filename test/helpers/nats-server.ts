@@ -1,7 +1,24 @@
 /** Starts a private nats-server on a free port for a test file (CI installs Debian's nats-server). */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { connect } from 'node:net';
+
+/** CI is set (.ci/run): there every tool the tests use is installed, and a missing one fails instead of skipping. */
+export const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
+
+function serverBinary(): string {
+  return process.env.NATS_SERVER ?? 'nats-server';
+}
+
+/**
+ * Why the tests that need a server cannot run here (no nats-server to start), or null when they can. Under CI
+ * always null: there the missing server makes startNatsServer fail.
+ */
+export function natsServerMissing(): string | null {
+  if (IN_CI) return null;
+  const probe = spawnSync(serverBinary(), ['--version'], { stdio: 'ignore' });
+  return probe.error ? `needs ${serverBinary()}, not found (install Debian's nats-server, or set NATS_SERVER)` : null;
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -32,7 +49,7 @@ async function waitForPort(port: number, ms: number): Promise<void> {
 
 export async function startNatsServer(): Promise<{ url: string; stop: () => Promise<void> }> {
   const port = await freePort();
-  const bin = process.env.NATS_SERVER ?? 'nats-server';
+  const bin = serverBinary();
   const child: ChildProcess = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('error', (e) => reject(new Error(`cannot start ${bin} (install Debian's nats-server): ${e.message}`)));
