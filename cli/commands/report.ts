@@ -1,0 +1,54 @@
+/** `egru report`: a self-contained HTML report (or a CSV of the step records) of one or more run directories. */
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { writeFileAtomic } from '../io/atomic.js';
+import { metricsCsv } from '../report/csv.js';
+import { readRuns } from '../report/run-data.js';
+import { REPORT_FILE, writeReport } from '../report/write.js';
+import { examples, packageVersion } from './common.js';
+
+interface ReportOptions {
+  out?: string;
+  csv?: boolean;
+}
+
+export function reportCommand(): Command {
+  return new Command('report')
+    .description('write a self-contained HTML report (plots, summary, configuration) of one or more run directories')
+    .argument('<run-dir...>', 'run directories of egru train (several: overlaid, one series per run)')
+    .option('--out <file>', `output file (default: RUN_DIR/${REPORT_FILE} for one run, ./${REPORT_FILE} for several; --csv: stdout)`)
+    .option('--csv', 'write the step records of metrics.jsonl as a flat CSV table instead (one row per record)')
+    .addHelpText(
+      'after',
+      examples([
+        'egru report runs/adding                       # writes runs/adding/report.html',
+        'egru report runs/egru runs/gru --out compare.html   # two runs overlaid',
+        'egru report runs/adding --csv > metrics.csv',
+        '',
+        'The page opens from file:// without network (uPlot is inlined): learning curves against steps and wall',
+        'time, activity and backward sparsity, events per sample, message items and bytes, MACs against a dense',
+        'GRU, the summary figures, the configuration, and RUN_DIR/hardware.json when present',
+        '(egru hardware --checkpoint RUN_DIR/checkpoint.egru --json > RUN_DIR/hardware.json). egru train writes',
+        'RUN_DIR/report.html by itself unless --no-report. Files: docs/formats.md, figures: docs/figures.md.',
+      ]),
+    )
+    .action((dirs: string[], o: ReportOptions) => {
+      process.exitCode = runReport(dirs, o);
+    });
+}
+
+function runReport(dirs: string[], o: ReportOptions): number {
+  if (o.csv) {
+    const csv = metricsCsv(readRuns(dirs));
+    if (o.out === undefined) process.stdout.write(csv);
+    else {
+      writeFileAtomic(o.out, csv);
+      process.stdout.write(`wrote ${o.out}\n`);
+    }
+    return 0;
+  }
+  const out = o.out ?? (dirs.length === 1 ? join(dirs[0]!, REPORT_FILE) : REPORT_FILE);
+  writeReport(dirs, out, packageVersion());
+  process.stdout.write(`wrote ${out}\n`);
+  return 0;
+}
