@@ -83,7 +83,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('egru CLI', () => {
   it('has --help with examples for every command, and --version', async () => {
-    const rs = await Promise.all([[], ['train'], ['eval'], ['export'], ['import'], ['hardware']].map((c) => egru([...c, '--help'])));
+    const rs = await Promise.all([[], ['train'], ['eval'], ['export'], ['import'], ['report'], ['hardware']].map((c) => egru([...c, '--help'])));
     for (const r of rs) {
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Examples:\n\s+egru /);
@@ -435,6 +435,7 @@ describe('egru CLI: failures during training', () => {
     const last = readFileSync(metrics, 'utf8').trim().split('\n').pop()!;
     expect(JSON.parse(last)).toMatchObject({ kind: 'interrupted', step });
     expect(existsSync(join(out, 'summary.json'))).toBe(false);
+    expect(stdout).toContain(`report: ${join(out, 'report.html')}`); // the report of the interrupted run
     const c = await egru(['train', '--resume', out, '--steps', String(step + 2), '--progress', 'none']);
     expect(c.code, c.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).steps).toBe(step + 2);
