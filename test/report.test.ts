@@ -4,11 +4,11 @@
  * report never fails training.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findChromium, loadPage } from './helpers/chromium.js';
+import { findChromium, loadPage, type LoadedPage } from './helpers/chromium.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'egru.js');
@@ -19,6 +19,9 @@ const TINY = ['--task', 'adding', '--seq-len', '12', '--hidden', '6', '--limit',
 let tmp: string;
 let run: string;
 let trained: Result;
+/** A second run (a dense GRU) with a hardware estimate, and the report of both runs. */
+let second: string;
+let both: string;
 
 interface Result {
   code: number;
@@ -46,6 +49,12 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'egru-report-'));
   run = join(tmp, 'run');
   trained = await egru(['train', ...TINY, '--epochs', '2', '--log-every', '1', '--eval-every', '2', '--out', run]);
+  second = join(tmp, 'second');
+  both = join(tmp, 'both.html');
+  const t = await egru(['train', ...TINY, '--steps', '4', '--log-every', '2', '--model', 'gru', '--no-report', '--out', second]);
+  const hw = await egru(['hardware', '--checkpoint', join(second, 'checkpoint.egru'), '--samples', '4', '--transport', 'inline', '--json']);
+  if (t.code !== 0 || hw.code !== 0) throw new Error(`second run: ${t.stderr}${hw.stderr}`);
+  writeFileSync(join(second, 'hardware.json'), hw.stdout);
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -81,14 +90,12 @@ describe('egru train writes report.html', () => {
 
 describe('egru report', () => {
   it('overlays several runs in one file; --csv writes one row per step record', async () => {
-    const second = join(tmp, 'second');
-    const t = await egru(['train', ...TINY, '--steps', '4', '--log-every', '2', '--model', 'gru', '--no-report', '--out', second]);
-    expect(t.code, t.stderr).toBe(0);
-    const out = join(tmp, 'both.html');
-    const r = await egru(['report', run, second, '--out', out]);
+    const r = await egru(['report', run, second, '--out', both]);
     expect(r.code, r.stderr).toBe(0);
-    const data = JSON.parse(/id="report-data">(.*?)<\/script>/s.exec(readFileSync(out, 'utf8'))![1]!);
+    expect(r.stdout).toBe(`wrote ${both}\n`);
+    const data = JSON.parse(/id="report-data">(.*?)<\/script>/s.exec(readFileSync(both, 'utf8'))![1]!);
     expect(data.runs.map((x: { name: string }) => x.name)).toEqual(['run', 'second']);
+    expect(data.runs[1].hardware).toEqual(json(join(second, 'hardware.json')));
 
     const csv = await egru(['report', run, second, '--csv']);
     expect(csv.code, csv.stderr).toBe(0);
@@ -118,15 +125,8 @@ describe('report.html in a real browser (headless Chromium)', () => {
   it.skipIf(!CHROMIUM && !IN_CI)('draws every chart without a console message; the numbers shown are summary.json’s (needs chromium; skipped without it locally)', async () => {
     expect(CHROMIUM, 'CI is set but chromium does not run (apt-get install chromium)').not.toBeNull();
     const page = await loadPage(CHROMIUM!, join(run, 'report.html'));
-    expect(page.console).toEqual([]);
-    const status = /<output id="report-status"([^>]*)>/.exec(page.dom)?.[1] ?? '';
-    const attr = (name: string) => decode(new RegExp(`${name}="([^"]*)"`).exec(status)?.[1] ?? '');
-    expect(attr('data-state'), page.dom.slice(-2000)).toBe('done');
-    expect(JSON.parse(attr('data-errors'))).toEqual([]);
-    expect(JSON.parse(attr('data-missing'))).toEqual([]);
     // loss, accuracy, loss against wall time, sparsity, events per sample, message items, message bytes, MACs
-    expect(Number(attr('data-plots'))).toBe(8);
-    expect(attr('data-drawn')).toBe(attr('data-plots'));
+    expectAllDrawn(page, 8);
 
     const summary = json(join(run, 'summary.json'));
     const cells = [...page.dom.matchAll(/<td data-run="0" data-set="(\w+)" data-figure="([^"]+)" data-value="([^"]*)">([^<]*)<\/td>/g)];
@@ -148,7 +148,30 @@ describe('report.html in a real browser (headless Chromium)', () => {
     expect(shown.get('train events')!.text).toMatch(new RegExp(`^${summary.train.events.toLocaleString('en-US')} \\(`));
     expect(page.dom).toMatch(/Firing-rate histograms per layer: not recorded by this version/);
   });
+
+  it.skipIf(!CHROMIUM && !IN_CI)('two runs overlaid, with the hardware estimate of one (needs chromium; skipped without it locally)', async () => {
+    expect(CHROMIUM, 'CI is set but chromium does not run (apt-get install chromium)').not.toBeNull();
+    expect(existsSync(both), 'made by the egru report test above').toBe(true);
+    const page = await loadPage(CHROMIUM!, both);
+    expectAllDrawn(page, 8);
+    const hw = json(join(second, 'hardware.json'));
+    expect(page.dom).toContain(`<th>second: ${hw.preset.name}</th>`);
+    expect(page.dom).toMatch(/<table class="kv" id="hardware-table">.*energy saving/s);
+    for (const name of ['run', 'second']) expect(page.dom).toContain(`<th>${name}: training</th>`);
+  });
 });
+
+/** The page's self-check: no console message or error, every chart has each of its series' colours drawn. */
+function expectAllDrawn(page: LoadedPage, plots: number): void {
+  expect(page.console).toEqual([]);
+  const status = /<output id="report-status"([^>]*)>/.exec(page.dom)?.[1] ?? '';
+  const attr = (name: string) => decode(new RegExp(`${name}="([^"]*)"`).exec(status)?.[1] ?? '');
+  expect(attr('data-state'), page.dom.slice(-2000)).toBe('done');
+  expect(JSON.parse(attr('data-errors'))).toEqual([]);
+  expect(JSON.parse(attr('data-missing'))).toEqual([]);
+  expect(Number(attr('data-plots'))).toBe(plots);
+  expect(attr('data-drawn')).toBe(attr('data-plots'));
+}
 
 function decode(s: string): string {
   return s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
