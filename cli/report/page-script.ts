@@ -69,6 +69,8 @@ export const PAGE_SCRIPT = String.raw`
     return s;
   }
   function runColor(i) { return PALETTE[i % PALETTE.length]; }
+  /** Several runs: one colour per run (the kind of series told by its dash); one run: a colour per kind. */
+  function seriesColor(run, kind) { return runs.length > 1 ? runColor(run) : PALETTE[kind % PALETTE.length]; }
 
   // ---- what the runs recorded --------------------------------------------------------------------------------
   function records(run, kind) { return run.metrics.filter(function (r) { return r.kind === kind; }); }
@@ -212,9 +214,9 @@ export const PAGE_SCRIPT = String.raw`
     runs.forEach(function (run, i) {
       var steps = records(run, 'step');
       var name = runs.length > 1 ? run.name + ': ' : '';
-      out.push({ label: name + 'training', color: PALETTE[(2 * i) % PALETTE.length], xs: steps.map(function (r) { return r.step; }), ys: steps.map(trainValue || function (r) { return r[field]; }) });
+      out.push({ label: name + 'training', color: seriesColor(i, 0), xs: steps.map(function (r) { return r.step; }), ys: steps.map(trainValue || function (r) { return r[field]; }) });
       var v = validations(run);
-      out.push({ label: name + 'validation', color: PALETTE[(2 * i + 1) % PALETTE.length], dash: [6, 4], points: true,
+      out.push({ label: name + 'validation', color: seriesColor(i, 1), dash: [6, 4], points: true,
         xs: v.map(function (p) { return p[0]; }), ys: v.map(function (p) { return field === 'events_per_sample' ? perSample(p[1], p[1].events) : p[1][field]; }) });
     });
     return out;
@@ -230,8 +232,8 @@ export const PAGE_SCRIPT = String.raw`
       var steps = records(run, 'step').filter(function (r) { return finite(r.wall_seconds); });
       var ep = records(run, 'epoch').filter(function (r) { return r.validation && finite(r.wall_seconds); });
       var name = runs.length > 1 ? run.name + ': ' : '';
-      wall.push({ label: name + 'training', color: PALETTE[(2 * i) % PALETTE.length], xs: steps.map(function (r) { return r.wall_seconds; }), ys: steps.map(function (r) { return r.loss; }) });
-      wall.push({ label: name + 'validation (epochs)', color: PALETTE[(2 * i + 1) % PALETTE.length], dash: [6, 4], points: true, xs: ep.map(function (r) { return r.wall_seconds; }), ys: ep.map(function (r) { return r.validation.loss; }) });
+      wall.push({ label: name + 'training', color: seriesColor(i, 0), xs: steps.map(function (r) { return r.wall_seconds; }), ys: steps.map(function (r) { return r.loss; }) });
+      wall.push({ label: name + 'validation (epochs)', color: seriesColor(i, 1), dash: [6, 4], points: true, xs: ep.map(function (r) { return r.wall_seconds; }), ys: ep.map(function (r) { return r.validation.loss; }) });
     });
     lineChart(grid, 'Loss against wall time', 'wall time (s)', 'loss', wall, {});
   }
@@ -243,7 +245,7 @@ export const PAGE_SCRIPT = String.raw`
     runs.forEach(function (run, i) {
       var steps = records(run, 'step'), v = validations(run);
       var name = runs.length > 1 ? run.name + ': ' : '';
-      var c = function (k) { return PALETTE[(3 * i + k) % PALETTE.length]; };
+      var c = function (k) { return seriesColor(i, k); };
       sp.push({ label: name + 'activity sparsity (training)', color: c(0), xs: steps.map(function (r) { return r.step; }), ys: steps.map(function (r) { return r.activity_sparsity; }) });
       sp.push({ label: name + 'backward sparsity (training)', color: c(1), dash: [2, 3], xs: steps.map(function (r) { return r.step; }), ys: steps.map(function (r) { return r.backward_sparsity; }) });
       sp.push({ label: name + 'activity sparsity (validation)', color: c(2), dash: [6, 4], points: true, xs: v.map(function (p) { return p[0]; }), ys: v.map(function (p) { return p[1].activity_sparsity; }) });
@@ -339,10 +341,10 @@ export const PAGE_SCRIPT = String.raw`
   }
 
   try {
-    summaryTable();
     learningCurves();
     activity();
     traffic();
+    summaryTable();
     config();
     hardware();
   } catch (e) {
