@@ -19,11 +19,12 @@ const keep = option('--keep', null);
 const work = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'egru-screenshot-'));
 const chromium = process.env.CHROMIUM ?? 'chromium';
 
-const egru = (...a) => execFileSync(process.execPath, [join(ROOT, 'bin', 'egru.js'), ...a], { stdio: ['ignore', 'ignore', 'inherit'] });
+// Run in `work`, with relative paths, so that the page shows runs/<name> rather than a temporary directory.
+const egru = (...a) => execFileSync(process.execPath, [join(ROOT, 'bin', 'egru.js'), ...a], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
 const common = ['--task', 'row-mnist', '--hidden', '64', '--limit', '6000', '--val-limit', '1000', '--epochs', '3', '--log-every', '10', '--eval-every', '50'];
 const run = (name, ...extra) => {
-  egru('train', ...common, ...extra, '--transport', 'inline', '--progress', 'none', '--no-report', '--force', '--out', join(work, name));
-  return join(work, name);
+  egru('train', ...common, ...extra, '--transport', 'inline', '--progress', 'none', '--no-report', '--force', '--out', `runs/${name}`);
+  return `runs/${name}`;
 };
 
 try {
@@ -36,7 +37,7 @@ try {
     '--disable-gpu',
     '--hide-scrollbars',
     `--user-data-dir=${join(work, 'chromium-profile')}`,
-    '--window-size=1280,2300',
+    '--window-size=1280,2400',
     '--virtual-time-budget=5000',
     `--screenshot=${out}`,
     pathToFileURL(html).href,

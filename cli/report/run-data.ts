@@ -13,8 +13,9 @@ export const HARDWARE_FILE = 'hardware.json';
 export type MetricsRecord = Record<string, unknown> & { kind: string };
 
 export interface RunData {
-  /** Short name for legends: the directory's base name (made unique by the caller's order). */
+  /** Short name for legends: the directory's base name (with its parent's when two runs share it). */
   name: string;
+  /** The directory as given. */
   dir: string;
   config: Record<string, unknown> | null;
   summary: Record<string, unknown> | null;
@@ -36,7 +37,7 @@ export function readRun(dir: string): RunData {
   if (!existsSync(metricsFile)) throw new InputError(`${dir}: no metrics.jsonl (not a run directory of egru train?)`);
   return {
     name: basename(resolve(dir)),
-    dir: resolve(dir),
+    dir,
     config: readJson(join(dir, 'config.json')) as Record<string, unknown> | null,
     summary: readJson(join(dir, 'summary.json')) as Record<string, unknown> | null,
     metrics: readMetrics(metricsFile),
@@ -48,7 +49,7 @@ export function readRun(dir: string): RunData {
 export function readRuns(dirs: string[]): RunData[] {
   const runs = dirs.map(readRun);
   for (const r of runs)
-    if (runs.filter((o) => o.name === r.name).length > 1) r.name = `${basename(join(r.dir, '..'))}/${r.name}`;
+    if (runs.filter((o) => o.name === r.name).length > 1) r.name = `${basename(resolve(r.dir, '..'))}/${r.name}`;
   return runs;
 }
 
