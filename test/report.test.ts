@@ -110,6 +110,24 @@ describe('egru report', () => {
     expect(rows.map((row) => row[0])).toEqual(steps.map((_, i) => (i < records(run).filter((x) => x.kind === 'step').length ? 'run' : 'second')));
   });
 
+  it('--firing-rates: each unit’s events per step on validation samples, which add up to what egru eval counts', async () => {
+    const r = await egru(['report', run, second, '--firing-rates', '16', '--out', both]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      `wrote ${join(run, 'firing.json')} (16 samples of adding (test))`,
+      `wrote ${join(second, 'firing.json')} (16 samples of adding (test))`,
+      `wrote ${both}`,
+    ]);
+    const firing = json(join(run, 'firing.json'));
+    expect(firing).toMatchObject({ format: 'egru-firing-rates', samples: 16, steps: 12 });
+    expect(firing.layers.map((l: { units: number; rates: number[] }) => [l.units, l.rates.length])).toEqual([[6, 6]]);
+    const ev = await egru(['eval', '--checkpoint', join(run, 'checkpoint.egru'), '--limit', '16', '--transport', 'inline', '--progress', 'none', '--json']);
+    expect(ev.code, ev.stderr).toBe(0);
+    const events = firing.layers[0].rates.reduce((a: number, x: number) => a + x, 0) * firing.steps * firing.samples;
+    expect(events).toBeCloseTo(JSON.parse(ev.stdout).events, 9);
+    expect(json(join(second, 'firing.json')).layers[0].rates).toEqual([1, 1, 1, 1, 1, 1]); // a dense GRU: every unit every step
+  });
+
   it('bad input: one error line, exit 2', async () => {
     const r = await egru(['report', join(tmp, 'nowhere')]);
     expect(r.code).toBe(2);
@@ -146,14 +164,14 @@ describe('report.html in a real browser (headless Chromium)', () => {
     expect(shown.get('train loss')!.text).toBe(summary.train.loss.toFixed(4));
     expect(shown.get('final steps')!.text).toBe(String(summary.steps));
     expect(shown.get('train events')!.text).toMatch(new RegExp(`^${summary.train.events.toLocaleString('en-US')} \\(`));
-    expect(page.dom).toMatch(/Firing-rate histograms per layer: not recorded by this version/);
+    expect(page.dom).toMatch(/Firing-rate histograms per layer: not recorded by this version during training \(run\)/);
   });
 
-  it.skipIf(!CHROMIUM && !IN_CI)('two runs overlaid, with the hardware estimate of one (needs chromium; skipped without it locally)', async () => {
+  it.skipIf(!CHROMIUM && !IN_CI)('two runs overlaid, with firing rates and the hardware estimate of one (needs chromium; skipped without it locally)', async () => {
     expect(CHROMIUM, 'CI is set but chromium does not run (apt-get install chromium)').not.toBeNull();
     expect(existsSync(both), 'made by the egru report test above').toBe(true);
     const page = await loadPage(CHROMIUM!, both);
-    expectAllDrawn(page, 8);
+    expectAllDrawn(page, 9); // the 8 charts of one run and the firing-rate histogram of layer 0 (--firing-rates above)
     const hw = json(join(second, 'hardware.json'));
     expect(page.dom).toContain(`<th>second: ${hw.preset.name}</th>`);
     expect(page.dom).toMatch(/<table class="kv" id="hardware-table">.*energy saving/s);

@@ -3,14 +3,19 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { writeFileAtomic } from '../io/atomic.js';
 import { metricsCsv } from '../report/csv.js';
-import { readRuns } from '../report/run-data.js';
+import { FIRING_FILE, readRuns } from '../report/run-data.js';
 import { REPORT_FILE, writeReport } from '../report/write.js';
-import { examples, packageVersion } from './common.js';
+import { examples, intArg, packageVersion } from './common.js';
+import { measureFiringRates } from '../report/firing.js';
 
 interface ReportOptions {
   out?: string;
   csv?: boolean;
+  /** true: the flag without a sample count. */
+  firingRates?: number | true;
 }
+
+const FIRING_SAMPLES = 256;
 
 export function reportCommand(): Command {
   return new Command('report')
@@ -18,26 +23,35 @@ export function reportCommand(): Command {
     .argument('<run-dir...>', 'run directories of egru train (several: overlaid, one series per run)')
     .option('--out <file>', `output file (default: RUN_DIR/${REPORT_FILE} for one run, ./${REPORT_FILE} for several; --csv: stdout)`)
     .option('--csv', 'write the step records of metrics.jsonl as a flat CSV table instead (one row per record)')
+    .option('--firing-rates [N]', `first measure each unit's firing rate on N validation samples (default ${FIRING_SAMPLES}) with the run's checkpoint.egru, into RUN_DIR/firing.json (histograms per layer)`, intArg(1))
     .addHelpText(
       'after',
       examples([
         'egru report runs/adding                       # writes runs/adding/report.html',
         'egru report runs/egru runs/gru --out compare.html   # two runs overlaid',
         'egru report runs/adding --csv > metrics.csv',
+        'egru report runs/adding --firing-rates 512      # adds firing-rate histograms per layer',
         '',
         'The page opens from file:// without network (uPlot is inlined): learning curves against steps and wall',
         'time, activity and backward sparsity, events per sample, message items and bytes, MACs against a dense',
-        'GRU, the summary figures, the configuration, and RUN_DIR/hardware.json when present',
+        'GRU, the summary figures, the configuration, RUN_DIR/firing.json (--firing-rates) and RUN_DIR/hardware.json',
         '(egru hardware --checkpoint RUN_DIR/checkpoint.egru --json > RUN_DIR/hardware.json). egru train writes',
         'RUN_DIR/report.html by itself unless --no-report. Files: docs/formats.md, figures: docs/figures.md.',
       ]),
     )
-    .action((dirs: string[], o: ReportOptions) => {
-      process.exitCode = runReport(dirs, o);
+    .action(async (dirs: string[], o: ReportOptions) => {
+      process.exitCode = await runReport(dirs, o);
     });
 }
 
-function runReport(dirs: string[], o: ReportOptions): number {
+async function runReport(dirs: string[], o: ReportOptions): Promise<number> {
+  if (o.firingRates !== undefined) {
+    readRuns(dirs); // refuse a directory that is not a run before evaluating any
+    for (const dir of dirs) {
+      const f = await measureFiringRates(dir, o.firingRates === true ? FIRING_SAMPLES : o.firingRates);
+      process.stdout.write(`wrote ${join(dir, FIRING_FILE)} (${f.samples} samples of ${f.source})\n`);
+    }
+  }
   if (o.csv) {
     const csv = metricsCsv(readRuns(dirs));
     if (o.out === undefined) process.stdout.write(csv);

@@ -53,7 +53,7 @@ export function reportHtml(runs: RunData[], meta: ReportMeta): string {
   const { js, css } = uplot();
   const title = `EGRU report: ${runs.map((r) => r.name).join(', ')}`;
   const runList = runs.map((r) => `<li><b>${escapeHtml(r.name)}</b> ${escapeHtml(r.dir)}</li>`).join('');
-  const data = { runs: runs.map((r) => ({ name: r.name, dir: r.dir, config: r.config, summary: r.summary, metrics: r.metrics, hardware: r.hardware })) };
+  const data = { runs: runs.map((r) => ({ name: r.name, dir: r.dir, config: r.config, summary: r.summary, metrics: r.metrics, hardware: r.hardware, firing: r.firing })) };
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -175,7 +175,7 @@ export const PAGE_SCRIPT = String.raw`
       scales: { x: { time: false } },
       axes: [{ label: xLabel }, { label: yLabel, size: 60, values: opts.percent ? pctAxis : undefined }],
       series: [{ label: xLabel }].concat(series.map(function (s) {
-        return { label: s.label, stroke: s.color, width: 2, dash: s.dash, spanGaps: true,
+        return { label: s.label, stroke: s.color, width: 2, dash: s.dash, spanGaps: true, paths: s.stepped ? uPlot.paths.stepped({ align: 1 }) : undefined,
           points: s.points ? { show: true, size: 7, fill: s.color, stroke: s.color } : { show: false } };
       })),
     }, [xs].concat(columns), box);
@@ -252,7 +252,34 @@ export const PAGE_SCRIPT = String.raw`
     });
     lineChart(grid, 'Sparsity', 'step', 'sparsity', sp, { percent: true });
     lineChart(grid, 'Events per sample', 'step', 'events / sequence', overTraining('events_per_sample', function (r) { return finite(r.samples) && r.samples > 0 ? r.events / r.samples : null; }), {});
-    s.appendChild(el('p', { class: 'note', id: 'firing-rates' }, ['Firing-rate histograms per layer: not recorded by this version (the runtime counts events per layer and actor, not per unit).']));
+    firingRates(s);
+  }
+
+  /** Histograms of the units' firing rates (firing.json), one chart per layer, one stepped line per run. */
+  function firingRates(s) {
+    var measured = runs.filter(function (r) { return r.firing && r.firing.format === 'egru-firing-rates'; });
+    var missing = runs.filter(function (r) { return measured.indexOf(r) < 0; }).map(function (r) { return r.name; });
+    if (missing.length)
+      s.appendChild(el('p', { class: 'note', id: 'firing-rates' }, ['Firing-rate histograms per layer: not recorded by this version during training (' + missing.join(', ') +
+        '). egru report RUN_DIR --firing-rates measures them on validation samples with the final checkpoint.']));
+    if (!measured.length) return;
+    var BINS = 20, edges = [];
+    for (var k = 0; k <= BINS; k++) edges.push(k / BINS);
+    var layers = Math.max.apply(null, measured.map(function (r) { return r.firing.layers.length; }));
+    var grid = s.appendChild(el('div', { class: 'grid' }));
+    for (var l = 0; l < layers; l++) {
+      var series = [];
+      runs.forEach(function (run, i) {
+        var layer = measured.indexOf(run) >= 0 ? run.firing.layers[l] : null;
+        if (!layer) return;
+        var counts = edges.map(function () { return 0; });
+        layer.rates.forEach(function (r) { counts[Math.min(BINS - 1, Math.floor(r * BINS))]++; });
+        var shares = counts.map(function (c) { return c / layer.units; });
+        shares[BINS] = shares[BINS - 1]; // the last step's right edge
+        series.push({ label: run.name + ' (' + layer.units + ' units, ' + run.firing.samples + ' samples of ' + run.firing.source + ')', color: runColor(i), xs: edges, ys: shares, stepped: true });
+      });
+      lineChart(grid, 'Firing rates, layer ' + l, 'events per step', 'share of units', series, { percent: true });
+    }
   }
 
   function traffic() {

@@ -1,7 +1,7 @@
 /**
  * What a report shows of one run directory (docs/formats.md): config.json, the records of metrics.jsonl,
- * summary.json (absent for an interrupted run) and hardware.json when the user saved `egru hardware --json`
- * output there.
+ * summary.json (absent for an interrupted run), hardware.json when the user saved `egru hardware --json`
+ * output there, and firing.json when `egru report --firing-rates` measured it.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -9,6 +9,8 @@ import { describeFsError, InputError } from '../io/errors.js';
 
 /** The hardware estimate's file name in a run directory (`egru hardware … --json > RUN_DIR/hardware.json`). */
 export const HARDWARE_FILE = 'hardware.json';
+/** Per-unit firing rates (`egru report --firing-rates`, cli/report/firing.ts). */
+export const FIRING_FILE = 'firing.json';
 
 export type MetricsRecord = Record<string, unknown> & { kind: string };
 
@@ -22,6 +24,8 @@ export interface RunData {
   metrics: MetricsRecord[];
   /** One hardware report or a comparison (a list of reports), as `egru hardware --json` prints it. */
   hardware: unknown;
+  /** firing.json (cli/report/firing.ts), when measured. */
+  firing: unknown;
 }
 
 /** Reads a run directory; a directory without config.json and metrics.jsonl is refused (InputError). */
@@ -42,6 +46,7 @@ export function readRun(dir: string): RunData {
     summary: readJson(join(dir, 'summary.json')) as Record<string, unknown> | null,
     metrics: readMetrics(metricsFile),
     hardware: readJson(join(dir, HARDWARE_FILE)),
+    firing: readJson(join(dir, FIRING_FILE)),
   };
 }
 
