@@ -179,6 +179,22 @@ describe('report.html in a real browser (headless Chromium)', () => {
   });
 });
 
+describe('report.html of an interrupted run in a real browser', () => {
+  it.skipIf(!CHROMIUM && !IN_CI)('no summary.json and no epoch record yet: the curves still draw, the rest says what is missing (needs chromium; skipped without it locally)', async () => {
+    expect(CHROMIUM, 'CI is set but chromium does not run (apt-get install chromium)').not.toBeNull();
+    const early = join(tmp, 'early');
+    mkdirSync(early);
+    writeFileSync(join(early, 'config.json'), readFileSync(join(run, 'config.json')));
+    const steps = records(run).filter((x) => x.kind === 'step' && x.epoch === 1);
+    writeFileSync(join(early, 'metrics.jsonl'), [...steps, { kind: 'interrupted', step: steps.length, epoch: 1 }].map((x) => JSON.stringify(x) + '\n').join(''));
+    const r = await egru(['report', early]);
+    expect(r.code, r.stderr).toBe(0);
+    const page = await loadPage(CHROMIUM!, join(early, 'report.html'));
+    expectAllDrawn(page, 5); // loss, accuracy, loss against wall time, sparsity, events per sample
+    expect(page.dom).toContain('No summary.json (an interrupted run writes none): early');
+  });
+});
+
 /** The page's self-check: no console message or error, every chart has each of its series' colours drawn. */
 function expectAllDrawn(page: LoadedPage, plots: number): void {
   expect(page.console).toEqual([]);
