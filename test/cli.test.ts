@@ -102,7 +102,7 @@ describe('egru CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/activity sparsity/);
     expect(r.stdout).toMatch(/wall time/);
-    expect(readdirSync(out).sort()).toEqual(['checkpoint-epoch1.egru', 'checkpoint-epoch2.egru', 'checkpoint.egru', 'config.json', 'metrics.jsonl', 'summary.json']);
+    expect(readdirSync(out).sort()).toEqual(['checkpoint-epoch1.egru', 'checkpoint-epoch2.egru', 'checkpoint.egru', 'config.json', 'metrics.jsonl', 'report.html', 'summary.json']);
     const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(cfg.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(cfg.seed).toBe(1);
@@ -415,6 +415,7 @@ describe('egru CLI: failures during training', () => {
     const step = Number(/at step (\d+)/.exec(r.stderr)![1]);
     expect(ck.step).toBeLessThan(step);
     expect(existsSync(join(out, 'summary.json'))).toBe(false);
+    expect(existsSync(join(out, 'report.html'))).toBe(true); // the curves up to the divergence
   });
 
   it('Ctrl-C: stops after the step, saves a checkpoint there, exit 130; --resume continues', async () => {

@@ -9,8 +9,8 @@ import { InputError } from '../io/errors.js';
 import { datasetFromNpz, loadTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
 import type { TrainConfig } from '../run-config.js';
-import { RUN_FILES, stepsPerEpoch, totalSteps, trainLoop, type TrainInput } from '../train-loop.js';
-import { REPORT_FILE, reportAfterTraining } from '../report/write.js';
+import { DivergenceError, RUN_FILES, stepsPerEpoch, totalSteps, trainLoop, type TrainInput, type TrainOutcome } from '../train-loop.js';
+import { REPORT_OUTPUTS, reportAfterTraining } from '../report/write.js';
 import {
   addModelOptions,
   choiceArg,
@@ -208,7 +208,7 @@ function prepareOut(dir: string, force: boolean): void {
 
 function clearRunFiles(dir: string): void {
   for (const f of readdirSync(dir))
-    if (Object.values(RUN_FILES).includes(f as never) || f === REPORT_FILE || /^checkpoint-epoch\d+\.egru$/.test(f)) unlinkSync(join(dir, f));
+    if (Object.values(RUN_FILES).includes(f as never) || REPORT_OUTPUTS.includes(f) || /^checkpoint-epoch\d+\.egru$/.test(f)) unlinkSync(join(dir, f));
 }
 
 function faultFromEnv(): FaultSpec | undefined {
@@ -380,12 +380,16 @@ async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
 
 /** The training loop, then (also after Ctrl-C or divergence) report.html unless --no-report; the exit code. */
 async function trainAndReport(o: TrainOptions, input: TrainInput): Promise<number> {
+  const report = () => o.report && reportAfterTraining(input.dir, input.cfg.version, input.print);
+  let out: TrainOutcome;
   try {
-    const out = await trainLoop(input);
-    return out.stopped === 'interrupted' ? 130 : 0;
-  } finally {
-    if (o.report) reportAfterTraining(input.dir, input.cfg.version, input.print);
+    out = await trainLoop(input);
+  } catch (e) {
+    if (e instanceof DivergenceError) report(); // its run files stay, up to the divergence
+    throw e;
   }
+  report();
+  return out.stopped === 'interrupted' ? 130 : 0;
 }
 
 function kebab(k: string): string {

@@ -2,9 +2,11 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { reportHtml } from './html.js';
-import { readRuns } from './run-data.js';
+import { FIRING_FILE, readRuns } from './run-data.js';
 
 export const REPORT_FILE = 'report.html';
+/** The files of a run directory that reports write (a `train --force` removes them with the run files). */
+export const REPORT_OUTPUTS = [REPORT_FILE, FIRING_FILE];
 
 /** Writes the report of the run directories to `out`. Errors (bad run dir, unwritable file) are InputErrors. */
 export function writeReport(dirs: string[], out: string, version: string): void {
