@@ -27,16 +27,16 @@ export function reportCommand(): Command {
     .addHelpText(
       'after',
       examples([
-        'egru report runs/adding                       # writes runs/adding/report.html',
+        'egru report runs/adding                             # writes runs/adding/report.html',
         'egru report runs/egru runs/gru --out compare.html   # two runs overlaid',
-        'egru report runs/adding --csv > metrics.csv',
-        'egru report runs/adding --firing-rates 512      # adds firing-rate histograms per layer',
+        'egru report runs/adding --csv > metrics.csv         # one row per step record',
+        'egru report runs/adding --firing-rates 512          # adds firing-rate histograms per layer',
         '',
         'The page opens from file:// without network (uPlot is inlined): learning curves against steps and wall',
         'time, activity and backward sparsity, events per sample, message items and bytes, MACs against a dense',
         'GRU, the summary figures, the configuration, RUN_DIR/firing.json (--firing-rates) and RUN_DIR/hardware.json',
         '(egru hardware --checkpoint RUN_DIR/checkpoint.egru --json > RUN_DIR/hardware.json). egru train writes',
-        'RUN_DIR/report.html by itself unless --no-report. Files: docs/formats.md, figures: docs/figures.md.',
+        'RUN_DIR/report.html by itself unless --no-report. More in docs/report.md.',
       ]),
     )
     .action(async (dirs: string[], o: ReportOptions) => {
