@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * docs/report.png: a screenshot of a sample `egru report` (an EGRU and a dense GRU on a slice of row-MNIST,
- * overlaid; about 15 s on two cores), taken with headless Chromium (Debian's `chromium`, or $CHROMIUM).
+ * docs/report.png: a screenshot of a sample `egru report --firing-rates` (an EGRU and a dense GRU on a slice of
+ * row-MNIST, overlaid; about 15 s on two cores), taken with headless Chromium (Debian's `chromium`, or $CHROMIUM).
  *
  *   npm run build && node scripts/report-screenshot.mjs [--out docs/report.png] [--keep DIR]
  */
@@ -30,14 +30,14 @@ const run = (name, ...extra) => {
 try {
   const runs = [run('egru-row-mnist'), run('gru-row-mnist', '--model', 'gru')];
   const html = join(work, 'report.html');
-  egru('report', ...runs, '--out', html);
+  egru('report', ...runs, '--firing-rates', '--out', html);
   execFileSync(chromium, [
     '--headless',
     '--no-sandbox',
     '--disable-gpu',
     '--hide-scrollbars',
     `--user-data-dir=${join(work, 'chromium-profile')}`,
-    '--window-size=1280,2400',
+    '--window-size=1280,2750',
     '--virtual-time-budget=5000',
     `--screenshot=${out}`,
     pathToFileURL(html).href,

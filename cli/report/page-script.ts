@@ -252,11 +252,11 @@ export const PAGE_SCRIPT = String.raw`
     });
     lineChart(grid, 'Sparsity', 'step', 'sparsity', sp, { percent: true });
     lineChart(grid, 'Events per sample', 'step', 'events / sequence', overTraining('events_per_sample', function (r) { return finite(r.samples) && r.samples > 0 ? r.events / r.samples : null; }), {});
-    firingRates(s);
+    firingRates(s, grid);
   }
 
   /** Histograms of the units' firing rates (firing.json), one chart per layer, one stepped line per run. */
-  function firingRates(s) {
+  function firingRates(s, grid) {
     var measured = runs.filter(function (r) { return r.firing && r.firing.format === 'egru-firing-rates'; });
     var missing = runs.filter(function (r) { return measured.indexOf(r) < 0; }).map(function (r) { return r.name; });
     if (missing.length)
@@ -266,7 +266,6 @@ export const PAGE_SCRIPT = String.raw`
     var BINS = 20, edges = [];
     for (var k = 0; k <= BINS; k++) edges.push(k / BINS);
     var layers = Math.max.apply(null, measured.map(function (r) { return r.firing.layers.length; }));
-    var grid = s.appendChild(el('div', { class: 'grid' }));
     for (var l = 0; l < layers; l++) {
       var series = [];
       runs.forEach(function (run, i) {
