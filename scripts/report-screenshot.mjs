@@ -35,6 +35,7 @@ try {
     '--headless',
     '--no-sandbox',
     '--disable-gpu',
+    '--disable-dev-shm-usage',
     '--hide-scrollbars',
     `--user-data-dir=${join(work, 'chromium-profile')}`,
     '--window-size=1280,2750',

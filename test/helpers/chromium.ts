@@ -33,6 +33,7 @@ export function loadPage(chromium: string, file: string): Promise<LoadedPage> {
     '--headless',
     '--no-sandbox', // tests may run as root (containers); the page is our own local file
     '--disable-gpu',
+    '--disable-dev-shm-usage', // containers often have a small /dev/shm
     '--no-first-run',
     `--user-data-dir=${profile}`,
     '--host-resolver-rules=MAP * ~NOTFOUND',
