@@ -11,6 +11,7 @@ import { DivergenceError } from './train-loop.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { importCommand } from './commands/import.js';
+import { reportCommand } from './commands/report.js';
 import { trainCommand } from './commands/train.js';
 import { hardwareCommand } from './commands/hardware.js';
 import { benchCommand } from './commands/bench.js';
@@ -39,12 +40,13 @@ export function buildProgram(): Command {
         'egru export runs/adding/checkpoint.egru --format npz --out weights.npz',
         'egru import weights.npz --out model.egru',
         'egru hardware --checkpoint runs/adding/checkpoint.egru --samples 50 --compare loihi2,spinnaker2',
+        'egru report runs/adding                      # runs/adding/report.html: plots of the run',
         'egru bench --quick',
         '',
         'Run `egru <command> --help` for the options of a command.',
       ]),
     );
-  for (const cmd of [trainCommand(), evalCommand(), exportCommand(), importCommand(), hardwareCommand(), benchCommand(), actorHostCommand()]) program.addCommand(cmd);
+  for (const cmd of [trainCommand(), evalCommand(), exportCommand(), importCommand(), reportCommand(), hardwareCommand(), benchCommand(), actorHostCommand()]) program.addCommand(cmd);
   const configure = (c: Command) => {
     c.exitOverride()
       .showSuggestionAfterError(true)

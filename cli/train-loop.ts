@@ -256,6 +256,8 @@ function logSteps(run: TrainingRun, window: StepWindow): void {
     accuracy: window.meter.accuracy,
     activity_sparsity: sparsity(t),
     backward_sparsity: t.unit_steps > 0 ? 1 - t.backward_active / t.unit_steps : null,
+    events: t.events,
+    samples: window.meter.samples,
     steps_per_second: secs > 0 ? run.cfg.logEvery / secs : null,
     wall_seconds: run.wall(),
   });

@@ -85,7 +85,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('egru CLI', () => {
   it('has --help with examples for every command, and --version', async () => {
-    const rs = await Promise.all([[], ['train'], ['eval'], ['export'], ['import'], ['hardware']].map((c) => egru([...c, '--help'])));
+    const rs = await Promise.all([[], ['train'], ['eval'], ['export'], ['import'], ['report'], ['hardware']].map((c) => egru([...c, '--help'])));
     for (const r of rs) {
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Examples:\n\s+egru /);
@@ -104,7 +104,7 @@ describe('egru CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/activity sparsity/);
     expect(r.stdout).toMatch(/wall time/);
-    expect(readdirSync(out).sort()).toEqual(['checkpoint-epoch1.egru', 'checkpoint-epoch2.egru', 'checkpoint.egru', 'config.json', 'metrics.jsonl', 'summary.json']);
+    expect(readdirSync(out).sort()).toEqual(['checkpoint-epoch1.egru', 'checkpoint-epoch2.egru', 'checkpoint.egru', 'config.json', 'metrics.jsonl', 'report.html', 'summary.json']);
     const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(cfg.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(cfg.seed).toBe(1);
@@ -435,6 +435,7 @@ describe('egru CLI: failures during training', () => {
     const step = Number(/at step (\d+)/.exec(r.stderr)![1]);
     expect(ck.step).toBeLessThan(step);
     expect(existsSync(join(out, 'summary.json'))).toBe(false);
+    expect(existsSync(join(out, 'report.html'))).toBe(true); // the curves up to the divergence
   });
 
   it('Ctrl-C: stops after the step, saves a checkpoint there, exit 130; --resume continues', async () => {
@@ -455,6 +456,7 @@ describe('egru CLI: failures during training', () => {
     const last = readFileSync(metrics, 'utf8').trim().split('\n').pop()!;
     expect(JSON.parse(last)).toMatchObject({ kind: 'interrupted', step });
     expect(existsSync(join(out, 'summary.json'))).toBe(false);
+    expect(stdout).toContain(`report: ${join(out, 'report.html')}`); // the report of the interrupted run
     const c = await egru(['train', '--resume', out, '--steps', String(step + 2), '--progress', 'none']);
     expect(c.code, c.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).steps).toBe(step + 2);

@@ -9,7 +9,8 @@ import { InputError } from '../io/errors.js';
 import { datasetFromNpz, loadTask, recordedTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
 import type { TrainConfig } from '../run-config.js';
-import { RUN_FILES, stepsPerEpoch, totalSteps, trainLoop } from '../train-loop.js';
+import { DivergenceError, RUN_FILES, stepsPerEpoch, totalSteps, trainLoop, type TrainInput, type TrainOutcome } from '../train-loop.js';
+import { REPORT_OUTPUTS, reportAfterTraining } from '../report/write.js';
 import {
   addModelOptions,
   choiceArg,
@@ -80,11 +81,12 @@ interface TrainOptions extends ModelOptions {
   saveEvery: number;
   maxMinutes?: number;
   progress: ProgressMode;
+  report: boolean;
   seed: number;
 }
 
 /** Options that may be given with --resume (they change neither the data nor the arithmetic). */
-const RESUME_OK = new Set(['resume', 'steps', 'epochs', 'maxMinutes', 'progress', 'evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'actorHosts', 'actors']);
+const RESUME_OK = new Set(['resume', 'steps', 'epochs', 'maxMinutes', 'progress', 'evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'actorHosts', 'actors', 'report']);
 
 export function trainCommand(): Command {
   const cmd = new Command('train')
@@ -121,6 +123,7 @@ export function trainCommand(): Command {
     .option('--save-every <n>', 'also write checkpoint.egru every n steps (0 = only after each epoch)', intArg(0), 0)
     .option('--max-minutes <m>', 'stop (with checkpoint and summary) after m minutes of training', floatArg(0, { exclusive: true }))
     .addOption(new Option('--progress <mode>', 'auto (bar on a terminal, lines otherwise), bar, plain or none').argParser(progressArg).default('auto'))
+    .option('--no-report', 'do not write report.html (the plots of egru report) into the run directory at the end')
     .addHelpText(
       'after',
       examples([
@@ -135,7 +138,8 @@ export function trainCommand(): Command {
         '',
         'Run directory: config.json, metrics.jsonl (step/eval/epoch records), summary.json (the figures of the',
         'final validation, nested: {"messages": {"forward": {"packets": …}}, "macs": {…}}, plus "train": the figures',
-        'of all training steps), checkpoint.egru (final) and checkpoint-epochN.egru (docs/formats.md, docs/figures.md).',
+        'of all training steps), checkpoint.egru (final) and checkpoint-epochN.egru (docs/formats.md, docs/figures.md),',
+        'report.html (plots; see egru report --help) unless --no-report.',
         'Exit codes: 0 done, 1 an actor failed, 2 bad input, 3 training diverged (NaN loss), 130 interrupted.',
         '',
         'Task presets (used for the options you do not give; recorded in config.json):',
@@ -203,7 +207,7 @@ function prepareOut(dir: string, force: boolean): void {
 
 function clearRunFiles(dir: string): void {
   for (const f of readdirSync(dir))
-    if (Object.values(RUN_FILES).includes(f as never) || /^checkpoint-epoch\d+\.egru$/.test(f)) unlinkSync(join(dir, f));
+    if (Object.values(RUN_FILES).includes(f as never) || REPORT_OUTPUTS.includes(f) || /^checkpoint-epoch\d+\.egru$/.test(f)) unlinkSync(join(dir, f));
 }
 
 function faultFromEnv(): FaultSpec | undefined {
@@ -312,7 +316,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
     throw new InputError(`cannot create the run directory ${dir}: ${(e as Error).message}`);
   }
 
-  const out = await trainLoop({
+  return trainAndReport(o, {
     cfg,
     dir,
     train,
@@ -322,7 +326,6 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
     print: (s) => process.stdout.write(s + '\n'),
     fault: faultFromEnv(),
   });
-  return out.stopped === 'interrupted' ? 130 : 0;
 }
 
 async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
@@ -361,7 +364,7 @@ async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
     process.stdout.write(`the run in ${dir} is already at step ${ck.step} of ${cfg.totalSteps}; give a larger --steps or --epochs to continue\n`);
     return 0;
   }
-  const out = await trainLoop({
+  return trainAndReport(o, {
     cfg,
     dir,
     train,
@@ -372,6 +375,19 @@ async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
     print: (s) => process.stdout.write(s + '\n'),
     fault: faultFromEnv(),
   });
+}
+
+/** The training loop, then (also after Ctrl-C or divergence) report.html unless --no-report; the exit code. */
+async function trainAndReport(o: TrainOptions, input: TrainInput): Promise<number> {
+  const report = () => o.report && reportAfterTraining(input.dir, input.cfg.version, input.print);
+  let out: TrainOutcome;
+  try {
+    out = await trainLoop(input);
+  } catch (e) {
+    if (e instanceof DivergenceError) report(); // its run files stay, up to the divergence
+    throw e;
+  }
+  report();
   return out.stopped === 'interrupted' ? 130 : 0;
 }
 

@@ -1,0 +1,212 @@
+/**
+ * `egru report` and the report.html that `egru train` writes: self-contained (no network), every chart drawn in
+ * a real browser (headless Chromium), the numbers on the page equal summary.json's; --csv; --no-report; a failing
+ * report never fails training.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findChromium, loadPage, type LoadedPage } from './helpers/chromium.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'egru.js');
+const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
+const CHROMIUM = findChromium();
+const TINY = ['--task', 'adding', '--seq-len', '12', '--hidden', '6', '--limit', '48', '--val-limit', '16', '--batch', '16', '--transport', 'inline', '--progress', 'none'];
+
+let tmp: string;
+let run: string;
+let trained: Result;
+/** A second run (a dense GRU) with a hardware estimate, and the report of both runs. */
+let second: string;
+let both: string;
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function egru(args: string[]): Promise<Result> {
+  return new Promise((res) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: tmp, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      res({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+const records = (dir: string) =>
+  readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'egru-report-'));
+  run = join(tmp, 'run');
+  trained = await egru(['train', ...TINY, '--epochs', '2', '--log-every', '1', '--eval-every', '2', '--out', run]);
+  second = join(tmp, 'second');
+  both = join(tmp, 'both.html');
+  const t = await egru(['train', ...TINY, '--steps', '4', '--log-every', '2', '--model', 'gru', '--no-report', '--out', second]);
+  const hw = await egru(['hardware', '--checkpoint', join(second, 'checkpoint.egru'), '--samples', '4', '--transport', 'inline', '--json']);
+  if (t.code !== 0 || hw.code !== 0) throw new Error(`second run: ${t.stderr}${hw.stderr}`);
+  writeFileSync(join(second, 'hardware.json'), hw.stdout);
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('egru train writes report.html', () => {
+  it('at the end of the run, and prints its path', () => {
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.stdout).toContain(`report: ${join(run, 'report.html')}`);
+    expect(existsSync(join(run, 'report.html'))).toBe(true);
+  });
+
+  it('is self-contained: uPlot and the data inlined, nothing fetched', () => {
+    const html = readFileSync(join(run, 'report.html'), 'utf8');
+    expect(html).toContain('uPlot');
+    expect(html).not.toMatch(/<(script|img|iframe)[^>]+src=|<link[^>]+href=|@import|url\(\s*['"]?(https?:|\/\/)/i);
+    const data = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html)![1]!);
+    expect(data.runs[0].summary).toEqual(json(join(run, 'summary.json')));
+    expect(data.runs[0].metrics).toHaveLength(records(run).length);
+  });
+
+  it('--no-report skips it; a report that cannot be written is one warning line, and training still succeeds', async () => {
+    const plain = join(tmp, 'plain');
+    const r = await egru(['train', ...TINY, '--steps', '2', '--no-report', '--out', plain]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(plain, 'report.html'))).toBe(false);
+    expect(r.stdout).not.toContain('report:');
+    mkdirSync(join(plain, 'report.html')); // a directory where the file should go
+    const c = await egru(['train', '--resume', plain, '--steps', '3', '--progress', 'none']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^egru: warning: report not written: .*report\.html.*directory/)]);
+    expect(json(join(plain, 'summary.json')).steps).toBe(3);
+  });
+});
+
+describe('egru report', () => {
+  it('overlays several runs in one file; --csv writes one row per step record', async () => {
+    const r = await egru(['report', run, second, '--out', both]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`wrote ${both}\n`);
+    const data = JSON.parse(/id="report-data">(.*?)<\/script>/s.exec(readFileSync(both, 'utf8'))![1]!);
+    expect(data.runs.map((x: { name: string }) => x.name)).toEqual(['run', 'second']);
+    expect(data.runs[1].hardware).toEqual(json(join(second, 'hardware.json')));
+
+    const csv = await egru(['report', run, second, '--csv']);
+    expect(csv.code, csv.stderr).toBe(0);
+    const [header, ...rows] = csv.stdout.trim().split('\n').map((l) => l.split(','));
+    const steps = [...records(run), ...records(second)].filter((x) => x.kind === 'step');
+    expect(rows).toHaveLength(steps.length);
+    for (const [k, col] of ['step', 'loss', 'activity_sparsity', 'events', 'samples'].entries()) {
+      const c = header!.indexOf(col);
+      expect(c, `${col} (${k})`).toBeGreaterThan(0);
+      expect(rows.map((row) => Number(row[c]))).toEqual(steps.map((x) => x[col]));
+    }
+    expect(rows.map((row) => row[0])).toEqual(steps.map((_, i) => (i < records(run).filter((x) => x.kind === 'step').length ? 'run' : 'second')));
+  });
+
+  it('--firing-rates: each unit’s events per step on validation samples, which add up to what egru eval counts', async () => {
+    const r = await egru(['report', run, second, '--firing-rates', '16', '--out', both]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      `wrote ${join(run, 'firing.json')} (16 samples of adding (test))`,
+      `wrote ${join(second, 'firing.json')} (16 samples of adding (test))`,
+      `wrote ${both}`,
+    ]);
+    const firing = json(join(run, 'firing.json'));
+    expect(firing).toMatchObject({ format: 'egru-firing-rates', samples: 16, steps: 12 });
+    expect(firing.layers.map((l: { units: number; rates: number[] }) => [l.units, l.rates.length])).toEqual([[6, 6]]);
+    const ev = await egru(['eval', '--checkpoint', join(run, 'checkpoint.egru'), '--limit', '16', '--transport', 'inline', '--progress', 'none', '--json']);
+    expect(ev.code, ev.stderr).toBe(0);
+    const events = firing.layers[0].rates.reduce((a: number, x: number) => a + x, 0) * firing.steps * firing.samples;
+    expect(events).toBeCloseTo(JSON.parse(ev.stdout).events, 9);
+    expect(json(join(second, 'firing.json')).layers[0].rates).toEqual([1, 1, 1, 1, 1, 1]); // a dense GRU: every unit every step
+  });
+
+  it('bad input: one error line, exit 2', async () => {
+    const r = await egru(['report', join(tmp, 'nowhere')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^egru: error: .*nowhere: no such file or directory$/)]);
+    const notRun = await egru(['report', tmp]);
+    expect(notRun.code).toBe(2);
+    expect(notRun.stderr).toMatch(/^egru: error: .*no metrics\.jsonl/);
+  });
+});
+
+describe('report.html in a real browser (headless Chromium)', () => {
+  // CI installs chromium (.ci/run): there a missing browser fails; elsewhere the test is skipped, visibly.
+  it.skipIf(!CHROMIUM && !IN_CI)('draws every chart without a console message; the numbers shown are summary.json’s (needs chromium; skipped without it locally)', async () => {
+    expect(CHROMIUM, 'CI is set but chromium does not run (apt-get install chromium)').not.toBeNull();
+    const page = await loadPage(CHROMIUM!, join(run, 'report.html'));
+    // loss, accuracy, loss against wall time, sparsity, events per sample, message items, message bytes, MACs
+    expectAllDrawn(page, 8);
+
+    const summary = json(join(run, 'summary.json'));
+    const cells = [...page.dom.matchAll(/<td data-run="0" data-set="(\w+)" data-figure="([^"]+)" data-value="([^"]*)">([^<]*)<\/td>/g)];
+    const shown = new Map(cells.map(([, set, figure, value, text]) => [`${set} ${figure}`, { value: JSON.parse(decode(value!)), text: decode(text!) }]));
+    const at = (o: unknown, path: string) => path.split('.').reduce((v: unknown, k) => (v as Record<string, unknown>)[k], o);
+    for (const [set, figures] of [['final', summary], ['train', summary.train]] as const)
+      for (const path of ['accuracy', 'loss', 'activity_sparsity', 'events', 'unit_steps', 'samples', 'messages.forward.items', 'messages.backward.bytes', 'messages.control.packets', 'macs.forward', 'macs.dense_backward']) {
+        const cell = shown.get(`${set} ${path}`);
+        expect(cell, `${set} ${path} is on the page`).toBeDefined();
+        expect(cell!.value, `${set} ${path}`).toBe(at(figures, path));
+      }
+    for (const [key, cell] of shown) {
+      const [set, path] = key.split(' ') as [string, string];
+      expect(cell.value, key).toEqual(at(set === 'final' ? summary : summary.train, path) ?? null);
+    }
+    expect(shown.get('final accuracy')!.text).toBe(`${(100 * summary.accuracy).toFixed(2)} %`);
+    expect(shown.get('train loss')!.text).toBe(summary.train.loss.toFixed(4));
+    expect(shown.get('final steps')!.text).toBe(String(summary.steps));
+    expect(shown.get('train events')!.text).toMatch(new RegExp(`^${summary.train.events.toLocaleString('en-US')} \\(`));
+    expect(page.dom).toMatch(/Firing-rate histograms per layer: not recorded by this version during training \(run\)/);
+  });
+
+  it.skipIf(!CHROMIUM && !IN_CI)('two runs overlaid, with firing rates and the hardware estimate of one (needs chromium; skipped without it locally)', async () => {
+    expect(CHROMIUM, 'CI is set but chromium does not run (apt-get install chromium)').not.toBeNull();
+    expect(existsSync(both), 'made by the egru report test above').toBe(true);
+    const page = await loadPage(CHROMIUM!, both);
+    expectAllDrawn(page, 9); // the 8 charts of one run and the firing-rate histogram of layer 0 (--firing-rates above)
+    const hw = json(join(second, 'hardware.json'));
+    expect(page.dom).toContain(`<th>second: ${hw.preset.name}</th>`);
+    expect(page.dom).toMatch(/<table class="kv" id="hardware-table">.*energy saving/s);
+    for (const name of ['run', 'second']) expect(page.dom).toContain(`<th>${name}: training</th>`);
+  });
+});
+
+describe('report.html of an interrupted run in a real browser', () => {
+  it.skipIf(!CHROMIUM && !IN_CI)('no summary.json and no epoch record yet: the curves still draw, the rest says what is missing (needs chromium; skipped without it locally)', async () => {
+    expect(CHROMIUM, 'CI is set but chromium does not run (apt-get install chromium)').not.toBeNull();
+    const early = join(tmp, 'early');
+    mkdirSync(early);
+    writeFileSync(join(early, 'config.json'), readFileSync(join(run, 'config.json')));
+    const steps = records(run).filter((x) => x.kind === 'step' && x.epoch === 1);
+    writeFileSync(join(early, 'metrics.jsonl'), [...steps, { kind: 'interrupted', step: steps.length, epoch: 1 }].map((x) => JSON.stringify(x) + '\n').join(''));
+    const r = await egru(['report', early]);
+    expect(r.code, r.stderr).toBe(0);
+    const page = await loadPage(CHROMIUM!, join(early, 'report.html'));
+    expectAllDrawn(page, 5); // loss, accuracy, loss against wall time, sparsity, events per sample
+    expect(page.dom).toContain('No summary.json (an interrupted run writes none): early');
+  });
+});
+
+/** The page's self-check: no console message or error, every chart has each of its series' colours drawn. */
+function expectAllDrawn(page: LoadedPage, plots: number): void {
+  expect(page.console).toEqual([]);
+  const status = /<output id="report-status"([^>]*)>/.exec(page.dom)?.[1] ?? '';
+  const attr = (name: string) => decode(new RegExp(`${name}="([^"]*)"`).exec(status)?.[1] ?? '');
+  expect(attr('data-state'), page.dom.slice(-2000)).toBe('done');
+  expect(JSON.parse(attr('data-errors'))).toEqual([]);
+  expect(JSON.parse(attr('data-missing'))).toEqual([]);
+  expect(Number(attr('data-plots'))).toBe(plots);
+  expect(attr('data-drawn')).toBe(attr('data-plots'));
+}
+
+function decode(s: string): string {
+  return s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+}
