@@ -14,7 +14,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const BIN = join(ROOT, 'bin', 'egru.js');
 const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 const CHROMIUM = findChromium();
-const TINY = ['--task', 'adding', '--seq-len', '12', '--hidden', '6', '--limit', '48', '--val-limit', '16', '--batch', '16', '--transport', 'inline', '--progress', 'none'];
+const TINY = ['--task', 'adding-class', '--seq-len', '12', '--hidden', '6', '--limit', '48', '--val-limit', '16', '--batch', '16', '--transport', 'inline', '--progress', 'none'];
 
 let tmp: string;
 let run: string;
@@ -114,8 +114,8 @@ describe('egru report', () => {
     const r = await egru(['report', run, second, '--firing-rates', '16', '--out', both]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual([
-      `wrote ${join(run, 'firing.json')} (16 samples of adding (test))`,
-      `wrote ${join(second, 'firing.json')} (16 samples of adding (test))`,
+      `wrote ${join(run, 'firing.json')} (16 samples of adding-class (test))`,
+      `wrote ${join(second, 'firing.json')} (16 samples of adding-class (test))`,
       `wrote ${both}`,
     ]);
     const firing = json(join(run, 'firing.json'));
