@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../cli/io/checkpoint.js';
+import { loadCheckpoint, sealCheckpoint } from '../cli/io/checkpoint.js';
 import { encodeNpz, readNpz } from '../cli/io/npz.js';
 import { paramList } from '../model/params.js';
 
@@ -373,13 +373,18 @@ describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
     const trunc = join(tmp, 'trunc.egru');
     writeFileSync(trunc, bytes.subarray(0, bytes.length - 100));
     await rejects(['eval', '--checkpoint', trunc, '--data', data], /trunc\.egru: .*(truncated|corrupt)/, { out: false });
+    const flipped = join(tmp, 'flipped.egru');
+    const damaged = Buffer.from(bytes);
+    damaged[damaged.length >> 1]! ^= 0x04;
+    writeFileSync(flipped, damaged);
+    await rejects(['eval', '--checkpoint', flipped, '--data', data], /flipped\.egru: corrupt checkpoint: its SHA-256 checksum does not match/, { out: false });
     await rejects(['eval', '--checkpoint', join(tmp, 'absent.egru'), '--data', data], /no such file/, { out: false });
     // A well-formed file whose stored configuration has a field of the wrong type.
     const packr = new Packr({ useRecords: false });
     const stored = packr.unpack(bytes) as { config: Record<string, unknown> };
     stored.config.batch = '8';
     const wrongType = join(tmp, 'wrong-type.egru');
-    writeFileSync(wrongType, packr.pack(stored));
+    writeFileSync(wrongType, sealCheckpoint(stored));
     const badField = /wrong-type\.egru: checkpoint config\.batch must be an integer ≥ 1, got "8"$/;
     await rejects(['eval', '--checkpoint', wrongType, '--data', data], badField, { out: false });
     await rejects(['train', '--data', data, '--init', wrongType], badField);
