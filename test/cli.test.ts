@@ -6,7 +6,7 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -443,6 +443,52 @@ describe('egru CLI: failures during training', () => {
     const c = await egru(['train', '--resume', out, '--steps', String(step + 2), '--progress', 'none']);
     expect(c.code, c.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).steps).toBe(step + 2);
+  });
+
+  it('one writer per run directory: a second train on it is refused while the first runs; its lock goes at the end', async () => {
+    const out = join(tmp, 'contended');
+    const start = () => {
+      const child = spawn(process.execPath, [BIN, 'train', ...TINY, '--steps', '100000', '--log-every', '1', '--force', '--out', out], { cwd: tmp });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += String(d)));
+      const exited = new Promise<Result>((res) => child.on('exit', (code) => res({ code: code ?? 1, stdout: '', stderr })));
+      return { child, exited };
+    };
+    const runs = [start(), start()];
+    try {
+      const timeout = new Promise<number>((res) => setTimeout(() => res(-1), 20_000));
+      const first = await Promise.race([...runs.map((r, k) => r.exited.then(() => k)), timeout]);
+      expect(first, 'neither run was refused').toBeGreaterThanOrEqual(0);
+      const loser = await runs[first]!.exited;
+      expectError(loser, 2, /the run directory .*contended is in use by another egru train: process \d+ on \S+ \(since /);
+      const winner = runs[1 - first]!;
+      const metrics = join(out, 'metrics.jsonl');
+      while (!existsSync(metrics) || readFileSync(metrics, 'utf8').split('\n').filter(Boolean).length < 2) await new Promise((res) => setTimeout(res, 20));
+      expect(JSON.parse(readFileSync(join(out, '.lock'), 'utf8')).pid).toBe(winner.child.pid);
+      const resumed = await egru(['train', '--resume', out, '--progress', 'none']);
+      expectError(resumed, 2, /in use by another egru train: process \d+/);
+      winner.child.kill('SIGINT');
+      expect((await winner.exited).code).toBe(130);
+      expect(existsSync(join(out, '.lock'))).toBe(false);
+    } finally {
+      for (const r of runs) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+    }
+  });
+
+  it('a stale lock (its process is gone) is taken over with a note; another host\'s lock is respected', async () => {
+    const out = join(tmp, 'stale');
+    expect((await egru(['train', ...TINY, '--steps', '2', '--out', out])).code).toBe(0);
+    const dead = spawn(process.execPath, ['-e', '']);
+    const deadPid = dead.pid!;
+    await new Promise((res) => dead.on('exit', res));
+    writeFileSync(join(out, '.lock'), JSON.stringify({ pid: deadPid, host: hostname(), started: '2020-01-01T00:00:00.000Z' }) + '\n');
+    const r = await egru(['train', '--resume', out, '--steps', '4', '--progress', 'none']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`^egru: note: removed a stale lock .*\\.lock: process ${deadPid} on .* is no longer running`));
+    expect(existsSync(join(out, '.lock'))).toBe(false);
+    writeFileSync(join(out, '.lock'), JSON.stringify({ pid: deadPid, host: 'elsewhere.example', started: '2020-01-01T00:00:00.000Z' }) + '\n');
+    expectError(await egru(['train', '--resume', out, '--steps', '6', '--progress', 'none']), 2, /in use by another egru train: process \d+ on elsewhere\.example .*; if that run is gone, delete .*\.lock$/);
+    expect(existsSync(join(out, '.lock'))).toBe(true);
   });
 
   it('an actor failure: one line naming the actor, exit 1 (inline and threads)', async () => {

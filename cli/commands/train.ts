@@ -5,7 +5,8 @@ import { Command, Option } from 'commander';
 import type { ModelConfig } from '../../model/config.js';
 import type { FaultSpec } from '../../runtime/actor.js';
 import { loadCheckpoint, type Checkpoint } from '../io/checkpoint.js';
-import { InputError } from '../io/errors.js';
+import { describeFsError, InputError } from '../io/errors.js';
+import { lockRunDirectory } from '../io/run-lock.js';
 import { datasetFromNpz, loadTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
 import type { TrainConfig } from '../run-config.js';
@@ -203,8 +204,12 @@ function prepareOut(dir: string, force: boolean): void {
 }
 
 function clearRunFiles(dir: string): void {
-  for (const f of readdirSync(dir))
-    if (Object.values(RUN_FILES).includes(f as never) || /^checkpoint-epoch\d+\.egru$/.test(f)) unlinkSync(join(dir, f));
+  try {
+    for (const f of readdirSync(dir))
+      if (Object.values(RUN_FILES).includes(f as never) || /^checkpoint-epoch\d+\.egru$/.test(f)) unlinkSync(join(dir, f));
+  } catch (e) {
+    throw new InputError(`cannot clear the run directory ${dir}: ${describeFsError(e)}`, { cause: e });
+  }
 }
 
 function faultFromEnv(): FaultSpec | undefined {
@@ -308,23 +313,29 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   }
   try {
     mkdirSync(dir, { recursive: true });
-    if (o.force) clearRunFiles(dir);
   } catch (e) {
     throw new InputError(`cannot create the run directory ${dir}: ${(e as Error).message}`);
   }
-
-  const out = await trainLoop({
-    cfg,
-    dir,
-    train,
-    val,
-    params: init?.params,
-    progress: makeProgress(o.progress, { label: 'train', unit: 'steps' }),
-    print: (s) => process.stdout.write(s + '\n'),
-    fault: faultFromEnv(),
-  });
-  return out.stopped === 'interrupted' ? 130 : 0;
+  const lock = lockRunDirectory(dir, printNote);
+  try {
+    if (o.force) clearRunFiles(dir);
+    const out = await trainLoop({
+      cfg,
+      dir,
+      train,
+      val,
+      params: init?.params,
+      progress: makeProgress(o.progress, { label: 'train', unit: 'steps' }),
+      print: (s) => process.stdout.write(s + '\n'),
+      fault: faultFromEnv(),
+    });
+    return out.stopped === 'interrupted' ? 130 : 0;
+  } finally {
+    lock.release();
+  }
 }
+
+const printNote = (line: string) => process.stderr.write(`egru: note: ${line}\n`);
 
 async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
   const dir = o.resume!;
@@ -335,6 +346,16 @@ async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
     );
   if (o.steps !== undefined && o.epochs !== undefined) throw new InputError('give either --steps or --epochs, not both');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`--resume ${dir}: no such run directory`);
+  const lock = lockRunDirectory(dir, printNote);
+  try {
+    return await resumeLocked(o, cmd, dir);
+  } finally {
+    lock.release();
+  }
+}
+
+/** --resume, once this process holds the run directory. */
+async function resumeLocked(o: TrainOptions, cmd: Command, dir: string): Promise<number> {
   const ck = loadCheckpoint(join(dir, RUN_FILES.checkpoint));
   if (ck.config.command !== 'train')
     throw new InputError(`${join(dir, RUN_FILES.checkpoint)} was not written by egru train (no training configuration to resume)`);
