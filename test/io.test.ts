@@ -355,7 +355,6 @@ describe('checkpoint', () => {
   });
 
   it('rejects wrong shapes, missing tensors, bad versions and non-finite values', () => {
-    const packr = new Packr({ useRecords: false });
     const unpackr = new Packr({ useRecords: false });
     const doc = () => unpackr.unpack(encodeCheckpoint(make()));
     let d = doc();
