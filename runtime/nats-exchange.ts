@@ -65,7 +65,7 @@ export class NatsExchange {
     });
     // Once per connection, not per phase: closed() never settles while the connection is up, so a callback
     // chained on it every phase would pile up for the whole run (a leak of ~85 KB per training step).
-    nc.closed().then(() => {
+    void nc.closed().then(() => {
       this.connectionClosed = true;
       this.waiter?.resolve(false);
     });
