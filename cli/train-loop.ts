@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { paramList, type Params } from '../model/params.js';
 import { permutation, Stream } from '../model/rng.js';
 import type { FaultSpec } from '../runtime/actor.js';
+import type { NatsEndpoint } from '../runtime/nats-connect.js';
 import { Trainer, type CounterTotals, type SequenceBatch } from '../runtime/coordinator.js';
 import { writeFileAtomic } from './io/atomic.js';
 import { saveCheckpoint, type Checkpoint } from './io/checkpoint.js';
@@ -126,6 +127,8 @@ export interface TrainInput {
   params?: Params;
   /** Continue from this checkpoint (`--resume`). */
   resume?: Checkpoint;
+  /** The NATS server to connect to, with credentials (config.json records the URL without them). */
+  nats?: NatsEndpoint;
   progress: Progress;
   /** Where the summary table goes (stdout). */
   print: (text: string) => void;
@@ -168,7 +171,7 @@ async function startRun(input: TrainInput): Promise<TrainingRun> {
     params: input.params,
     actors: cfg.actors,
     transport: cfg.transport,
-    nats: cfg.transport === 'nats' ? { servers: cfg.nats ?? 'nats://127.0.0.1:4222', hosts: !!cfg.actorHosts } : undefined,
+    nats: cfg.transport === 'nats' ? { servers: cfg.nats ?? 'nats://127.0.0.1:4222', ...input.nats, hosts: !!cfg.actorHosts } : undefined,
     batch: cfg.batch,
     maxSteps: Math.max(train.steps, val?.steps ?? 0),
     optimizer: cfg.optimizer,

@@ -7,6 +7,7 @@ import type { FaultSpec } from '../../runtime/actor.js';
 import { loadCheckpoint, type Checkpoint } from '../io/checkpoint.js';
 import { describeFsError, InputError } from '../io/errors.js';
 import { lockRunDirectory } from '../io/run-lock.js';
+import { checkNatsServer, natsAuth, recordableNatsServers, NATS_CREDS_HELP, NATS_TLS_CA_HELP, type NatsAuthOptions } from './nats-options.js';
 import { datasetFromNpz, loadTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
 import type { TrainConfig } from '../run-config.js';
@@ -50,7 +51,7 @@ export const PRESETS: Record<
 /** Defaults for user data (`--data`). */
 const DATA_DEFAULTS = { hidden: [128], batch: 32, lr: 3e-3, epochs: 10 };
 
-interface TrainOptions extends ModelOptions {
+interface TrainOptions extends ModelOptions, NatsAuthOptions {
   task?: string;
   data?: string;
   val?: string;
@@ -85,7 +86,7 @@ interface TrainOptions extends ModelOptions {
 }
 
 /** Options that may be given with --resume (they change neither the data nor the arithmetic). */
-const RESUME_OK = new Set(['resume', 'steps', 'epochs', 'maxMinutes', 'progress', 'evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'actorHosts', 'actors']);
+const RESUME_OK = new Set(['resume', 'steps', 'epochs', 'maxMinutes', 'progress', 'evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'natsCreds', 'natsTlsCa', 'actorHosts', 'actors']);
 
 export function trainCommand(): Command {
   const cmd = new Command('train')
@@ -113,6 +114,8 @@ export function trainCommand(): Command {
     .option('--transport <t>', TRANSPORT_HELP, transportArg, 'threads')
     .option('--nats <url>', `NATS server of --transport nats (default ${DEFAULT_NATS})`)
     .option('--actor-hosts', ACTOR_HOSTS_HELP)
+    .option('--nats-creds <file>', NATS_CREDS_HELP)
+    .option('--nats-tls-ca <file>', NATS_TLS_CA_HELP)
     .option('--init <ckpt>', 'start from the parameters of a checkpoint (fresh optimiser)')
     .option('--resume <dir>', 'continue the run in DIR from its checkpoint.egru (only run-length options may change)')
     .option('--out <dir>', 'run directory (default runs/<task>-<timestamp>)')
@@ -284,7 +287,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
     seed: o.seed,
     actors: o.actors,
     transport: o.transport,
-    nats: natsOption(o)?.servers ?? null,
+    nats: natsOption(o) ? recordableNatsServers(natsOption(o)!.servers) : null,
     actorHosts: natsOption(o)?.hosts ?? false,
     clip: o.clip,
     evalEvery: o.evalEvery,
@@ -300,6 +303,9 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   };
   if (o.momentum !== 0 && o.optimizer !== 'sgd') throw new InputError('--momentum applies to --optimizer sgd only');
   cfg.totalSteps = totalSteps(cfg);
+
+  const nats = natsOption(o) ? { servers: natsOption(o)!.servers, ...natsAuth(o) } : undefined;
+  if (nats) await checkNatsServer(nats);
 
   // ---- the run directory (checked before anything is written)
   let dir: string;
@@ -325,6 +331,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
       train,
       val,
       params: init?.params,
+      nats,
       progress: makeProgress(o.progress, { label: 'train', unit: 'steps' }),
       print: (s) => process.stdout.write(s + '\n'),
       fault: faultFromEnv(),
@@ -370,7 +377,7 @@ async function resumeLocked(o: TrainOptions, cmd: Command, dir: string): Promise
   if (given(cmd, 'logEvery')) cfg.logEvery = o.logEvery;
   if (given(cmd, 'saveEvery')) cfg.saveEvery = o.saveEvery;
   if (given(cmd, 'transport')) cfg.transport = o.transport;
-  if (given(cmd, 'nats')) cfg.nats = o.nats;
+  if (given(cmd, 'nats')) cfg.nats = recordableNatsServers(o.nats!);
   if (given(cmd, 'actorHosts')) cfg.actorHosts = o.actorHosts;
   if (given(cmd, 'actors')) cfg.actors = o.actors;
 
@@ -379,10 +386,13 @@ async function resumeLocked(o: TrainOptions, cmd: Command, dir: string): Promise
     throw new InputError(`the training data now has ${train.n} samples, the run was started with ${cfg.trainSamples}; cannot resume`);
   checkModelFitsData(cfg.model, train, `the checkpoint in ${dir}`);
   cfg.totalSteps = totalSteps(cfg);
+  // The recorded server list holds no credentials: those come from this command line.
+  const nats = cfg.transport === 'nats' ? { servers: o.nats ?? cfg.nats ?? DEFAULT_NATS, ...natsAuth(o) } : undefined;
   if (ck.step >= cfg.totalSteps) {
     process.stdout.write(`the run in ${dir} is already at step ${ck.step} of ${cfg.totalSteps}; give a larger --steps or --epochs to continue\n`);
     return 0;
   }
+  if (nats) await checkNatsServer(nats);
   const out = await trainLoop({
     cfg,
     dir,
@@ -390,6 +400,7 @@ async function resumeLocked(o: TrainOptions, cmd: Command, dir: string): Promise
     val,
     params: ck.params,
     resume: ck,
+    nats,
     progress: makeProgress(o.progress, { label: 'train', unit: 'steps' }),
     print: (s) => process.stdout.write(s + '\n'),
     fault: faultFromEnv(),
