@@ -141,6 +141,8 @@ export interface TrainOutcome {
   stopped: StopReason;
   step: number;
   summary: Record<string, unknown> | null;
+  /** What interrupted the run (`stopped: 'interrupted'`). */
+  signal?: StopSignalName;
 }
 
 /**
@@ -153,7 +155,7 @@ export async function trainLoop(input: TrainInput): Promise<TrainOutcome> {
   try {
     await openRunFiles(run);
     await trainSteps(run, stop);
-    return await finishRun(run, stop.reason ?? 'completed');
+    return { ...(await finishRun(run, stop.reason ?? 'completed')), signal: stop.signal };
   } finally {
     stop.dispose();
     input.progress.stop();
@@ -453,22 +455,38 @@ class TrainingRun {
   }
 }
 
-/** Why the loop stops (null: it goes on): the deadline, or Ctrl-C (a second one quits at once). */
+/** The signals that stop a run after its step (with a checkpoint), and the exit codes they end it with (128 + n). */
+export const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
+export type StopSignalName = keyof typeof STOP_SIGNALS;
+
+/**
+ * Why the loop stops (null: it goes on): the deadline, or Ctrl-C / SIGTERM (a second one quits at once).
+ * SIGTERM is what service managers and schedulers send before they kill: treated like Ctrl-C, so the run saves.
+ */
 class StopSignal {
   reason: StopReason | null = null;
-  private readonly onSigint = () => {
-    if (this.reason === 'interrupted') process.exit(130);
+  /** The signal that interrupted the run, if one did. */
+  signal: StopSignalName | undefined;
+  private readonly onSignal = (signal: StopSignalName) => {
+    if (this.reason === 'interrupted') process.exit(STOP_SIGNALS[signal]);
     this.reason = 'interrupted';
-    this.progress.note('interrupt: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)');
+    this.signal = signal;
+    const what = signal === 'SIGINT' ? 'interrupt' : signal;
+    this.progress.note(`${what}: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)`);
   };
 
   constructor(private readonly progress: Progress) {
-    process.on('SIGINT', this.onSigint);
+    for (const s of Object.keys(STOP_SIGNALS)) process.on(s, this.onSignal);
   }
 
   dispose(): void {
-    process.off('SIGINT', this.onSigint);
+    for (const s of Object.keys(STOP_SIGNALS)) process.off(s, this.onSignal);
   }
+}
+
+/** The exit code of a run that ended this way: 0, or 128 + the number of the signal that interrupted it. */
+export function exitCodeOf(out: TrainOutcome): number {
+  return out.stopped === 'interrupted' ? STOP_SIGNALS[out.signal ?? 'SIGINT'] : 0;
 }
 
 /** The sample order of each epoch: permutation(n, seed, Stream.shuffle, epoch), made once per epoch. */

@@ -445,6 +445,26 @@ describe('egru CLI: failures during training', () => {
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).steps).toBe(step + 2);
   });
 
+  it('SIGTERM: handled like Ctrl-C (checkpoint at the step), exit 143, the lock removed', async () => {
+    const out = join(tmp, 'terminated');
+    const child = spawn(process.execPath, [BIN, 'train', ...TINY, '--steps', '100000', '--log-every', '1', '--out', out], { cwd: tmp });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    const metrics = join(out, 'metrics.jsonl');
+    try {
+      while (!existsSync(metrics) || readFileSync(metrics, 'utf8').split('\n').filter(Boolean).length < 3) await new Promise((res) => setTimeout(res, 20));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(143);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    const step = Number(/^interrupted at step (\d+); checkpoint saved\./m.exec(stdout)?.[1]);
+    expect(step).toBeGreaterThanOrEqual(2);
+    expect(loadCheckpoint(join(out, 'checkpoint.egru')).step).toBe(step);
+    expect(existsSync(join(out, '.lock'))).toBe(false);
+  });
+
   it('one writer per run directory: a second train on it is refused while the first runs; its lock goes at the end', async () => {
     const out = join(tmp, 'contended');
     const start = () => {

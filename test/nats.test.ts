@@ -95,6 +95,13 @@ describe('nats transport with actor hosts: separate processes that reach the ser
     for (const h of hosts) h.kill('SIGKILL');
   });
 
+  it('SIGTERM stops an actor host like Ctrl-C: it closes its connection and exits 0', async () => {
+    const host = await startHost();
+    const exited = new Promise<number | null>((res) => host.once('exit', (code) => res(code)));
+    host.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
   it('two hosts train bit-identically to inline (with dropout)', async () => {
     await startHost();
     await startHost();

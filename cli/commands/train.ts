@@ -11,7 +11,7 @@ import { checkNatsServer, natsAuth, recordableNatsServers, NATS_CREDS_HELP, NATS
 import { datasetFromNpz, loadTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
 import type { TrainConfig } from '../run-config.js';
-import { RUN_FILES, stepsPerEpoch, totalSteps, trainLoop } from '../train-loop.js';
+import { exitCodeOf, RUN_FILES, stepsPerEpoch, totalSteps, trainLoop } from '../train-loop.js';
 import {
   addModelOptions,
   choiceArg,
@@ -140,7 +140,7 @@ export function trainCommand(): Command {
         'Run directory: config.json, metrics.jsonl (step/eval/epoch records), summary.json (the figures of the',
         'final validation, nested: {"messages": {"forward": {"packets": …}}, "macs": {…}}, plus "train": the figures',
         'of all training steps), checkpoint.egru (final) and checkpoint-epochN.egru (docs/formats.md, docs/figures.md).',
-        'Exit codes: 0 done, 1 an actor failed, 2 bad input, 3 training diverged (NaN loss), 130 interrupted.',
+        'Exit codes: 0 done, 1 an actor failed, 2 bad input, 3 training diverged (NaN loss), 130 interrupted (Ctrl-C), 143 stopped by SIGTERM (both save a checkpoint first).',
         '',
         'Task presets (used for the options you do not give; recorded in config.json):',
         ...Object.entries(PRESETS).map(([t, p]) => `  ${t.padEnd(12)} ${Object.entries(p).map(([k, v]) => `${kebab(k)} ${Array.isArray(v) ? v.join(',') : v}`).join(', ')}`),
@@ -336,7 +336,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
       print: (s) => process.stdout.write(s + '\n'),
       fault: faultFromEnv(),
     });
-    return out.stopped === 'interrupted' ? 130 : 0;
+    return exitCodeOf(out);
   } finally {
     lock.release();
   }
@@ -405,7 +405,7 @@ async function resumeLocked(o: TrainOptions, cmd: Command, dir: string): Promise
     print: (s) => process.stdout.write(s + '\n'),
     fault: faultFromEnv(),
   });
-  return out.stopped === 'interrupted' ? 130 : 0;
+  return exitCodeOf(out);
 }
 
 function kebab(k: string): string {
