@@ -2,7 +2,7 @@
  * The nats transport against servers that require authentication: credentials in the URL (user and password,
  * or a token), refused credentials as one `egru: error:` line (exit 2), and none of them recorded in the run.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -116,6 +116,49 @@ describe('a server with --auth TOKEN', () => {
     } finally {
       for (const h of hosts) h.kill('SIGKILL');
     }
+  });
+});
+
+/** A private CA and a server certificate for localhost, made with openssl (null when openssl is missing). */
+function makeCertificates(dir: string): { ca: string; cert: string; key: string } | null {
+  const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  try {
+    ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=egru test CA']);
+    ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+    writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+    ssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'san.cnf']);
+  } catch {
+    return null;
+  }
+  return { ca: join(dir, 'ca.pem'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
+}
+const HAS_OPENSSL = (() => {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe.skipIf(!HAS_OPENSSL)('a TLS server with a private CA (needs openssl)', () => {
+  let tls: Awaited<ReturnType<typeof startNatsServer>>;
+  let ca: string;
+  beforeAll(async () => {
+    const certs = makeCertificates(mkdtempSync(join(tmp, 'tls-')));
+    if (!certs) throw new Error('openssl could not make the test certificates');
+    ca = certs.ca;
+    tls = await startNatsServer(['--tls', '--tlscert', certs.cert, '--tlskey', certs.key, '--user', 'u', '--pass', 'p4ss']);
+  });
+  afterAll(async () => {
+    await tls?.stop();
+  });
+
+  it('--nats-tls-ca makes the server trusted; without it the run is refused with one line', async () => {
+    const url = `nats://u:p4ss@localhost:${tls.port}`;
+    const ok = await train(url, 'tls-ok', ['--nats-tls-ca', ca]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expectOneLineError(await train(url, 'tls-untrusted'), /cannot connect to the NATS server nats:\/\/localhost:\d+: .*(unable to verify|self[- ]signed|certificate)/i);
   });
 });
 
