@@ -86,6 +86,17 @@ describe('a server with --user/--pass', () => {
   });
 });
 
+it('eval and hardware check the server first too: refused credentials are one line, exit 2', async () => {
+  const run = join(tmp, 'for-eval');
+  expect((await egru(['train', ...TINY, '--transport', 'inline', '--steps', '1', '--out', run])).code).toBe(0);
+  const ck = join(run, 'checkpoint.egru');
+  const wrong = at(userPass.port, 'u:wrong');
+  expectOneLineError(await egru(['eval', '--checkpoint', ck, '--limit', '4', '--transport', 'nats', '--nats', wrong, '--progress', 'none']), /refused the credentials/);
+  expectOneLineError(await egru(['hardware', '--checkpoint', ck, '--samples', '2', '--transport', 'nats', '--nats', wrong]), /refused the credentials/);
+  const ok = await egru(['eval', '--checkpoint', ck, '--limit', '4', '--transport', 'nats', '--nats', at(userPass.port, 'u:p4ss'), '--progress', 'none']);
+  expect(ok.code, ok.stderr).toBe(0);
+});
+
 describe('a server with --auth TOKEN', () => {
   it('the token in the URL works; a wrong one is refused with one line', async () => {
     const ok = await train(at(token.port, TOKEN), 'tok-ok', ['--actors', '2']);
