@@ -286,6 +286,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   const lr = pick('lr', o.lr);
   const epochs = o.steps !== undefined ? (o.epochs ?? base.epochs) : pick('epochs', o.epochs);
   const spe = stepsPerEpoch(train.n, batch);
+  const natsUse = natsOption(o);
   const cfg: TrainConfig = {
     command: 'train',
     version,
@@ -298,8 +299,8 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
     seed: o.seed,
     actors: o.actors,
     transport: o.transport,
-    nats: natsOption(o) ? recordableNatsServers(natsOption(o)!.servers) : null,
-    actorHosts: natsOption(o)?.hosts ?? false,
+    nats: natsUse ? recordableNatsServers(natsUse.servers) : null, // never the credentials
+    actorHosts: natsUse?.hosts ?? false,
     clip: o.clip,
     evalEvery: o.evalEvery,
     logEvery: o.logEvery,
@@ -316,7 +317,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   cfg.totalSteps = totalSteps(cfg);
   checkTrainingMemory(model, batch, Math.max(train.steps, val?.steps ?? 0));
 
-  const nats = natsOption(o) ? { servers: natsOption(o)!.servers, ...natsAuth(o) } : undefined;
+  const nats = natsUse ? { servers: natsUse.servers, ...natsAuth(o) } : undefined;
   if (nats) await checkNatsServer(nats);
 
   // ---- the run directory (checked before anything is written)
