@@ -2,7 +2,10 @@
  * One writer per run directory: `DIR/.lock`, created exclusively (O_EXCL) and holding the pid, host and start
  * time of the `egru train` that writes DIR. A second run on DIR is refused while the holder lives; a lock left by
  * a process that no longer runs on this host (killed, crashed) is taken over with a note. The lock is removed
- * when the run ends, however it ends (release, an error, Ctrl-C, process.exit).
+ * when the run ends, however it ends (release, an error, Ctrl-C, process.exit). A process killed outright
+ * (SIGKILL, a crash) leaves its lock behind: that is the stale lock the next run takes over. Two runs that find
+ * the same stale lock at the same instant could both take it over; that needs two starts within milliseconds
+ * after a crash, which the exclusive create does not cover.
  */
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
