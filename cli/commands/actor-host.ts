@@ -30,12 +30,14 @@ export function actorHostCommand(): Command {
         if (e instanceof InputError) throw e;
         throw new InputError(`cannot connect to the NATS server ${shown}: ${describeNatsError(e)}`);
       }
-      log(`serving actors on ${shown}`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+      // Ctrl-C and SIGTERM (service managers) both close the connection and end with 0; listening before the
+      // "serving" line, which is what callers wait for before they may signal.
+      const stopped = new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
       });
+      log(`serving actors on ${shown}`);
+      await stopped;
       await host.close();
       process.exitCode = 0;
     });
