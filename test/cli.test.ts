@@ -527,8 +527,14 @@ describe('egru CLI: failures during training', () => {
     const deadPid = dead.pid!;
     await new Promise((res) => dead.on('exit', res));
     writeFileSync(join(out, '.lock'), JSON.stringify({ pid: deadPid, host: hostname(), started: '2020-01-01T00:00:00.000Z' }) + '\n');
+    // What the dead run left mid-save goes; a temp file of a live writer (this test) stays.
+    const orphan = `.checkpoint.egru.tmp-${deadPid}-deadbeef`;
+    const live = `.checkpoint.egru.tmp-${process.pid}-0badf00d`;
+    for (const f of [orphan, live]) writeFileSync(join(out, f), 'partial');
     const r = await egru(['train', '--resume', out, '--steps', '4', '--progress', 'none']);
     expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(out, orphan))).toBe(false);
+    expect(existsSync(join(out, live))).toBe(true);
     expect(r.stderr).toMatch(new RegExp(`^egru: note: removed a stale lock .*\\.lock: process ${deadPid} on .* is no longer running`));
     expect(existsSync(join(out, '.lock'))).toBe(false);
     writeFileSync(join(out, '.lock'), JSON.stringify({ pid: deadPid, host: 'elsewhere.example', started: '2020-01-01T00:00:00.000Z' }) + '\n');

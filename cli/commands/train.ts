@@ -6,6 +6,7 @@ import type { ModelConfig } from '../../model/config.js';
 import type { FaultSpec } from '../../runtime/actor.js';
 import { loadCheckpoint, type Checkpoint } from '../io/checkpoint.js';
 import { describeFsError, InputError } from '../io/errors.js';
+import { removeOrphanedTempFiles } from '../io/atomic.js';
 import { lockRunDirectory } from '../io/run-lock.js';
 import { checkDatasetMemory, checkTrainingMemory } from '../memory-check.js';
 import { checkNatsServer, natsAuth, recordableNatsServers, NATS_CREDS_HELP, NATS_TLS_CA_HELP, type NatsAuthOptions } from './nats-options.js';
@@ -338,6 +339,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   const lock = lockRunDirectory(dir, printNote);
   try {
     if (o.force) clearRunFiles(dir);
+    removeOrphanedTempFiles(dir);
     const out = await trainLoop({
       cfg,
       dir,
@@ -368,6 +370,7 @@ async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`--resume ${dir}: no such run directory`);
   const lock = lockRunDirectory(dir, printNote);
   try {
+    removeOrphanedTempFiles(dir); // what a run killed mid-save left
     return await resumeLocked(o, cmd, dir);
   } finally {
     lock.release();
