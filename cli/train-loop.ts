@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { paramList, type Params } from '../model/params.js';
 import { permutation, Stream } from '../model/rng.js';
 import type { FaultSpec } from '../runtime/actor.js';
+import type { NatsEndpoint } from '../runtime/nats-connect.js';
 import { Trainer, type CounterTotals, type SequenceBatch } from '../runtime/coordinator.js';
 import { writeFileAtomic } from './io/atomic.js';
 import { saveCheckpoint, type Checkpoint } from './io/checkpoint.js';
@@ -126,6 +127,8 @@ export interface TrainInput {
   params?: Params;
   /** Continue from this checkpoint (`--resume`). */
   resume?: Checkpoint;
+  /** The NATS server to connect to, with credentials (config.json records the URL without them). */
+  nats?: NatsEndpoint;
   progress: Progress;
   /** Where the summary table goes (stdout). */
   print: (text: string) => void;
@@ -138,6 +141,8 @@ export interface TrainOutcome {
   stopped: StopReason;
   step: number;
   summary: Record<string, unknown> | null;
+  /** What interrupted the run (`stopped: 'interrupted'`). */
+  signal?: StopSignalName;
 }
 
 /**
@@ -150,7 +155,7 @@ export async function trainLoop(input: TrainInput): Promise<TrainOutcome> {
   try {
     await openRunFiles(run);
     await trainSteps(run, stop);
-    return await finishRun(run, stop.reason ?? 'completed');
+    return { ...(await finishRun(run, stop.reason ?? 'completed')), signal: stop.signal };
   } finally {
     stop.dispose();
     input.progress.stop();
@@ -168,7 +173,7 @@ async function startRun(input: TrainInput): Promise<TrainingRun> {
     params: input.params,
     actors: cfg.actors,
     transport: cfg.transport,
-    nats: cfg.transport === 'nats' ? { servers: cfg.nats ?? 'nats://127.0.0.1:4222', hosts: !!cfg.actorHosts } : undefined,
+    nats: cfg.transport === 'nats' ? { servers: cfg.nats ?? 'nats://127.0.0.1:4222', ...input.nats, hosts: !!cfg.actorHosts } : undefined,
     batch: cfg.batch,
     maxSteps: Math.max(train.steps, val?.steps ?? 0),
     optimizer: cfg.optimizer,
@@ -452,22 +457,38 @@ class TrainingRun {
   }
 }
 
-/** Why the loop stops (null: it goes on): the deadline, or Ctrl-C (a second one quits at once). */
+/** The signals that stop a run after its step (with a checkpoint), and the exit codes they end it with (128 + n). */
+export const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
+export type StopSignalName = keyof typeof STOP_SIGNALS;
+
+/**
+ * Why the loop stops (null: it goes on): the deadline, or Ctrl-C / SIGTERM (a second one quits at once).
+ * SIGTERM is what service managers and schedulers send before they kill: treated like Ctrl-C, so the run saves.
+ */
 class StopSignal {
   reason: StopReason | null = null;
-  private readonly onSigint = () => {
-    if (this.reason === 'interrupted') process.exit(130);
+  /** The signal that interrupted the run, if one did. */
+  signal: StopSignalName | undefined;
+  private readonly onSignal = (signal: StopSignalName) => {
+    if (this.reason === 'interrupted') process.exit(STOP_SIGNALS[signal]);
     this.reason = 'interrupted';
-    this.progress.note('interrupt: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)');
+    this.signal = signal;
+    const what = signal === 'SIGINT' ? 'interrupt' : signal;
+    this.progress.note(`${what}: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)`);
   };
 
   constructor(private readonly progress: Progress) {
-    process.on('SIGINT', this.onSigint);
+    for (const s of Object.keys(STOP_SIGNALS)) process.on(s, this.onSignal);
   }
 
   dispose(): void {
-    process.off('SIGINT', this.onSigint);
+    for (const s of Object.keys(STOP_SIGNALS)) process.off(s, this.onSignal);
   }
+}
+
+/** The exit code of a run that ended this way: 0, or 128 + the number of the signal that interrupted it. */
+export function exitCodeOf(out: TrainOutcome): number {
+  return out.stopped === 'interrupted' ? STOP_SIGNALS[out.signal ?? 'SIGINT'] : 0;
 }
 
 /** The sample order of each epoch: permutation(n, seed, Stream.shuffle, epoch), made once per epoch. */

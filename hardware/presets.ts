@@ -251,12 +251,15 @@ function clonePreset(def: PresetDef): Preset {
 
 /** A built-in preset by name (a fresh copy). */
 export function loadPreset(name: string): Preset {
-  const def = BUILTIN[name];
+  const def = Object.hasOwn(BUILTIN, name) ? BUILTIN[name] : undefined; // not `toString` & co. of the prototype
   if (!def) throw new HardwareError(`unknown hardware preset "${name}"; known: ${PRESETS.join(', ')} (or a JSON preset file)`);
   return clonePreset(def);
 }
 
 const TOP_KEYS = new Set(['name', 'description', 'extends', 'topology']);
+/** Bounds that keep the emulator's per-chip and per-router tables allocatable (no real system comes close). */
+const MAX_COUNT = 1 << 24;
+const MAX_ROUTERS = 1 << 24;
 /** Defaults that describe a plain design (one router per chip, no fixed tick) rather than a guessed figure. */
 const NEUTRAL_DEFAULTS = new Set<ParamName>(['nodesX', 'nodesY', 'tick']);
 
@@ -272,11 +275,11 @@ export function parsePreset(obj: unknown, origin = 'custom preset'): Preset {
   if (typeof name !== 'string' || name === '') throw new HardwareError(`${origin}: "name" must be a non-empty string`);
   const where = `preset "${name}"`;
   for (const k of Object.keys(o)) {
-    if (!TOP_KEYS.has(k) && !(k in PARAMETERS)) throw new HardwareError(`${where}: unknown field "${k}"`);
+    if (!TOP_KEYS.has(k) && !Object.hasOwn(PARAMETERS, k)) throw new HardwareError(`${where}: unknown field "${k}"`);
   }
   let base: Preset | undefined;
   if (o.extends !== undefined) {
-    if (typeof o.extends !== 'string' || !(o.extends in BUILTIN)) {
+    if (typeof o.extends !== 'string' || !Object.hasOwn(BUILTIN, o.extends)) {
       throw new HardwareError(`${where}: "extends" must name a built-in preset (${PRESETS.join(', ')}), got ${JSON.stringify(o.extends)}`);
     }
     base = loadPreset(o.extends);
@@ -310,6 +313,9 @@ export function parsePreset(obj: unknown, origin = 'custom preset'): Preset {
     }
     params[k] = parseSourced(raw, k, spec, where, origin);
   }
+  const routers = params.chipsX.value * params.chipsY.value * params.nodesX.value * params.nodesY.value;
+  if (routers > MAX_ROUTERS)
+    throw new HardwareError(`${where}: chipsX × chipsY × nodesX × nodesY = ${routers} routers, more than the ${MAX_ROUTERS} the emulator models`);
   return {
     name,
     description: typeof o.description === 'string' ? o.description : base ? `${base.description} (modified by ${origin})` : origin,
@@ -348,6 +354,7 @@ function parseSourced(raw: unknown, k: ParamName, spec: ParamSpec, where: string
   if (spec.kind === 'count' && (!Number.isInteger(value) || value < 1)) {
     throw new HardwareError(`${where}: field "${k}" must be a positive integer, got ${value}`);
   }
+  if (spec.kind === 'count' && value > MAX_COUNT) throw new HardwareError(`${where}: field "${k}" must be at most ${MAX_COUNT}, got ${value}`);
   if (spec.kind === 'positive' && value === 0) throw new HardwareError(`${where}: field "${k}" must be greater than 0`);
   return { value, source, assumption };
 }

@@ -17,7 +17,8 @@ import { execPhase, Phase, phaseName, runSchedule } from './schedule.js';
 import { Topology } from './topology.js';
 import type { WorkerApi } from './worker.js';
 import type { NatsActorApi } from './nats-actor.js';
-import { connect as natsConnect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
+import { connectNats, redactNatsServers, type NatsAuth } from './nats-connect.js';
 import { controlCodec, controlSubject, HOSTS_SUBJECT, type ControlReply, type ControlRequest } from './nats-host.js';
 
 export type TransportKind = 'inline' | 'threads' | 'nats';
@@ -46,7 +47,7 @@ export interface TrainerOptions {
    * `hosts: true` runs the actors on actor hosts (`egru actor-host`, any machine reaching the server)
    * instead of worker threads of this process.
    */
-  nats?: { servers: string; run?: string; hosts?: boolean };
+  nats?: { servers: string; run?: string; hosts?: boolean } & NatsAuth;
 }
 
 export interface SequenceBatch {
@@ -141,7 +142,7 @@ class ThreadsTransport implements Transport {
     private readonly fabric: FabricBuffers,
     private readonly callTimeoutMs: number,
     private readonly sequenceTimeoutMs: number,
-    private readonly nats?: { servers: string; run: string },
+    private readonly nats?: { servers: string; run: string; auth: NatsAuth },
   ) {
     const url = workerUrl(nats ? 'nats-worker.js' : 'worker.js');
     let fail: (e: Error) => void = () => {};
@@ -149,7 +150,7 @@ class ThreadsTransport implements Transport {
     this.failure.catch(() => {});
     for (const init of inits) {
       const workerData = nats
-        ? { init, servers: nats.servers, run: nats.run, batch: fabric.batch, maxSteps: fabric.maxSteps }
+        ? { init, servers: nats.servers, auth: nats.auth, run: nats.run, batch: fabric.batch, maxSteps: fabric.maxSteps }
         : { init, fabric };
       const w = new Worker(fileURLToPath(url), { workerData, env: { ...process.env, EGRU_ACTOR_THREAD: '1' } });
       const who = top.describe(top.actors[init.id]!);
@@ -260,17 +261,25 @@ class NatsHostsTransport implements Transport {
     private readonly sequenceTimeoutMs: number,
   ) {}
 
-  static async create(top: Topology, inits: ActorInit[], fabric: FabricBuffers, callTimeoutMs: number, sequenceTimeoutMs: number, nats: { servers: string; run: string }) {
+  static async create(
+    top: Topology,
+    inits: ActorInit[],
+    fabric: FabricBuffers,
+    callTimeoutMs: number,
+    sequenceTimeoutMs: number,
+    nats: { servers: string; run: string; auth: NatsAuth },
+  ) {
     let nc: NatsConnection;
     try {
-      nc = await natsConnect({ servers: nats.servers, name: `egru-coordinator-${nats.run}` });
+      nc = await connectNats({ servers: nats.servers, ...nats.auth }, `egru-coordinator-${nats.run}`);
     } catch (e) {
-      throw new ActorFailure(`cannot reach the NATS server ${nats.servers}: ${(e as Error).message}`);
+      throw new ActorFailure(`cannot reach the NATS server ${redactNatsServers(nats.servers)}: ${(e as Error).message}`);
     }
     const t = new NatsHostsTransport(top, fabric, nc, nats.run, callTimeoutMs, sequenceTimeoutMs);
     try {
       for (const init of inits) {
-        const spec = { init, servers: nats.servers, run: nats.run, batch: fabric.batch, maxSteps: fabric.maxSteps };
+        // Hosts connect with their own URL and credentials: none of the coordinator's travel.
+        const spec = { init, servers: redactNatsServers(nats.servers), run: nats.run, batch: fabric.batch, maxSteps: fabric.maxSteps };
         await t.request(HOSTS_SUBJECT, spec, callTimeoutMs, `assigning ${top.describe(top.actors[init.id]!)} to an actor host`);
       }
     } catch (e) {
@@ -418,9 +427,11 @@ export class Trainer {
       t = await NatsHostsTransport.create(top, inits, fabric, options.callTimeoutMs ?? 30_000, options.sequenceTimeoutMs ?? 600_000, {
         servers: options.nats.servers,
         run: options.nats.run ?? randomRunId(),
+        auth: { creds: options.nats.creds, tlsCa: options.nats.tlsCa },
       });
     else {
-      const nats = transport === 'nats' ? { servers: options.nats!.servers, run: options.nats!.run ?? randomRunId() } : undefined;
+      const o = options.nats;
+      const nats = transport === 'nats' ? { servers: o!.servers, run: o!.run ?? randomRunId(), auth: { creds: o!.creds, tlsCa: o!.tlsCa } } : undefined;
       const threads = new ThreadsTransport(top, inits, fabric, options.callTimeoutMs ?? 30_000, options.sequenceTimeoutMs ?? 600_000, nats);
       await threads.ready();
       t = threads;

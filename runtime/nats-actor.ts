@@ -3,11 +3,11 @@
  * actor host on another machine): a private fabric, the data path over NATS (nats-exchange.ts), and the
  * control calls as a plain object that a worker exposes over comlink and a host serves over NATS.
  */
-import { connect } from 'nats';
 import { ActorCore, type ActorInit } from './actor.js';
 import { actorApi } from './actor-api.js';
 import { CTRL } from './barrier.js';
 import { allocateFabric, NCOUNTERS, PAIR_FIELDS, SCALAR } from './fabric.js';
+import { connectNats, type NatsAuth } from './nats-connect.js';
 import { NatsExchange } from './nats-exchange.js';
 import { execPhase, phaseList, phaseName } from './schedule.js';
 import { Topology } from './topology.js';
@@ -15,16 +15,18 @@ import { Topology } from './topology.js';
 export interface NatsActorSpec {
   init: ActorInit;
   servers: string;
+  /** Creds and CA files, read where the actor runs. */
+  auth?: NatsAuth;
   run: string;
   batch: number;
   maxSteps: number;
 }
 
-export async function startNatsActor({ init, servers, run, batch, maxSteps }: NatsActorSpec) {
+export async function startNatsActor({ init, servers, auth, run, batch, maxSteps }: NatsActorSpec) {
   const top = new Topology(init.model, init.split);
   const fabric = allocateFabric(top, init.model, batch, maxSteps);
   const actor = new ActorCore(init, fabric);
-  const nc = await connect({ servers, name: `egru-${run}-actor-${init.id}` });
+  const nc = await connectNats({ servers, ...auth }, `egru-${run}-actor-${init.id}`);
   const exchange = new NatsExchange(nc, run, top, init.model, init.id, fabric);
   await nc.flush(); // the subscription is registered before the coordinator hears this actor is ready
   const G = top.size;

@@ -3,8 +3,9 @@
  * assigns to it (`egru actor-host --nats URL`). Assignments arrive on a queue subject, so several hosts share
  * them; every actor then answers its control calls on its own subject and exchanges its messages over NATS.
  */
-import { connect, type Msg, type NatsConnection } from 'nats';
+import type { Msg, NatsConnection } from 'nats';
 import { Packr } from 'msgpackr';
+import { connectNats, type NatsEndpoint } from './nats-connect.js';
 import { startNatsActor, type NatsActorApi, type NatsActorSpec } from './nats-actor.js';
 
 /** Control-plane encoding: msgpack with typed arrays kept as typed arrays. */
@@ -27,8 +28,9 @@ export interface ActorHost {
   close(): Promise<void>;
 }
 
-export async function serveActorHost(servers: string, log: (line: string) => void = () => {}): Promise<ActorHost> {
-  const nc: NatsConnection = await connect({ servers, name: 'egru-actor-host' });
+/** Serve actors; each connects with this host's own endpoint (URL and credentials), not the coordinator's. */
+export async function serveActorHost(endpoint: NatsEndpoint, log: (line: string) => void = () => {}): Promise<ActorHost> {
+  const nc: NatsConnection = await connectNats(endpoint, 'egru-actor-host');
   let running = 0;
   const respond = (msg: Msg, reply: ControlReply) => msg.respond(controlCodec.pack(reply));
   nc.subscribe(HOSTS_SUBJECT, {
@@ -38,7 +40,7 @@ export async function serveActorHost(servers: string, log: (line: string) => voi
       let spec: NatsActorSpec;
       try {
         spec = controlCodec.unpack(msg.data) as NatsActorSpec;
-        const actor: NatsActorApi = await startNatsActor(spec);
+        const actor: NatsActorApi = await startNatsActor({ ...spec, servers: endpoint.servers, auth: { creds: endpoint.creds, tlsCa: endpoint.tlsCa } });
         const methods = actor as unknown as Record<string, (...a: unknown[]) => unknown>;
         const sub = nc.subscribe(controlSubject(spec.run, spec.init.id), {
           callback: async (e, req) => {

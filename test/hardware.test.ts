@@ -358,6 +358,14 @@ describe('hardware: presets', () => {
     expect(() => parsePreset({ ...full, coresPerChip: 2.5 })).toThrow(/must be a positive integer/);
     expect(() => parsePreset({ ...full, linkBandwith: 5 })).toThrow(/unknown field "linkBandwith"/);
     expect(() => parsePreset({ ...full, topology: 'ring' })).toThrow(/"topology" must be "mesh" or "torus"/);
+    // Names of the prototype are neither fields nor built-ins; counts stay allocatable.
+    expect(() => parsePreset({ ...full, hasOwnProperty: 1 })).toThrow(/unknown field "hasOwnProperty"/);
+    expect(() => parsePreset({ ...full, constructor: 1 })).toThrow(/unknown field "constructor"/);
+    expect(() => parsePreset({ extends: 'toString' })).toThrow(/"extends" must name a built-in preset .*got "toString"/);
+    expect(() => parsePreset({ extends: '__proto__' })).toThrow(/"extends" must name a built-in preset/);
+    expect(() => loadPreset('toString')).toThrow(/unknown hardware preset "toString"/);
+    expect(() => parsePreset({ ...full, chipsX: 1e308 })).toThrow(/field "chipsX" must be at most 16777216, got 1e\+308/);
+    expect(() => parsePreset({ ...full, chipsX: 1 << 13, chipsY: 1 << 13 })).toThrow(/chipsX × chipsY × nodesX × nodesY = 67108864 routers, more than the 16777216/);
     for (const bad of [() => parsePreset(without), () => parsePreset({ ...full, tick: -1 })]) {
       try {
         bad();

@@ -8,7 +8,7 @@ import { zipSync } from 'fflate';
 import { defaultModelConfig } from '../model/config.js';
 import { initParams, paramList, paramShapes } from '../model/params.js';
 import { assertWritable, writeFileAtomic } from '../cli/io/atomic.js';
-import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint } from '../cli/io/checkpoint.js';
+import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint, sealCheckpoint, type Checkpoint } from '../cli/io/checkpoint.js';
 import { encodeNpy, ndarray, parseNpy, readNpy, toFloat32, toInt32, writeNpy, type NdArray } from '../cli/io/npy.js';
 import { encodeNpz, parseNpz, readNpz, writeNpz } from '../cli/io/npz.js';
 import { paramsFromNpz, paramsToJson, paramsToNpzEntries } from '../cli/io/weights.js';
@@ -289,7 +289,8 @@ describe('checkpoint', () => {
     // plain msgpack: tensors are {shape, dtype, data: bin}, no msgpackr extensions
     const raw = new Packr({ useRecords: false }).unpack(readFileSync(p));
     expect(raw.format).toBe('egru-checkpoint');
-    expect(raw.version).toBe(1);
+    expect(raw.version).toBe(2);
+    expect(Object.keys(raw).at(-1)).toBe('sha256');
     expect(raw.params['layers.1.kernel'].shape).toEqual([6, 12]);
     expect(raw.params['layers.1.kernel'].dtype).toBe('float32');
     expect(raw.params['layers.1.kernel'].data).toBeInstanceOf(Uint8Array);
@@ -326,31 +327,64 @@ describe('checkpoint', () => {
     expect(inputError(() => decodeCheckpoint(g, 'g.egru'))).toMatch(/^g\.egru: /);
   });
 
-  it('rejects wrong shapes, missing tensors, bad versions and non-finite values', () => {
+  it('refuses a checkpoint with any single bit flipped, with one line naming the damage', () => {
+    const good = encodeCheckpoint(make());
+    const positions = [0, 1, 5, 17, 100, Math.floor(good.length / 3), Math.floor(good.length / 2), good.length - 60];
+    for (let k = good.length - 42; k < good.length; k++) positions.push(k); // the checksum entry itself
+    for (const at of positions) {
+      for (const bit of [0, 3, 7]) {
+        const bad = good.slice();
+        bad[at]! ^= 1 << bit;
+        const msg = inputError(() => decodeCheckpoint(bad, 'flip.egru'));
+        expect(msg, `bit ${bit} of byte ${at}`).toMatch(/^flip\.egru: (corrupt checkpoint|truncated or corrupt checkpoint)/);
+        expect(msg).not.toMatch(/\n/);
+      }
+    }
+    const p = join(dir, 'flipped.egru');
+    const bad = good.slice();
+    bad[good.length >> 1]! ^= 0x10;
+    writeFileSync(p, bad);
+    expect(inputError(() => loadCheckpoint(p))).toBe(
+      `${p}: corrupt checkpoint: its SHA-256 checksum does not match its contents (the file was damaged after it was written)`,
+    );
+  });
+
+  it('loads a version 1 checkpoint (no checksum); refuses a version 2 one whose checksum is gone', () => {
     const packr = new Packr({ useRecords: false });
+    const old = packr.unpack(encodeCheckpoint(make()));
+    delete old.sha256;
+    old.version = 1;
+    const back = decodeCheckpoint(packr.pack(old), 'old.egru');
+    expect(back.step).toBe(12);
+    expect(Array.from(back.params.readout.bias)).toEqual(Array.from(make().params.readout.bias));
+    old.version = 2;
+    expect(inputError(() => decodeCheckpoint(packr.pack(old), 'v2.egru'))).toMatch(/^v2\.egru: corrupt checkpoint: its SHA-256 checksum is missing or damaged/);
+  });
+
+  it('rejects wrong shapes, missing tensors, bad versions and non-finite values', () => {
     const unpackr = new Packr({ useRecords: false });
     const doc = () => unpackr.unpack(encodeCheckpoint(make()));
     let d = doc();
     d.params['layers.0.kernel'].shape = [4, 18];
-    expect(inputError(() => decodeCheckpoint(packr.pack(d), 'w.egru'))).toMatch(/tensor layers\.0\.kernel has shape \(4, 18\), the model configuration needs \(5, 18\)/);
+    expect(inputError(() => decodeCheckpoint(sealCheckpoint(d), 'w.egru'))).toMatch(/tensor layers\.0\.kernel has shape \(4, 18\), the model configuration needs \(5, 18\)/);
     d = doc();
     d.config.model.hidden = [6, 5];
-    expect(inputError(() => decodeCheckpoint(packr.pack(d), 'w.egru'))).toMatch(/layers\.1\.kernel has shape \(6, 12\).*\(6, 15\)/);
+    expect(inputError(() => decodeCheckpoint(sealCheckpoint(d), 'w.egru'))).toMatch(/layers\.1\.kernel has shape \(6, 12\).*\(6, 15\)/);
     d = doc();
     delete d.params['readout.bias'];
-    expect(inputError(() => decodeCheckpoint(packr.pack(d), 'w.egru'))).toMatch(/lacks parameter readout\.bias/);
+    expect(inputError(() => decodeCheckpoint(sealCheckpoint(d), 'w.egru'))).toMatch(/lacks parameter readout\.bias/);
     d = doc();
     d.params['readout.bias'].data = d.params['readout.bias'].data.subarray(0, 8);
-    expect(inputError(() => decodeCheckpoint(packr.pack(d), 'w.egru'))).toMatch(/readout\.bias has 8 data bytes/);
+    expect(inputError(() => decodeCheckpoint(sealCheckpoint(d), 'w.egru'))).toMatch(/readout\.bias has 8 data bytes/);
     d = doc();
-    d.version = 2;
-    expect(inputError(() => decodeCheckpoint(packr.pack(d), 'w.egru'))).toMatch(/version 2 is newer/);
+    d.version = 3;
+    expect(inputError(() => decodeCheckpoint(sealCheckpoint(d), 'w.egru'))).toMatch(/version 3 is newer/);
     d = doc();
     delete d.config.model;
-    expect(inputError(() => decodeCheckpoint(packr.pack(d), 'w.egru'))).toMatch(/no model configuration/);
+    expect(inputError(() => decodeCheckpoint(sealCheckpoint(d), 'w.egru'))).toMatch(/no model configuration/);
     d = doc();
     d.optimizer.m = d.optimizer.m.slice(1);
-    expect(inputError(() => decodeCheckpoint(packr.pack(d), 'w.egru'))).toMatch(/optimizer\.m has 11 tensors, the model has 12/);
+    expect(inputError(() => decodeCheckpoint(sealCheckpoint(d), 'w.egru'))).toMatch(/optimizer\.m has 11 tensors, the model has 12/);
     const ck = make();
     ck.params.layers[1]!.thr[2] = NaN;
     expect(inputError(() => decodeCheckpoint(encodeCheckpoint(ck), 'n.egru'))).toMatch(/layers\.1\.thr holds a non-finite value \(NaN\) at index 2/);
@@ -363,7 +397,7 @@ describe('checkpoint', () => {
     const decodeEdited = (edit: (config: StoredConfig) => void, ck: Checkpoint = make()) => {
       const d = packr.unpack(encodeCheckpoint(ck)) as { config: StoredConfig };
       edit(d.config);
-      return decodeCheckpoint(packr.pack(d), 'c.egru');
+      return decodeCheckpoint(sealCheckpoint(d), 'c.egru');
     };
     const rejected = (edit: (config: StoredConfig) => void) => inputError(() => decodeEdited(edit));
 

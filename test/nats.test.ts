@@ -4,6 +4,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { ActorFailure, Trainer, type TrainerOptions } from '../runtime/coordinator.js';
 import { activeParams, randomBatch, smallModel } from './helpers/problems.js';
+import { connect } from 'nats';
+import { allocateFabric } from '../runtime/fabric.js';
+import { NatsExchange } from '../runtime/nats-exchange.js';
+import { Phase } from '../runtime/schedule.js';
+import { Topology } from '../runtime/topology.js';
 import { natsServerMissing, startNatsServer } from './helpers/nats-server.js';
 
 const BIN = join(resolve(import.meta.dirname, '..'), 'bin', 'egru.js');
@@ -48,6 +53,31 @@ describe.each(['evnn', 'paper'] as const)('nats transport (%s): actor messages o
   });
 });
 
+it('an exchange chains nothing per phase on the connection: hundreds of phases add no callbacks (no leak)', async () => {
+  const model = smallModel();
+  const top = new Topology(model, 2);
+  expect(top.size).toBeGreaterThanOrEqual(2);
+  const ncs = await Promise.all(Array.from({ length: top.size }, () => connect({ servers: server.url })));
+  // Count the callbacks chained on each connection's closed() promise, which settles only when it closes.
+  const chained = ncs.map(() => 0);
+  ncs.forEach((nc, k) => {
+    const closed = nc.closed();
+    const then = closed.then.bind(closed);
+    closed.then = ((...a: Parameters<typeof then>) => (chained[k]!++, then(...a))) as typeof closed.then;
+    nc.closed = () => closed;
+  });
+  const exchanges = ncs.map((nc, k) => new NatsExchange(nc, 'leak', top, model, k, allocateFabric(top, model, 2, 4)));
+  try {
+    await Promise.all(ncs.map((nc) => nc.flush()));
+    const phases = 300;
+    for (let k = 0; k < phases; k++) await Promise.all(exchanges.map((x) => x.sync(Phase.Norm, 0, 0, 4, 1, 1)));
+    for (const n of chained) expect(n).toBeLessThanOrEqual(1);
+  } finally {
+    await Promise.all(exchanges.map((x) => x.close()));
+    await Promise.all(ncs.map((nc) => nc.close()));
+  }
+});
+
 it('the nats transport refuses to start without a server URL', async () => {
   await expect(Trainer.create({ model: smallModel(), transport: 'nats', batch: 2, maxSteps: 4 })).rejects.toThrow(/server URL/);
 });
@@ -71,6 +101,13 @@ describe('nats transport with actor hosts: separate processes that reach the ser
   };
   afterAll(() => {
     for (const h of hosts) h.kill('SIGKILL');
+  });
+
+  it('SIGTERM stops an actor host like Ctrl-C: it closes its connection and exits 0', async () => {
+    const host = await startHost();
+    const exited = new Promise<number | null>((res) => host.once('exit', (code) => res(code)));
+    host.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 
   it('two hosts train bit-identically to inline (with dropout)', async () => {

@@ -12,7 +12,8 @@ import { PROGRESS_MODES, type ProgressMode } from '../progress.js';
 export function intArg(min: number) {
   return (v: string): number => {
     const n = Number(v);
-    if (!/^\s*[+-]?\d+\s*$/.test(v) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer.');
+    // 1e8 is an integer too; 1.5 and 1e-3 are not (Number.isSafeInteger).
+    if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(v) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer.');
     if (n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}.`);
     return n;
   };

@@ -8,6 +8,7 @@ import { makeProgress, type ProgressMode } from '../progress.js';
 import { figuresTable, sparsity, toJson } from '../summary.js';
 import { evaluateDataset } from '../train-loop.js';
 import { choiceArg, examples, intArg, progressArg, taskArg, transportArg, natsOption, ACTOR_HOSTS_HELP, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
+import { checkNatsServer } from './nats-options.js';
 import { trainRunOf } from '../run-config.js';
 
 interface EvalOptions {
@@ -68,7 +69,9 @@ async function runEval(o: EvalOptions): Promise<number> {
   const actors = o.actors ?? run?.actors ?? 2;
 
   const started = performance.now();
-  const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, nats: natsOption(o), batch, maxSteps: ds.steps });
+  const nats = natsOption(o);
+  if (nats) await checkNatsServer(nats); // refused credentials: one line, exit 2
+  const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, nats, batch, maxSteps: ds.steps });
   const progress = makeProgress(o.progress, { label: 'eval', unit: 'batches' });
   try {
     progress.start({ step: 0, total: Math.ceil(ds.n / batch), loss: NaN, accuracy: NaN, sparsity: NaN });

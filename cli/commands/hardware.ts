@@ -9,6 +9,7 @@ import { Batcher } from '../train-loop.js';
 import { appendBatchTrace } from '../event-trace.js';
 import { resolveEvalData } from './eval-data.js';
 import { choiceArg, examples, floatArg, intArg, taskArg, transportArg, natsOption, ACTOR_HOSTS_HELP, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
+import { checkNatsServer } from './nats-options.js';
 import { trainRunOf } from '../run-config.js';
 
 interface HardwareOptions {
@@ -85,7 +86,9 @@ async function runHardware(o: HardwareOptions): Promise<number> {
   const actors = o.actors ?? run?.actors ?? 2;
   const shape = { inputSize: model.inputSize, layers: model.hidden, classes: model.classes, readout: model.readout };
   const builder = new TraceBuilder(shape);
-  const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, nats: natsOption(o), batch, maxSteps: ds.steps });
+  const nats = natsOption(o);
+  if (nats) await checkNatsServer(nats); // refused credentials: one line, exit 2
+  const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, nats, batch, maxSteps: ds.steps });
   try {
     const batcher = new Batcher(ds, batch);
     for (let from = 0; from < ds.n; from += batch) {

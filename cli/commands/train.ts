@@ -5,11 +5,15 @@ import { Command, Option } from 'commander';
 import type { ModelConfig } from '../../model/config.js';
 import type { FaultSpec } from '../../runtime/actor.js';
 import { loadCheckpoint, type Checkpoint } from '../io/checkpoint.js';
-import { InputError } from '../io/errors.js';
+import { describeFsError, InputError } from '../io/errors.js';
+import { removeOrphanedTempFiles } from '../io/atomic.js';
+import { lockRunDirectory } from '../io/run-lock.js';
+import { checkDatasetMemory, checkTrainingMemory } from '../memory-check.js';
+import { checkNatsServer, natsAuth, recordableNatsServers, NATS_CREDS_HELP, NATS_TLS_CA_HELP, type NatsAuthOptions } from './nats-options.js';
 import { datasetFromNpz, loadTask, recordedTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
 import type { TrainConfig } from '../run-config.js';
-import { DivergenceError, RUN_FILES, stepsPerEpoch, totalSteps, trainLoop, type TrainInput, type TrainOutcome } from '../train-loop.js';
+import { DivergenceError, exitCodeOf, RUN_FILES, stepsPerEpoch, totalSteps, trainLoop, type TrainInput, type TrainOutcome } from '../train-loop.js';
 import { REPORT_OUTPUTS, reportAfterTraining } from '../report/write.js';
 import {
   addModelOptions,
@@ -50,7 +54,7 @@ export const PRESETS: Record<
 /** Defaults for user data (`--data`). */
 const DATA_DEFAULTS = { hidden: [128], batch: 32, lr: 3e-3, epochs: 10 };
 
-interface TrainOptions extends ModelOptions {
+interface TrainOptions extends ModelOptions, NatsAuthOptions {
   task?: string;
   data?: string;
   val?: string;
@@ -86,7 +90,7 @@ interface TrainOptions extends ModelOptions {
 }
 
 /** Options that may be given with --resume (they change neither the data nor the arithmetic). */
-const RESUME_OK = new Set(['resume', 'steps', 'epochs', 'maxMinutes', 'progress', 'evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'actorHosts', 'actors', 'report']);
+const RESUME_OK = new Set(['resume', 'steps', 'epochs', 'maxMinutes', 'progress', 'evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'natsCreds', 'natsTlsCa', 'actorHosts', 'actors', 'report']);
 
 export function trainCommand(): Command {
   const cmd = new Command('train')
@@ -114,6 +118,8 @@ export function trainCommand(): Command {
     .option('--transport <t>', TRANSPORT_HELP, transportArg, 'threads')
     .option('--nats <url>', `NATS server of --transport nats (default ${DEFAULT_NATS})`)
     .option('--actor-hosts', ACTOR_HOSTS_HELP)
+    .option('--nats-creds <file>', NATS_CREDS_HELP)
+    .option('--nats-tls-ca <file>', NATS_TLS_CA_HELP)
     .option('--init <ckpt>', 'start from the parameters of a checkpoint (fresh optimiser)')
     .option('--resume <dir>', 'continue the run in DIR from its checkpoint.egru (only run-length options may change)')
     .option('--out <dir>', 'run directory (default runs/<task>-<timestamp>)')
@@ -140,7 +146,7 @@ export function trainCommand(): Command {
         'final validation, nested: {"messages": {"forward": {"packets": …}}, "macs": {…}}, plus "train": the figures',
         'of all training steps), checkpoint.egru (final) and checkpoint-epochN.egru (docs/formats.md, docs/figures.md),',
         'report.html (plots; see egru report --help) unless --no-report.',
-        'Exit codes: 0 done, 1 an actor failed, 2 bad input, 3 training diverged (NaN loss), 130 interrupted.',
+        'Exit codes: 0 done, 1 an actor failed, 2 bad input, 3 training diverged (NaN loss), 130 interrupted (Ctrl-C), 143 stopped by SIGTERM (both save a checkpoint first).',
         '',
         'Task presets (used for the options you do not give; recorded in config.json):',
         ...Object.entries({ ...PRESETS, '--data': DATA_DEFAULTS }).map(([t, p]) => `  ${t.padEnd(13)} ${Object.entries(p).map(([k, v]) => `${kebab(k)} ${Array.isArray(v) ? v.join(',') : v}`).join(', ')}`),
@@ -167,12 +173,22 @@ function loadData(cfg: Pick<TrainConfig, 'task' | 'data' | 'val' | 'seqLen' | 'l
   } else {
     const task = recordedTask(cfg.task!);
     const opts = { steps: cfg.seqLen ?? undefined };
+    if (Object.hasOwn(TASKS, task)) checkTaskMemory(task as TaskName, cfg);
     train = loadTask(task, 'train', { ...opts, limit: cfg.limit ?? undefined });
     val = loadTask(task, 'test', { ...opts, limit: cfg.valLimit ?? undefined });
     if (inputSize !== undefined && train.inputSize !== inputSize) throw new InputError(`task ${task} has ${train.inputSize} inputs per step, the checkpoint's model takes ${inputSize}`);
     if (classes !== undefined && train.classes !== classes) throw new InputError(`task ${task} has ${train.classes} classes, the checkpoint's model has ${classes}`);
   }
   return { train, val };
+}
+
+/** The built-in task's data must fit in memory: the adding-class task's sequences are as long and as many as asked. */
+function checkTaskMemory(task: TaskName, cfg: Pick<TrainConfig, 'seqLen' | 'limit' | 'valLimit'>): void {
+  const info = TASKS[task];
+  const adding = task === 'adding-class'; // generated: --limit is the count; MNIST: at most the split's size
+  const count = (limit: number | null, size: number) => (adding ? (limit ?? size) : Math.min(limit ?? size, size));
+  const sequences = count(cfg.limit, info.size.train) + count(cfg.valLimit, info.size.test);
+  checkDatasetMemory(`the ${task} task${cfg.seqLen ? ` with --seq-len ${cfg.seqLen}` : ''}`, sequences, cfg.seqLen ?? info.steps, info.inputSize);
 }
 
 function head(ds: Dataset, n: number): Dataset {
@@ -206,8 +222,12 @@ function prepareOut(dir: string, force: boolean): void {
 }
 
 function clearRunFiles(dir: string): void {
-  for (const f of readdirSync(dir))
-    if (Object.values(RUN_FILES).includes(f as never) || REPORT_OUTPUTS.includes(f) || /^checkpoint-epoch\d+\.egru$/.test(f)) unlinkSync(join(dir, f));
+  try {
+    for (const f of readdirSync(dir))
+      if (Object.values(RUN_FILES).includes(f as never) || REPORT_OUTPUTS.includes(f) || /^checkpoint-epoch\d+\.egru$/.test(f)) unlinkSync(join(dir, f));
+  } catch (e) {
+    throw new InputError(`cannot clear the run directory ${dir}: ${describeFsError(e)}`, { cause: e });
+  }
 }
 
 function faultFromEnv(): FaultSpec | undefined {
@@ -270,6 +290,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   const lr = pick('lr', o.lr);
   const epochs = o.steps !== undefined ? (o.epochs ?? base.epochs) : pick('epochs', o.epochs);
   const spe = stepsPerEpoch(train.n, batch);
+  const natsUse = natsOption(o);
   const cfg: TrainConfig = {
     command: 'train',
     version,
@@ -282,8 +303,8 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
     seed: o.seed,
     actors: o.actors,
     transport: o.transport,
-    nats: natsOption(o)?.servers ?? null,
-    actorHosts: natsOption(o)?.hosts ?? false,
+    nats: natsUse ? recordableNatsServers(natsUse.servers) : null, // never the credentials
+    actorHosts: natsUse?.hosts ?? false,
     clip: o.clip,
     evalEvery: o.evalEvery,
     logEvery: o.logEvery,
@@ -298,6 +319,10 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   };
   if (o.momentum !== 0 && o.optimizer !== 'sgd') throw new InputError('--momentum applies to --optimizer sgd only');
   cfg.totalSteps = totalSteps(cfg);
+  checkTrainingMemory(model, batch, Math.max(train.steps, val?.steps ?? 0));
+
+  const nats = natsUse ? { servers: natsUse.servers, ...natsAuth(o) } : undefined;
+  if (nats) await checkNatsServer(nats);
 
   // ---- the run directory (checked before anything is written)
   let dir: string;
@@ -311,22 +336,30 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   }
   try {
     mkdirSync(dir, { recursive: true });
-    if (o.force) clearRunFiles(dir);
   } catch (e) {
     throw new InputError(`cannot create the run directory ${dir}: ${(e as Error).message}`);
   }
-
-  return trainAndReport(o, {
-    cfg,
-    dir,
-    train,
-    val,
-    params: init?.params,
-    progress: makeProgress(o.progress, { label: 'train', unit: 'steps' }),
-    print: (s) => process.stdout.write(s + '\n'),
-    fault: faultFromEnv(),
-  });
+  const lock = lockRunDirectory(dir, printNote);
+  try {
+    if (o.force) clearRunFiles(dir);
+    removeOrphanedTempFiles(dir);
+    return await trainAndReport(o, {
+      cfg,
+      dir,
+      train,
+      val,
+      params: init?.params,
+      nats,
+      progress: makeProgress(o.progress, { label: 'train', unit: 'steps' }),
+      print: (s) => process.stdout.write(s + '\n'),
+      fault: faultFromEnv(),
+    });
+  } finally {
+    lock.release();
+  }
 }
+
+const printNote = (line: string) => process.stderr.write(`egru: note: ${line}\n`);
 
 async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
   const dir = o.resume!;
@@ -337,6 +370,17 @@ async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
     );
   if (o.steps !== undefined && o.epochs !== undefined) throw new InputError('give either --steps or --epochs, not both');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`--resume ${dir}: no such run directory`);
+  const lock = lockRunDirectory(dir, printNote);
+  try {
+    removeOrphanedTempFiles(dir); // what a run killed mid-save left
+    return await resumeLocked(o, cmd, dir);
+  } finally {
+    lock.release();
+  }
+}
+
+/** --resume, once this process holds the run directory. */
+async function resumeLocked(o: TrainOptions, cmd: Command, dir: string): Promise<number> {
   const ck = loadCheckpoint(join(dir, RUN_FILES.checkpoint));
   if (ck.config.command !== 'train')
     throw new InputError(`${join(dir, RUN_FILES.checkpoint)} was not written by egru train (no training configuration to resume)`);
@@ -351,7 +395,7 @@ async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
   if (given(cmd, 'logEvery')) cfg.logEvery = o.logEvery;
   if (given(cmd, 'saveEvery')) cfg.saveEvery = o.saveEvery;
   if (given(cmd, 'transport')) cfg.transport = o.transport;
-  if (given(cmd, 'nats')) cfg.nats = o.nats;
+  if (given(cmd, 'nats')) cfg.nats = recordableNatsServers(o.nats!);
   if (given(cmd, 'actorHosts')) cfg.actorHosts = o.actorHosts;
   if (given(cmd, 'actors')) cfg.actors = o.actors;
 
@@ -360,10 +404,13 @@ async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
     throw new InputError(`the training data now has ${train.n} samples, the run was started with ${cfg.trainSamples}; cannot resume`);
   checkModelFitsData(cfg.model, train, `the checkpoint in ${dir}`);
   cfg.totalSteps = totalSteps(cfg);
+  // The recorded server list holds no credentials: those come from this command line.
+  const nats = cfg.transport === 'nats' ? { servers: o.nats ?? cfg.nats ?? DEFAULT_NATS, ...natsAuth(o) } : undefined;
   if (ck.step >= cfg.totalSteps) {
     process.stdout.write(`the run in ${dir} is already at step ${ck.step} of ${cfg.totalSteps}; give a larger --steps or --epochs to continue\n`);
     return 0;
   }
+  if (nats) await checkNatsServer(nats);
   return trainAndReport(o, {
     cfg,
     dir,
@@ -371,13 +418,14 @@ async function runResume(o: TrainOptions, cmd: Command): Promise<number> {
     val,
     params: ck.params,
     resume: ck,
+    nats,
     progress: makeProgress(o.progress, { label: 'train', unit: 'steps' }),
     print: (s) => process.stdout.write(s + '\n'),
     fault: faultFromEnv(),
   });
 }
 
-/** The training loop, then (also after Ctrl-C or divergence) report.html unless --no-report; the exit code. */
+/** The training loop, then (also after Ctrl-C, SIGTERM or divergence) report.html unless --no-report; the exit code. */
 async function trainAndReport(o: TrainOptions, input: TrainInput): Promise<number> {
   const report = () => o.report && reportAfterTraining(input.dir, input.cfg.version, input.print);
   let out: TrainOutcome;
@@ -388,7 +436,7 @@ async function trainAndReport(o: TrainOptions, input: TrainInput): Promise<numbe
     throw e;
   }
   report();
-  return out.stopped === 'interrupted' ? 130 : 0;
+  return exitCodeOf(out);
 }
 
 function kebab(k: string): string {

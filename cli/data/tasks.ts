@@ -45,6 +45,9 @@ export interface TaskInfo {
   size: { train: number; test: number };
 }
 
+/** More classes than this is not a classification a readout can learn; a label that large is a data error. */
+export const MAX_CLASSES = 1 << 20;
+
 export const TASKS = {
   'row-mnist': { description: 'MNIST, one 28-pixel row per step', steps: 28, inputSize: 28, classes: 10, perStep: false, size: { train: 60000, test: 10000 } },
   'pixel-mnist': { description: 'MNIST, one pixel per step (raster order)', steps: 784, inputSize: 1, classes: 10, perStep: false, size: { train: 60000, test: 10000 } },
@@ -194,7 +197,9 @@ export function datasetFromNpz(path: string, opts: NpzDataOptions = {}): Dataset
   if (y! === ya.data) y = Int32Array.from(y!);
   const given = opts.classes;
   if (given !== undefined && !(Number.isInteger(given) && given > 0)) throw new InputError(`classes must be a positive integer, got ${given}`);
+  if (given !== undefined && given > MAX_CLASSES) throw new InputError(`classes must be at most ${MAX_CLASSES}, got ${given}`);
   let max = -1;
+  let maxAt = -1;
   for (let k = 0; k < y!.length; k++) {
     const v = y![k]!;
     if (v < 0) {
@@ -203,9 +208,11 @@ export function datasetFromNpz(path: string, opts: NpzDataOptions = {}): Dataset
       continue;
     }
     if (given !== undefined && v >= given) throw bad(`${elementName('y', ya.shape, k)} = ${v} is outside [0, ${given}) (${given} classes)`);
-    if (v > max) max = v;
+    if (v > max) [max, maxAt] = [v, k];
   }
   if (max < 0) throw bad('y holds no targets (all −1)');
+  if (max >= MAX_CLASSES)
+    throw bad(`${elementName('y', ya.shape, maxAt)} = ${max}: labels are class indices 0…C−1, and this one would make ${max + 1} classes (at most ${MAX_CLASSES})`);
   const classes = given ?? max + 1;
   return { x: x!, y: y!, n: N, steps: T, inputSize: I, classes, perStep };
 }

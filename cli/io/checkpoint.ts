@@ -1,11 +1,14 @@
 /**
  * `.egru` checkpoints (docs/formats.md): one msgpack map
- *   { format: "egru-checkpoint", version: 1, config, params, optimizer?, step, epoch, rng?, meta? }
+ *   { format: "egru-checkpoint", version: 2, config, params, optimizer?, step, epoch, rng?, meta?, sha256 }
  * written with plain msgpack types only (maps, arrays, numbers, strings, bin), so any msgpack library can read it.
+ * `sha256` is the map's last entry: a 32-byte bin holding the SHA-256 of every byte of the file before it, so any
+ * damage to the file is detected before it is decoded. Version 1 files (no checksum) still load.
  * A tensor is `{ shape: number[], dtype: "float32", data: bin }` with `data` the little-endian float32 bytes.
  * `params` maps the EvNN native names of paramShapes(config.model) (`layers.0.kernel`, …, `readout.bias`) to tensors;
  * `optimizer.m` / `optimizer.v` are lists of tensors in that same order (or empty, e.g. for plain SGD).
  */
+import { createHash } from 'node:crypto';
 import { Packr, Unpackr } from 'msgpackr';
 import { paramList, paramShapes, type Params, type Tensor } from '../../model/params.js';
 import type { CheckpointConfig } from '../run-config.js';
@@ -16,7 +19,13 @@ import { readInputFile } from './files.js';
 import { formatShape, shapeSize } from './npy.js';
 
 export const CHECKPOINT_FORMAT = 'egru-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2;
+/** The first version that carries the `sha256` checksum; older files load without one. */
+const FIRST_CHECKSUMMED_VERSION = 2;
+const CHECKSUM_KEY = 'sha256';
+const CHECKSUM_BYTES = 32;
+/** How a checksummed file ends, before the digest itself: fixstr "sha256", then bin8 of 32 bytes. */
+const CHECKSUM_TAIL = Uint8Array.of(0xa0 | CHECKSUM_KEY.length, ...Buffer.from(CHECKSUM_KEY, 'ascii'), 0xc4, CHECKSUM_BYTES);
 
 export interface OptimizerState {
   /** Number of optimiser updates done (Adam's t). */
@@ -97,8 +106,38 @@ export function encodeCheckpoint(ck: CheckpointInput): Uint8Array {
   }
   if (ck.rng !== undefined) doc.rng = plain(ck.rng);
   if (ck.meta !== undefined) doc.meta = plain(ck.meta);
-  return new Uint8Array(packr.pack(doc)); // own buffer (msgpackr returns a view into a shared one)
+  return sealCheckpoint(doc);
 }
+
+const sha256 = (bytes: Uint8Array): Uint8Array => createHash('sha256').update(bytes).digest();
+
+/**
+ * Pack a checkpoint document (a plain map) and seal it: its `sha256` entry, packed last, receives the digest
+ * of every byte before it. Any `sha256` the document already has is replaced.
+ */
+export function sealCheckpoint(doc: Record<string, unknown>): Uint8Array {
+  const { [CHECKSUM_KEY]: _old, ...body } = doc;
+  const bytes = new Uint8Array(packr.pack({ ...body, [CHECKSUM_KEY]: new Uint8Array(CHECKSUM_BYTES) })); // own buffer (msgpackr returns a view into a shared one)
+  if (!hasChecksumTail(bytes)) throw new TypeError('checkpoint: the checksum is not the last entry of the packed map');
+  const digestAt = bytes.length - CHECKSUM_BYTES;
+  bytes.set(sha256(bytes.subarray(0, digestAt)), digestAt);
+  return bytes;
+}
+
+function hasChecksumTail(bytes: Uint8Array): boolean {
+  const at = bytes.length - CHECKSUM_BYTES - CHECKSUM_TAIL.length;
+  return at > 0 && CHECKSUM_TAIL.every((b, k) => bytes[at + k] === b);
+}
+
+/** Whether the file ends in a checksum that matches its bytes; `undefined` when it ends in no checksum at all. */
+function checksumMatches(bytes: Uint8Array): boolean | undefined {
+  if (!hasChecksumTail(bytes)) return undefined;
+  const digestAt = bytes.length - CHECKSUM_BYTES;
+  return Buffer.from(sha256(bytes.subarray(0, digestAt))).equals(bytes.subarray(digestAt));
+}
+
+/** Whether the bytes look like the start of a checkpoint (the `format` entry comes first), for error messages. */
+const startsLikeCheckpoint = (bytes: Uint8Array): boolean => Buffer.from(bytes.subarray(0, 32)).includes(CHECKPOINT_FORMAT);
 
 /** Save atomically (temp file + rename); the previous file at `path`, if any, survives any failure. */
 export function saveCheckpoint(path: string, ck: CheckpointInput): void {
@@ -111,7 +150,10 @@ const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 
 export function decodeCheckpoint(bytes: Uint8Array, label: string): Checkpoint {
   const bad = (what: string) => new InputError(`${label}: ${what}`);
   const notOne = `not an EGRU checkpoint (.egru)`;
+  const corrupt = `corrupt checkpoint: its SHA-256 checksum does not match its contents (the file was damaged after it was written)`;
   if (bytes.length === 0) throw bad(`${notOne}: the file is empty`);
+  const checksum = checksumMatches(bytes);
+  if (checksum === false) throw bad(corrupt);
   // Every checkpoint starts with a msgpack map header (fixmap / map16 / map32).
   const b0 = bytes[0]!;
   if (!((b0 & 0xf0) === 0x80 || b0 === 0xde || b0 === 0xdf)) throw bad(notOne);
@@ -120,7 +162,7 @@ export function decodeCheckpoint(bytes: Uint8Array, label: string): Checkpoint {
     doc = unpackr.unpack(bytes);
   } catch (e) {
     const msg = String((e as Error)?.message ?? e);
-    if ((e as { incomplete?: boolean })?.incomplete || /end of|beyond|out of bounds|offset/i.test(msg))
+    if ((e as { incomplete?: boolean })?.incomplete || /end of|beyond|out of bounds|offset/i.test(msg) || startsLikeCheckpoint(bytes))
       throw bad(`truncated or corrupt checkpoint (${bytes.length} bytes)`);
     throw bad(`${notOne}: ${msg.split('\n')[0]}`);
   }
@@ -130,6 +172,9 @@ export function decodeCheckpoint(bytes: Uint8Array, label: string): Checkpoint {
   if (version > CHECKPOINT_VERSION)
     throw bad(`checkpoint format version ${version} is newer than this program supports (${CHECKPOINT_VERSION}); upgrade egru`);
   if (version < 1) throw bad(`unsupported checkpoint format version ${version}`);
+  // A checksummed version whose checksum entry is gone or damaged: the end of the file was hit.
+  if (version >= FIRST_CHECKSUMMED_VERSION && checksum !== true)
+    throw bad(`corrupt checkpoint: its SHA-256 checksum is missing or damaged (the file was damaged after it was written)`);
 
   const config = readCheckpointConfig(doc.config, label);
   const model = config.model;

@@ -47,10 +47,11 @@ async function waitForPort(port: number, ms: number): Promise<void> {
   }
 }
 
-export async function startNatsServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+/** `args`: further nats-server options, e.g. ['--user', 'u', '--pass', 'p'] or ['--auth', TOKEN]. */
+export async function startNatsServer(args: string[] = []): Promise<{ url: string; port: number; stop: () => Promise<void> }> {
   const port = await freePort();
   const bin = serverBinary();
-  const child: ChildProcess = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const child: ChildProcess = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), ...args], { stdio: 'ignore' });
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('error', (e) => reject(new Error(`cannot start ${bin} (install Debian's nats-server): ${e.message}`)));
     child.once('spawn', () => resolve());
@@ -59,6 +60,7 @@ export async function startNatsServer(): Promise<{ url: string; stop: () => Prom
   await waitForPort(port, 5000);
   return {
     url: `nats://127.0.0.1:${port}`,
+    port,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
