@@ -580,7 +580,7 @@ describe('egru CLI: failures during training', () => {
     const old = packr.unpack(readFileSync(ck)) as { config: Record<string, unknown> };
     old.config.task = 'adding';
     const oldCk = join(tmp, 'old-adding.egru');
-    writeFileSync(oldCk, packr.pack(old));
+    writeFileSync(oldCk, sealCheckpoint(old)); // an edited checkpoint needs a new checksum
     const evalOf = (c: string) => egru(['eval', '--checkpoint', c, '--limit', '8', '--transport', 'inline', '--json', '--progress', 'none']);
     const [now, before] = await Promise.all([evalOf(ck), evalOf(oldCk)]);
     expect(before.code, before.stderr).toBe(0);
