@@ -70,6 +70,11 @@ export interface Contestant {
   step: () => Promise<number>;
   samples: number[];
   after?: () => Promise<void>;
+  /**
+   * Idle this long (untimed) after each of its steps: a contestant in this process that leaves much garbage
+   * behind (tfjs) should not have V8's concurrent collector share the cores with the next one.
+   */
+  settleMs?: number;
 }
 
 /** Warm every contestant up, then time them round-robin (run r of each, then run r + 1), so drifts hit all alike. */
@@ -83,6 +88,7 @@ export async function roundRobin(cs: Contestant[], warm: number, reps: number, l
     for (const c of cs) {
       const ms = await c.step();
       c.samples.push(ms);
+      if (c.settleMs) await new Promise((res) => setTimeout(res, c.settleMs));
       t.push(`${c.name} ${ms.toFixed(1)}`);
     }
     log(`${label} run ${r + 1}/${reps}: ${t.join(', ')} ms`);

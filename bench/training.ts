@@ -240,6 +240,9 @@ async function narrowNetwork(inp: TrainingInput, H: number, B: number): Promise<
   }
 }
 
+/** Idle after each tfjs step (in this process), so that its garbage is collected before the next contestant runs. */
+const TFJS_SETTLE_MS = 300;
+
 // ------------------------------------------------------------------------------------------------------------
 // cases 1 and 2
 
@@ -285,7 +288,7 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
   try {
     if (tfjs.available) {
       tf = tfjs.peer.gruTrainer({ steps: T, inputSize: I, hidden: H, classes: 10, batch: B, x: data.x, y: data.targets });
-      cs.push({ name: 'tfjs', step: tf.step, samples: [], warm: row ? s.row.tfjsWarm : s.warm });
+      cs.push({ name: 'tfjs', step: tf.step, samples: [], warm: row ? s.row.tfjsWarm : s.warm, settleMs: TFJS_SETTLE_MS });
     }
     for (const [name, tr] of projects) cs.push({ name, step: trainerStep(tr, data), samples: [], warm: row ? s.row.egruWarm : s.warm, after: () => tr.resetCounters() });
     await roundRobin(cs, s.warm, reps, `case ${id}`);
