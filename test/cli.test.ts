@@ -3,7 +3,7 @@
  * Kept fast: the adding-class task or tiny .npz files, --limit, tiny hidden sizes, --transport inline. dist/ is kept
  * current by test/global-setup.ts.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
@@ -15,25 +15,15 @@ import { encodeNpz, readNpz } from '../cli/io/npz.js';
 import { paramsToNpzEntries } from '../cli/io/weights.js';
 import { defaultModelConfig } from '../model/config.js';
 import { initParams, paramList } from '../model/params.js';
+import { BIN, runEgru, type Result } from './helpers/egru-cli.js';
 
 const require = createRequire(import.meta.url);
 const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'egru.js');
 let tmp: string;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 function egru(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<Result> {
-  return new Promise((res) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? tmp, env: { ...process.env, ...opts.env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-      res({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
+  return runEgru(args, opts.cwd ?? tmp, opts.env);
 }
 
 /** One clean error line on stderr, exit code as given, no stack trace. */

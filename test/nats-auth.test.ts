@@ -2,15 +2,15 @@
  * The nats transport against servers that require authentication: credentials in the URL (user and password,
  * or a token), refused credentials as one `egru: error:` line (exit 2), and none of them recorded in the run.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsConnectOptions, parseNatsServers, redactNatsServers } from '../runtime/nats-connect.js';
 import { natsServerMissing, startNatsServer } from './helpers/nats-server.js';
+import { BIN, runEgru, type Result } from './helpers/egru-cli.js';
 
-const BIN = join(resolve(import.meta.dirname, '..'), 'bin', 'egru.js');
 const TINY = ['--task', 'adding-class', '--seq-len', '8', '--hidden', '6', '--limit', '24', '--val-limit', '8', '--batch', '8', '--progress', 'none'];
 const TOKEN = 's3cret-t0ken';
 let tmp: string;
@@ -31,18 +31,8 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 function egru(args: string[]): Promise<Result> {
-  return new Promise((res) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: tmp, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      res({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
+  return runEgru(args, tmp);
 }
 function expectOneLineError(r: Result, pattern: RegExp): void {
   expect(r.code, r.stderr).toBe(2);

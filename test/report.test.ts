@@ -3,15 +3,13 @@
  * a real browser (headless Chromium), the numbers on the page equal summary.json's; --csv; --no-report; a failing
  * report never fails training.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChromium, loadPage, type LoadedPage } from './helpers/chromium.js';
+import { runEgru, type Result } from './helpers/egru-cli.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'egru.js');
 const IN_CI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 const CHROMIUM = findChromium();
 const TINY = ['--task', 'adding-class', '--seq-len', '12', '--hidden', '6', '--limit', '48', '--val-limit', '16', '--batch', '16', '--transport', 'inline', '--progress', 'none'];
@@ -23,19 +21,9 @@ let trained: Result;
 let second: string;
 let both: string;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 function egru(args: string[]): Promise<Result> {
-  return new Promise((res) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: tmp, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      res({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
+  return runEgru(args, tmp);
 }
 
 const json = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
