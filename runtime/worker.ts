@@ -3,9 +3,10 @@
  * (comlink) and runs whole sequences with a spin barrier among the actors; the main thread waits for
  * the sequence, never for a step.
  */
+import { availableParallelism } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ActorCore, type ActorInit } from './actor.js';
-import { SpinBarrier } from './barrier.js';
+import { defaultSpins, SpinBarrier } from './barrier.js';
 import { exposeOnPort } from './control.js';
 import type { FabricBuffers } from './fabric.js';
 import { execPhase, phaseName, runSchedule } from './schedule.js';
@@ -13,7 +14,8 @@ import { actorApi } from './actor-api.js';
 
 const { init, fabric } = workerData as { init: ActorInit; fabric: FabricBuffers };
 const actor = new ActorCore(init, fabric);
-const barrier = new SpinBarrier(fabric.control, actor.top.size);
+// the actors of this machine: all of them with the threads transport (actor hosts run their own share)
+const barrier = new SpinBarrier(fabric.control, actor.top.size, defaultSpins(actor.top.size, availableParallelism()));
 
 const api = {
   ...actorApi(actor),
