@@ -301,7 +301,9 @@ export const PAGE_SCRIPT = String.raw`
     var pairs = run.summary && run.summary.train && run.summary.train.pairs;
     if (Array.isArray(pairs) && pairs.length) {
       var pick = function (dir) { return pairs.map(function (row) { return row.map(function (c) { return c[dir].items; }); }); };
-      return { actors: pairs.length, forward: pick('forward'), backward: pick('backward'), from: 'summary.json train.pairs' };
+      var since = run.summary.train.pairs_since_step;
+      return { actors: pairs.length, forward: pick('forward'), backward: pick('backward'),
+        from: 'summary.json train.pairs' + (since ? ' (the steps after step ' + since + ', where a resume changed the actor count)' : '') };
     }
     var steps = records(run, 'step').filter(function (r) { return Array.isArray(r.pairs_items); });
     if (!steps.length) return null;
