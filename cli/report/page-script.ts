@@ -328,9 +328,12 @@ export const PAGE_SCRIPT = String.raw`
    * number. The same numbers go into a table inside the canvas element (what screen readers and tests read).
    */
   function heatmap(parent, run, i, t) {
-    var G = t.actors, cell = Math.max(18, Math.min(64, Math.floor(220 / G))), left = 56, top = 52, gap = 40;
-    var gridW = G * cell, width = 2 * (left + gridW) + gap, height = top + gridW + 8;
+    var G = t.actors, left = 56, top = 52, gap = 40;
     var box = plotBox(parent, 'Message items between actors: ' + run.name, 'Training, from ' + t.from + '. Rows: the sending actor; columns: the receiving one.');
+    if (G > 4) box.style.gridColumn = '1 / -1'; // the whole row, so that the numbers still fit in the cells
+    var cell = Math.max(12, Math.min(64, Math.floor((box.clientWidth - 16 - 2 * left - gap) / (2 * G))));
+    var gridW = G * cell, width = 2 * (left + gridW) + gap, height = top + gridW + 8;
+    var cellFont = Math.min(11, Math.floor(cell / 3)) + 'px system-ui, sans-serif';
     var ratio = window.devicePixelRatio || 1;
     var canvas = el('canvas', { class: 'heatmap', 'data-run': String(i), width: String(Math.round(width * ratio)), height: String(Math.round(height * ratio)), style: 'width:' + width + 'px;height:' + height + 'px' });
     var ctx = canvas.getContext('2d');
@@ -350,11 +353,11 @@ export const PAGE_SCRIPT = String.raw`
         ctx.fillStyle = heatColor(dir, share);
         ctx.fillRect(x, y, cell - 1, cell - 1);
         var label = compact(v);
-        if (cell >= 28) { ctx.fillStyle = share > 0.55 ? '#fff' : '#222'; ctx.textBaseline = 'middle'; ctx.fillText(label, x + cell / 2, y + cell / 2); }
+        if (cell >= 24) { ctx.font = cellFont; ctx.fillStyle = share > 0.55 ? '#fff' : '#222'; ctx.textBaseline = 'middle'; ctx.fillText(label, x + cell / 2, y + cell / 2); }
         table.appendChild(el('tr', {}, [el('td', {}, [dir]), el('td', {}, [String(s)]), el('td', {}, [String(d)]),
           el('td', { 'data-dir': dir, 'data-src': String(s), 'data-dst': String(d), 'data-value': String(v) }, [label])]));
       }
-      ctx.fillStyle = '#444'; ctx.textBaseline = 'middle';
+      ctx.fillStyle = '#444'; ctx.textBaseline = 'middle'; ctx.font = '11px system-ui, sans-serif';
       for (var a = 0; a < G; a++) {
         ctx.textAlign = 'center'; ctx.fillText(String(a), x0 + a * cell + cell / 2, top - 10);
         ctx.textAlign = 'right'; ctx.fillText(String(a), x0 - 6, top + a * cell + cell / 2);
