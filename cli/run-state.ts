@@ -38,7 +38,7 @@ export function restoreState(ck?: Checkpoint): RunState {
 }
 
 /** `o[key]` when `o` is an object and that is a number, else 0. */
-function storedNumber(o: unknown, key: string): number {
+export function storedNumber(o: unknown, key: string): number {
   const v = o && typeof o === 'object' ? (o as Record<string, unknown>)[key] : undefined;
   return typeof v === 'number' ? v : 0;
 }

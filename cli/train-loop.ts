@@ -13,7 +13,8 @@
  *             (paramShapes order), so it is split again for any actor count on resume (cli/optimizer-layout.ts)
  *   step      optimiser steps done;  epoch: 0-based epoch in progress
  *   rng       {shuffle: 'permutation(n, seed, Stream.shuffle, epoch)', seed, epoch, position}
- *   meta      {version, wallSeconds, samplesSeen, totals (training counters so far), runMeter, epochMeter}
+ *   meta      {version, wallSeconds, samplesSeen, totals (training counters so far), pairs (the same per actor
+ *             pair: cli/pair-traffic.ts), pairsSince, runMeter, epochMeter}
  * (rng and meta are read back by cli/run-state.ts).
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
@@ -27,9 +28,10 @@ import { writeFileAtomic } from './io/atomic.js';
 import { saveCheckpoint, type Checkpoint } from './io/checkpoint.js';
 import type { Dataset } from './data/tasks.js';
 import { getOptimizer, setOptimizer } from './optimizer-layout.js';
+import { addPairs, diffPairs, pairItems, storedPairs, zeroPairs, type PairCounts } from './pair-traffic.js';
 import type { Progress, ProgressState } from './progress.js';
 import type { TrainConfig } from './run-config.js';
-import { EpochMeter, restoreState, type RunState } from './run-state.js';
+import { EpochMeter, restoreState, storedNumber, type RunState } from './run-state.js';
 import {
   addTotals,
   diffTotals,
@@ -211,7 +213,7 @@ async function trainSteps(run: TrainingRun, stop: StopSignal): Promise<void> {
   const deadline = cfg.maxMinutes !== null ? performance.now() + cfg.maxMinutes * 60_000 : Infinity;
   run.skipCounters();
   progress.start(run.progressState());
-  const window = new StepWindow();
+  const window = new StepWindow(run.actors);
   while (s.step < cfg.totalSteps && stop.reason === null) {
     await trainOneStep(run, batcher, order, window);
     if (s.step % cfg.logEvery === 0) logSteps(run, window);
@@ -239,7 +241,9 @@ async function trainOneStep(run: TrainingRun, batcher: Batcher, order: EpochOrde
   s.position++;
   s.samplesSeen += to - from;
   if (!Number.isFinite(r.loss)) run.diverged(`the loss is ${r.loss}`);
-  const delta = run.takeCounters();
+  const { totals: delta, pairs } = run.takeCounters();
+  addPairs(run.pairs, pairs);
+  addPairs(window.pairs, pairs);
   addTotals(s.totals, delta);
   addTotals(s.epochMeter.totals, delta);
   addTotals(window.totals, delta);
@@ -265,6 +269,7 @@ function logSteps(run: TrainingRun, window: StepWindow): void {
     samples: window.meter.samples,
     steps_per_second: secs > 0 ? run.cfg.logEvery / secs : null,
     wall_seconds: run.wall(),
+    ...(run.actors >= 2 ? { actors: run.actors, pairs_items: pairItems(window.pairs) } : {}),
   });
   window.reset();
 }
@@ -333,7 +338,7 @@ async function writeSummary(run: TrainingRun, stopped: StopReason): Promise<Reco
     wall_seconds: run.wall(),
     figures_from: vf ? 'validation' : 'train',
     ...(vf ?? tf),
-    train: tf,
+    train: { ...tf, pairs: run.pairs, ...(run.pairsSince > 0 ? { pairs_since_step: run.pairsSince } : {}) },
   };
   writeFileAtomic(run.path(RUN_FILES.summary), toJson(summary, 2) + '\n');
   if (vf) run.metricsLine({ kind: 'final', step: s.step, epoch: Math.ceil(s.step / spe), split: 'validation', ...vf });
@@ -351,6 +356,12 @@ class TrainingRun {
   private lastValidation: { step: number; figures: Figures } | null = null;
   /** Trainer counters when training counters were last taken (validation in between is not counted). */
   private countersSeen: CounterTotals;
+  private pairsSeen: PairCounts;
+  /** The actors exchanging messages (their count may differ from the checkpoint's on --resume). */
+  readonly actors: number;
+  /** Training traffic per actor pair since step `pairsSince` (0, unless a resumed checkpoint had none that fit). */
+  readonly pairs: PairCounts;
+  readonly pairsSince: number;
 
   constructor(
     readonly input: TrainInput,
@@ -358,7 +369,14 @@ class TrainingRun {
     readonly trainer: Trainer,
     private readonly started: number,
   ) {
-    this.countersSeen = trainer.counters().totals;
+    const now = trainer.counters();
+    this.countersSeen = now.totals;
+    this.pairsSeen = now.pairs;
+    this.actors = now.pairs.length;
+    const stored = input.resume ? storedPairs(input.resume.meta?.pairs, this.actors) : zeroPairs(this.actors);
+    const since = storedNumber(input.resume?.meta, 'pairsSince');
+    this.pairs = stored ?? zeroPairs(this.actors);
+    this.pairsSince = stored ? since : state.step;
   }
 
   get cfg(): TrainConfig {
@@ -378,16 +396,19 @@ class TrainingRun {
     appendFileSync(this.path(RUN_FILES.metrics), toJson(record) + '\n');
   }
 
-  /** The trainer counters since the last call (or skipCounters). */
-  takeCounters(): CounterTotals {
-    const now = this.trainer.counters().totals;
-    const delta = diffTotals(now, this.countersSeen);
-    this.countersSeen = now;
+  /** The trainer counters since the last call (or skipCounters): totals and per actor pair. */
+  takeCounters(): { totals: CounterTotals; pairs: PairCounts } {
+    const now = this.trainer.counters();
+    const delta = { totals: diffTotals(now.totals, this.countersSeen), pairs: diffPairs(now.pairs, this.pairsSeen) };
+    this.countersSeen = now.totals;
+    this.pairsSeen = now.pairs;
     return delta;
   }
 
   skipCounters(): void {
-    this.countersSeen = this.trainer.counters().totals;
+    const now = this.trainer.counters();
+    this.countersSeen = now.totals;
+    this.pairsSeen = now.pairs;
   }
 
   progressState(): ProgressState {
@@ -432,6 +453,8 @@ class TrainingRun {
         wallSeconds: this.wall(),
         samplesSeen: s.samplesSeen,
         totals: s.totals,
+        pairs: this.pairs,
+        pairsSince: this.pairsSince,
         runMeter: { lossSum: s.meter.lossSum, correct: s.meter.correct, count: s.meter.count, samples: s.meter.samples },
         epochMeter: s.epochMeter.toJSON(),
       },
@@ -514,11 +537,17 @@ class EpochOrder {
 class StepWindow {
   meter = new LossMeter();
   totals = zeroTotals();
+  pairs: PairCounts;
   started = performance.now();
+
+  constructor(private readonly actors: number) {
+    this.pairs = zeroPairs(actors);
+  }
 
   reset(): void {
     this.meter = new LossMeter();
     this.totals = zeroTotals();
+    this.pairs = zeroPairs(this.actors);
     this.started = performance.now();
   }
 }

@@ -38,7 +38,7 @@ try {
     '--disable-dev-shm-usage',
     '--hide-scrollbars',
     `--user-data-dir=${join(work, 'chromium-profile')}`,
-    '--window-size=1280,2750',
+    '--window-size=1280,3600',
     '--virtual-time-budget=5000',
     `--screenshot=${out}`,
     pathToFileURL(html).href,

@@ -161,6 +161,8 @@ describe('egru CLI', () => {
     const [sa, sb] = [a, b].map((d) => JSON.parse(readFileSync(join(d, 'summary.json'), 'utf8')));
     expect(sb.accuracy).toBe(sa.accuracy);
     expect(sb.train.events).toBe(sa.train.events);
+    expect(sb.train.pairs, 'the traffic per actor pair carries over the resume').toEqual(sa.train.pairs);
+    expect(sb.train.pairs_since_step).toBeUndefined();
     // a finished run has nothing to do; run options cannot change on resume
     const done = await egru(['train', '--resume', b, '--steps', '8']);
     expect(done.code).toBe(0);

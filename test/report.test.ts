@@ -15,9 +15,10 @@ const CHROMIUM = findChromium();
 const TINY = ['--task', 'adding-class', '--seq-len', '12', '--hidden', '6', '--limit', '48', '--val-limit', '16', '--batch', '16', '--transport', 'inline', '--progress', 'none'];
 
 let tmp: string;
+/** Two actors (the layer split in two; the default, written out), so that messages go between them. */
 let run: string;
 let trained: Result;
-/** A second run (a dense GRU) with a hardware estimate, and the report of both runs. */
+/** A second run (a dense GRU, one actor) with a hardware estimate, and the report of both runs. */
 let second: string;
 let both: string;
 
@@ -36,10 +37,10 @@ const records = (dir: string) =>
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'egru-report-'));
   run = join(tmp, 'run');
-  trained = await egru(['train', ...TINY, '--epochs', '2', '--log-every', '1', '--eval-every', '2', '--out', run]);
+  trained = await egru(['train', ...TINY, '--actors', '2', '--epochs', '2', '--log-every', '1', '--eval-every', '2', '--out', run]);
   second = join(tmp, 'second');
   both = join(tmp, 'both.html');
-  const t = await egru(['train', ...TINY, '--steps', '4', '--log-every', '2', '--model', 'gru', '--no-report', '--out', second]);
+  const t = await egru(['train', ...TINY, '--actors', '1', '--steps', '4', '--log-every', '2', '--model', 'gru', '--no-report', '--out', second]);
   const hw = await egru(['hardware', '--checkpoint', join(second, 'checkpoint.egru'), '--samples', '4', '--transport', 'inline', '--json']);
   if (t.code !== 0 || hw.code !== 0) throw new Error(`second run: ${t.stderr}${hw.stderr}`);
   writeFileSync(join(second, 'hardware.json'), hw.stdout);
@@ -60,6 +61,20 @@ describe('egru train writes report.html', () => {
     const data = JSON.parse(/<script type="application\/json" id="report-data">(.*?)<\/script>/s.exec(html)![1]!);
     expect(data.runs[0].summary).toEqual(json(join(run, 'summary.json')));
     expect(data.runs[0].metrics).toHaveLength(records(run).length);
+  });
+
+  it('summary.json holds the training traffic per actor pair; each step record the items per pair since the previous one', () => {
+    const summary = json(join(run, 'summary.json'));
+    const pairs = summary.train.pairs as Record<'forward' | 'backward', Record<'packets' | 'items' | 'bytes', number>>[][];
+    expect(pairs.map((row) => row.length)).toEqual([2, 2]);
+    for (const dir of ['forward', 'backward'] as const)
+      for (const f of ['packets', 'items', 'bytes'] as const)
+        expect(pairs.flat().reduce((sum, c) => sum + c[dir][f], 0), `${dir} ${f}`).toBe(summary.train.messages[dir][f]);
+    const steps = records(run).filter((x) => x.kind === 'step');
+    expect(steps.every((x) => x.actors === 2 && x.pairs_items.length === 8)).toBe(true);
+    const logged = steps.reduce((sum: number[], x) => sum.map((v, k) => v + x.pairs_items[k]), new Array(8).fill(0));
+    expect(logged).toEqual(pairs.flat().flatMap((c) => [c.forward.items, c.backward.items])); // --log-every 1: every step
+    expect(records(second).some((x) => 'pairs_items' in x), 'one actor: no pairs_items').toBe(false);
   });
 
   it('--no-report skips it; a report that cannot be written is one warning line, and training still succeeds', async () => {
@@ -131,8 +146,9 @@ describe('report.html in a real browser (headless Chromium)', () => {
   it.skipIf(!CHROMIUM && !IN_CI)('draws every chart without a console message; the numbers shown are summary.json’s (needs chromium; skipped without it locally)', async () => {
     expect(CHROMIUM, 'CI is set but chromium does not run (apt-get install chromium)').not.toBeNull();
     const page = await loadPage(CHROMIUM!, join(run, 'report.html'));
-    // loss, accuracy, loss against wall time, sparsity, events per sample, message items, message bytes, MACs
-    expectAllDrawn(page, 8);
+    // loss, accuracy, loss against wall time, sparsity, events per sample, message items, message bytes, MACs,
+    // the heatmap of the traffic between actors and the items between actors over training
+    expectAllDrawn(page, 10);
 
     const summary = json(join(run, 'summary.json'));
     const cells = [...page.dom.matchAll(/<td data-run="0" data-set="(\w+)" data-figure="([^"]+)" data-value="([^"]*)">([^<]*)<\/td>/g)];
@@ -153,13 +169,25 @@ describe('report.html in a real browser (headless Chromium)', () => {
     expect(shown.get('final steps')!.text).toBe(String(summary.steps));
     expect(shown.get('train events')!.text).toMatch(new RegExp(`^${summary.train.events.toLocaleString('en-US')} \\(`));
     expect(page.dom).toMatch(/Firing-rate histograms per layer: not recorded by this version during training \(run\)/);
+
+    // The traffic between actors: every cell of both heatmaps shows summary.json's count for its pair.
+    expect(page.dom).toMatch(/<canvas class="heatmap" data-run="0"/);
+    const pairs = summary.train.pairs as { forward: { items: number }; backward: { items: number } }[][];
+    expect(pairs).toHaveLength(2);
+    const expected = (['forward', 'backward'] as const).flatMap((dir) => [0, 1].flatMap((src) => [0, 1].map((dst) => ({ dir, src, dst, value: pairs[src]![dst]![dir].items }))));
+    const heat = heatmapCells(page);
+    expect(heat.map(({ dir, src, dst, value }) => ({ dir, src, dst, value }))).toEqual(expected);
+    for (const c of heat) expect(c.text, `${c.dir} ${c.src}→${c.dst}`).toBe(c.value < 1e4 ? String(c.value) : `${(c.value / 1e3).toFixed(1)} k`);
+    expect(heat.filter((c) => c.src !== c.dst).every((c) => c.value > 0), 'both actors send to each other').toBe(true);
   });
 
   it.skipIf(!CHROMIUM && !IN_CI)('two runs overlaid, with firing rates and the hardware estimate of one (needs chromium; skipped without it locally)', async () => {
     expect(CHROMIUM, 'CI is set but chromium does not run (apt-get install chromium)').not.toBeNull();
     expect(existsSync(both), 'made by the egru report test above').toBe(true);
     const page = await loadPage(CHROMIUM!, both);
-    expectAllDrawn(page, 9); // the 8 charts of one run and the firing-rate histogram of layer 0 (--firing-rates above)
+    expectAllDrawn(page, 11); // the 10 charts of the 2-actor run and the firing-rate histogram of layer 0 (--firing-rates above)
+    expect(page.dom).toContain('second: one actor: no inter-actor traffic');
+    expect(heatmapCells(page)).toHaveLength(8); // the 2-actor run's only
     const hw = json(join(second, 'hardware.json'));
     expect(page.dom).toContain(`<th>second: ${hw.preset.name}</th>`);
     expect(page.dom).toMatch(/<table class="kv" id="hardware-table">.*energy saving/s);
@@ -178,10 +206,21 @@ describe('report.html of an interrupted run in a real browser', () => {
     const r = await egru(['report', early]);
     expect(r.code, r.stderr).toBe(0);
     const page = await loadPage(CHROMIUM!, join(early, 'report.html'));
-    expectAllDrawn(page, 5); // loss, accuracy, loss against wall time, sparsity, events per sample
+    // loss, accuracy, loss against wall time, sparsity, events per sample; the traffic between actors from the step records
+    expectAllDrawn(page, 7);
+    const items = (dir: number, src: number, dst: number) => steps.reduce((sum, x) => sum + x.pairs_items[2 * (src * 2 + dst) + dir], 0);
+    expect(heatmapCells(page).map((c) => [c.dir, c.src, c.dst, c.value])).toEqual(
+      ['forward', 'backward'].flatMap((dir, k) => [0, 1].flatMap((src) => [0, 1].map((dst) => [dir, src, dst, items(k, src, dst)]))),
+    );
     expect(page.dom).toContain('No summary.json (an interrupted run writes none): early');
   });
 });
+
+/** The numbers drawn in the heatmap cells (the page writes each into the canvas's table as it draws it). */
+function heatmapCells(page: LoadedPage): { dir: string; src: number; dst: number; value: number; text: string }[] {
+  const cells = page.dom.matchAll(/<td data-dir="(\w+)" data-src="(\d+)" data-dst="(\d+)" data-value="([^"]*)">([^<]*)<\/td>/g);
+  return [...cells].map(([, dir, src, dst, value, text]) => ({ dir: dir!, src: Number(src), dst: Number(dst), value: Number(value), text: decode(text!) }));
+}
 
 /** The page's self-check: no console message or error, every chart has each of its series' colours drawn. */
 function expectAllDrawn(page: LoadedPage, plots: number): void {

@@ -292,6 +292,107 @@ export const PAGE_SCRIPT = String.raw`
     barChart(grid, 'MACs per sample against a dense GRU', 'MACs / sequence', macs.map(function (m) { return m[1]; }), tf.map(function (f) { return macs.map(function (m) { return f ? perSample(f, f.macs[m[0]]) : null; }); }));
   }
 
+  // ---- traffic between actors -------------------------------------------------------------------------------
+  /**
+   * Items per (source, destination) actor pair, forward and backward: summary.json's train.pairs, else the sum of
+   * the step records' pairs_items (an interrupted run); null when neither is there.
+   */
+  function pairTotals(run) {
+    var pairs = run.summary && run.summary.train && run.summary.train.pairs;
+    if (Array.isArray(pairs) && pairs.length) {
+      var pick = function (dir) { return pairs.map(function (row) { return row.map(function (c) { return c[dir].items; }); }); };
+      var since = run.summary.train.pairs_since_step;
+      return { actors: pairs.length, forward: pick('forward'), backward: pick('backward'),
+        from: 'summary.json train.pairs' + (since ? ' (the steps after step ' + since + ', where a resume changed the actor count)' : '') };
+    }
+    var steps = records(run, 'step').filter(function (r) { return Array.isArray(r.pairs_items); });
+    if (!steps.length) return null;
+    var G = steps[0].actors, out = { actors: G, forward: [], backward: [], from: 'the sum of the step records' };
+    for (var s = 0; s < G; s++) { out.forward.push([]); out.backward.push([]); for (var d = 0; d < G; d++) { out.forward[s].push(0); out.backward[s].push(0); } }
+    steps.forEach(function (r) {
+      for (var s = 0; s < G; s++) for (var d = 0; d < G; d++) { out.forward[s][d] += r.pairs_items[2 * (s * G + d)]; out.backward[s][d] += r.pairs_items[2 * (s * G + d) + 1]; }
+    });
+    return out;
+  }
+  /** The run's actor count: from its pair counts, else config.json. */
+  function actorCount(run, totals) { return totals ? totals.actors : run.config && finite(run.config.actors) ? run.config.actors : null; }
+
+  var HEAT = { forward: [31, 119, 180], backward: [214, 39, 40] };
+  function hex(c) { return '#' + c.map(function (v) { return (v < 16 ? '0' : '') + v.toString(16); }).join(''); }
+  /** White (0) to the direction's colour (the largest value of the grid). */
+  function heatColor(dir, share) { return hex(HEAT[dir].map(function (v) { return Math.round(255 + (v - 255) * share); })); }
+
+  /**
+   * A heatmap per direction, side by side on one canvas: rows = the sending actor ("from actor"), columns = the
+   * receiving one ("to actor"), each cell coloured by its share of the grid's largest value and labelled with the
+   * number. The same numbers go into a table inside the canvas element (what screen readers and tests read).
+   */
+  function heatmap(parent, run, i, t) {
+    var G = t.actors, left = 56, top = 52, gap = 40;
+    var box = plotBox(parent, 'Message items between actors: ' + run.name, 'Training, from ' + t.from + '. Rows: the sending actor; columns: the receiving one.');
+    if (G > 4) box.style.gridColumn = '1 / -1'; // the whole row, so that the numbers still fit in the cells
+    var cell = Math.max(12, Math.min(64, Math.floor((box.clientWidth - 16 - 2 * left - gap) / (2 * G))));
+    var gridW = G * cell, width = 2 * (left + gridW) + gap, height = top + gridW + 8;
+    var cellFont = Math.min(11, Math.floor(cell / 3)) + 'px system-ui, sans-serif';
+    var ratio = window.devicePixelRatio || 1;
+    var canvas = el('canvas', { class: 'heatmap', 'data-run': String(i), width: String(Math.round(width * ratio)), height: String(Math.round(height * ratio)), style: 'width:' + width + 'px;height:' + height + 'px' });
+    var ctx = canvas.getContext('2d');
+    ctx.scale(ratio, ratio);
+    var table = el('table', {}, [el('tr', {}, [el('th', {}, ['direction']), el('th', {}, ['from actor']), el('th', {}, ['to actor']), el('th', {}, ['items'])])]);
+    var colors = [];
+    ['forward', 'backward'].forEach(function (dir, k) {
+      var x0 = k * (left + gridW + gap) + left, grid = t[dir];
+      var max = Math.max.apply(null, grid.map(function (row) { return Math.max.apply(null, row); }));
+      colors.push(heatColor(dir, max > 0 ? 1 : 0));
+      ctx.fillStyle = '#222'; ctx.font = '600 13px system-ui, sans-serif'; ctx.textAlign = 'center'; ctx.textBaseline = 'alphabetic';
+      ctx.fillText(dir + ' items', x0 + gridW / 2, 13);
+      ctx.font = '11px system-ui, sans-serif'; ctx.fillStyle = '#444';
+      ctx.fillText('to actor', x0 + gridW / 2, 30);
+      for (var s = 0; s < G; s++) for (var d = 0; d < G; d++) {
+        var v = grid[s][d], share = max > 0 ? v / max : 0, x = x0 + d * cell, y = top + s * cell;
+        ctx.fillStyle = heatColor(dir, share);
+        ctx.fillRect(x, y, cell - 1, cell - 1);
+        var label = compact(v);
+        if (cell >= 24) { ctx.font = cellFont; ctx.fillStyle = share > 0.55 ? '#fff' : '#222'; ctx.textBaseline = 'middle'; ctx.fillText(label, x + cell / 2, y + cell / 2); }
+        table.appendChild(el('tr', {}, [el('td', {}, [dir]), el('td', {}, [String(s)]), el('td', {}, [String(d)]),
+          el('td', { 'data-dir': dir, 'data-src': String(s), 'data-dst': String(d), 'data-value': String(v) }, [label])]));
+      }
+      ctx.fillStyle = '#444'; ctx.textBaseline = 'middle'; ctx.font = '11px system-ui, sans-serif';
+      for (var a = 0; a < G; a++) {
+        ctx.textAlign = 'center'; ctx.fillText(String(a), x0 + a * cell + cell / 2, top - 10);
+        ctx.textAlign = 'right'; ctx.fillText(String(a), x0 - 6, top + a * cell + cell / 2);
+      }
+      ctx.save(); ctx.translate(x0 - 28, top + gridW / 2); ctx.rotate(-Math.PI / 2); ctx.textAlign = 'center'; ctx.fillText('from actor', 0, 0); ctx.restore();
+    });
+    canvas.appendChild(table);
+    box.appendChild(canvas);
+    plots.push({ title: box.firstChild.textContent, canvas: canvas, colors: colors });
+  }
+
+  function actorTraffic() {
+    var s = section('actor-traffic', 'Traffic between actors', 'Message items each actor sent to each other actor during training (forward: events; backward: gradient items). Per step: the step records (pairs_items, at --log-every).');
+    var grid = s.appendChild(el('div', { class: 'grid' }));
+    var series = [];
+    runs.forEach(function (run, i) {
+      var t = pairTotals(run), G = actorCount(run, t);
+      if (G === 1) { s.insertBefore(el('p', { class: 'note' }, [run.name + ': one actor: no inter-actor traffic']), grid); return; }
+      if (!t) { s.insertBefore(el('p', { class: 'note' }, [run.name + ': traffic per actor pair not recorded (a run of an older version)']), grid); return; }
+      heatmap(grid, run, i, t);
+      var steps = records(run, 'step').filter(function (r) { return Array.isArray(r.pairs_items) && r.samples > 0; });
+      var between = function (r, k) {
+        var sum = 0;
+        for (var a = 0; a < r.actors; a++) for (var b = 0; b < r.actors; b++) if (a !== b) sum += r.pairs_items[2 * (a * r.actors + b) + k];
+        return sum / r.samples;
+      };
+      var name = runs.length > 1 ? run.name + ': ' : '';
+      var xs = steps.map(function (r) { return r.step; });
+      series.push({ label: name + 'forward', color: seriesColor(i, 0), xs: xs, ys: steps.map(function (r) { return between(r, 0); }) });
+      series.push({ label: name + 'backward', color: seriesColor(i, 1), dash: [6, 4], xs: xs, ys: steps.map(function (r) { return between(r, 1); }) });
+    });
+    if (series.length) lineChart(grid, 'Items between actors per sample over training', 'step', 'items / sequence', series,
+      { note: 'All pairs of different actors, per training sequence, over the steps since the previous step record.' });
+  }
+
   // ---- config and hardware -----------------------------------------------------------------------------------
   function flatten(o, prefix, into) {
     Object.keys(o || {}).forEach(function (k) {
@@ -353,7 +454,7 @@ export const PAGE_SCRIPT = String.raw`
     var status = document.getElementById('report-status');
     var missing = [];
     plots.forEach(function (p) {
-      var canvas = p.u.root.querySelector('canvas');
+      var canvas = p.canvas || p.u.root.querySelector('canvas');
       var px = canvas && canvas.width > 0 ? pixels(canvas) : null;
       var ok = px !== null && p.colors.every(function (c) { return drawnIn(px, c); });
       if (!ok) missing.push(p.title);
@@ -370,6 +471,7 @@ export const PAGE_SCRIPT = String.raw`
     learningCurves();
     activity();
     traffic();
+    actorTraffic();
     summaryTable();
     config();
     hardware();
