@@ -16,7 +16,7 @@
  * pre-activation buffers that live in the kernel's wasm memory. The gate nonlinearities (σ, tanh) are one SIMD
  * call per batch element in float32 (≤ 3 ulp, model/simd.wat), and so are the elementwise steps of the evnn and
  * GRU cells (cellForward: float64 rounded to float32; cellBackward: float32 SIMD); the paper formulation's run in
- * float64 JavaScript. Parameters, gradients, the state history and message values are float32.
+ * JavaScript. Parameters, gradients, the state history and message values are float32.
  */
 import type { ModelConfig } from './config.js';
 import { layerInputSize } from './config.js';
@@ -34,7 +34,8 @@ export interface GroupKernelSpec {
   units: number;
   batch: number;
   /**
-   * How the pre-activations are summed (the same bits either way): 'destination' (one SIMD gather per step and
+   * How the pre-activations are summed (the same bits either way while an address appears at most once per step
+   * and batch element, as in the runtime's lists): 'destination' (one SIMD gather per step and
    * batch element, the row in registers; fast while the weights fit the caches) or 'row' (each weight row read
    * once per step for all batch elements). Default: 'destination' up to 1 MiB of weights per kernel.
    */
@@ -543,13 +544,13 @@ export class GroupKernel {
     const pAcc = this.pAccRing;
     const pRg = this.pRgRing;
     if (this.gatherRows) {
-      this.rows.gatherSlots(this.poolX, t, tEnd, this.pK, 0, pAcc, accRow, n3);
-      if (this.paper) this.rows.gatherSlots(this.poolE, t, tEnd, this.pR, 0, pAcc, accRow, n2);
+      this.rows.gatherSlots(this.poolX, t, tEnd, this.inputSize, this.pK, 0, pAcc, accRow, n3);
+      if (this.paper) this.rows.gatherSlots(this.poolE, t, tEnd, this.layerSize, this.pR, 0, pAcc, accRow, n2);
       else {
-        this.rows.gatherSlots(this.poolE, t, tEnd, this.pR, 0, pAcc, accRow, n2);
-        this.rows.gatherSlots(this.poolE, t, tEnd, this.pR, n2, pRg, 4 * n, n);
+        this.rows.gatherSlots(this.poolE, t, tEnd, this.layerSize, this.pR, 0, pAcc, accRow, n2);
+        this.rows.gatherSlots(this.poolE, t, tEnd, this.layerSize, this.pR, n2, pRg, 4 * n, n);
       }
-      if (withMessages) this.rows.gatherSlots(this.poolM, t, tEnd, this.pR, n2, pRg, 4 * n, n);
+      if (withMessages) this.rows.gatherSlots(this.poolM, t, tEnd, this.layerSize, this.pR, n2, pRg, 4 * n, n);
       return;
     }
     this.rows.scatterRows(this.poolX, t, tEnd, this.inputSize, this.pK, 0, pAcc, accRow, n3);

@@ -139,12 +139,14 @@ export class RowEngine {
     const { gather } = this.simd;
     const rowBytes = 12 * this.n;
     const start = this.rowStart;
+    const cap = this.listPtr.length;
     for (let i = 0; i < rows; i++) {
-      const k0 = start[i]!;
-      const k1 = start[i + 1]!;
-      if (k0 === k1) continue;
-      this.listItems(k0, k1, pD, dBytes, pool.value);
-      gather(pG + i * rowBytes + 4 * off, len, this.pListPtr, this.pListScalar, k1 - k0, 0);
+      // in chunks of the list capacity (only repeated addresses in a list can exceed it): the same sums, in order
+      for (let k0 = start[i]!, k1 = start[i + 1]!; k0 < k1; k0 += cap) {
+        const kEnd = Math.min(k1, k0 + cap);
+        this.listItems(k0, kEnd, pD, dBytes, pool.value);
+        gather(pG + i * rowBytes + 4 * off, len, this.pListPtr, this.pListScalar, kEnd - k0, 0);
+      }
     }
   }
 
@@ -164,16 +166,17 @@ export class RowEngine {
     const { axpyMany } = this.simd;
     const rowBytes = 12 * this.n;
     const start = this.rowStart;
+    const cap = this.listPtr.length;
     for (let i = 0; i < rows; i++) {
-      const k0 = start[i]!;
-      const k1 = start[i + 1]!;
-      if (k0 === k1) continue;
       const w = pW + i * rowBytes;
-      this.listItems(k0, k1, pDst, dstBytes, pool.value);
-      axpyMany(w + 4 * off, len, this.pListPtr, this.pListScalar, k1 - k0);
-      if (pDst2 < 0) continue;
-      this.listItems(k0, k1, pDst2, dst2Bytes, pool.value);
-      axpyMany(w + 4 * off2, len2, this.pListPtr, this.pListScalar, k1 - k0);
+      for (let k0 = start[i]!, k1 = start[i + 1]!; k0 < k1; k0 += cap) {
+        const kEnd = Math.min(k1, k0 + cap);
+        this.listItems(k0, kEnd, pDst, dstBytes, pool.value);
+        axpyMany(w + 4 * off, len, this.pListPtr, this.pListScalar, kEnd - k0);
+        if (pDst2 < 0) continue;
+        this.listItems(k0, kEnd, pDst2, dst2Bytes, pool.value);
+        axpyMany(w + 4 * off2, len2, this.pListPtr, this.pListScalar, kEnd - k0);
+      }
     }
     return count;
   }
@@ -193,13 +196,14 @@ export class RowEngine {
     const ptr = this.listPtr;
     const res = this.listOut;
     const lo = pool.offs[t * (this.batch + 1)]!;
+    const cap = ptr.length;
     for (let i = 0; i < rows; i++) {
-      const k0 = start[i]!;
-      const k1 = start[i + 1]!;
-      if (k0 === k1) continue;
-      for (let k = k0; k < k1; k++) ptr[k - k0] = pD + ordB[k]! * dBytes;
-      dotMany(pW + i * rowBytes + 4 * off, len, this.pListPtr, this.pListOut, k1 - k0, scale);
-      for (let k = k0; k < k1; k++) part[ordE[k]! - lo] = res[k - k0]!;
+      for (let k0 = start[i]!, k1 = start[i + 1]!; k0 < k1; k0 += cap) {
+        const kEnd = Math.min(k1, k0 + cap);
+        for (let k = k0; k < kEnd; k++) ptr[k - k0] = pD + ordB[k]! * dBytes;
+        dotMany(pW + i * rowBytes + 4 * off, len, this.pListPtr, this.pListOut, kEnd - k0, scale);
+        for (let k = k0; k < kEnd; k++) part[ordE[k]! - lo] = res[k - k0]!;
+      }
     }
     return count;
   }
@@ -272,10 +276,13 @@ export class RowEngine {
   /**
    * The destination-stationary twin of scatterRows, for weights that fit the caches: for every active (step u,
    * batch element b) of slots t..tEnd, dst += Σ value·W[i, off..off+len) over its items in pool order (ascending
-   * row, as scatterRows adds them), the destination row held in registers (one SIMD gather call). The same bits.
+   * row, as scatterRows adds them), the destination row held in registers (one SIMD gather call). The same bits
+   * while an address appears at most once per step and batch element (the runtime's lists); repeated addresses
+   * are added in list order here, row by row there.
    */
-  gatherSlots(pool: StepPool, t: number, tEnd: number, pW: number, off: number, pDst: number, dstBytes: number, len: number): void {
+  gatherSlots(pool: StepPool, t: number, tEnd: number, rows: number, pW: number, off: number, pDst: number, dstBytes: number, len: number): void {
     const B = this.batch;
+    const cap = this.listPtr.length;
     const rowBytes = 12 * this.n;
     const offs = pool.offs;
     const idx = pool.index;
@@ -287,14 +294,17 @@ export class RowEngine {
       const base = u * (B + 1);
       const d0 = pDst + (u % GRAD_BLOCK) * B * dstBytes;
       for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-        const lo = offs[base + b]!;
-        const hi = offs[base + b + 1]!;
-        if (lo === hi) continue;
-        for (let e = lo; e < hi; e++) {
-          ptr[e - lo] = pW + idx[e]! * rowBytes;
-          scalar[e - lo] = val[e]!;
+        // in chunks of the list capacity (only repeated addresses in a list can exceed it): the same sums, in order
+        for (let lo = offs[base + b]!, hi = offs[base + b + 1]!; lo < hi; lo += cap) {
+          const end = Math.min(hi, lo + cap);
+          for (let e = lo; e < end; e++) {
+            const i = idx[e]!;
+            if (!(i >= 0 && i < rows)) throw new Error(`item address ${i} outside 0..${rows - 1}`);
+            ptr[e - lo] = pW + i * rowBytes;
+            scalar[e - lo] = val[e]!;
+          }
+          gather(d0 + b * dstBytes, len, this.pListPtr, this.pListScalar, end - lo, 4 * off);
         }
-        gather(d0 + b * dstBytes, len, this.pListPtr, this.pListScalar, hi - lo, 4 * off);
       }
     }
   }

@@ -187,7 +187,7 @@
       (local.set $z (f64.promote_f32 (f32.load (i32.add (local.get $gate) (local.get $j)))))
       (local.set $th (f64.promote_f32 (f32.load (i32.add (local.get $thr) (local.get $j)))))
       (local.set $h (f64.const 0))
-      (if (i32.ge_s (local.get $prev) (i32.const 0))
+      (if (i32.ne (local.get $prev) (i32.const -1))
         (then
           (local.set $h (f64.promote_f32 (f32.load (i32.add (local.get $prev) (local.get $j)))))
           (if (i32.and (i32.eqz (local.get $gru)) (f64.gt (local.get $h) (local.get $th)))
@@ -249,7 +249,7 @@
       (local.set $dh (v128.load (i32.add (local.get $carry) (local.get $j))))
       (local.set $th (v128.load (i32.add (local.get $thr) (local.get $j))))
       (local.set $h (v128.const i32x4 0 0 0 0))
-      (if (i32.ge_s (local.get $prev) (i32.const 0))
+      (if (i32.ne (local.get $prev) (i32.const -1))
         (then
           (local.set $h (v128.load (i32.add (local.get $prev) (local.get $j))))
           ;; egru: h = v_{t−1} − ϑ where v_{t−1} > ϑ (the reset after an event)

@@ -5,6 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { defaultModelConfig } from '../model/config.js';
+import { GroupKernel } from '../model/group-kernel.js';
+import { ItemList } from '../model/items.js';
+import { initParams, sliceGroup } from '../model/params.js';
 import { Composition } from './helpers/compose.js';
 import { activeParams, randomBatch } from './helpers/problems.js';
 
@@ -29,4 +32,64 @@ describe('pre-activation order', () => {
       expect(byDestination.figures.events).toBeGreaterThan(0);
       expect(byDestination).toEqual(byRow);
     });
+
+  /** One kernel of a single 8-unit group over T steps, forward then backward, with the given input lists per step. */
+  function runKernel(order: 'destination' | 'row', inputs: (t: number) => ItemList[]) {
+    const cfg = defaultModelConfig({ inputSize: 8, hidden: [8], classes: 2, seed: 5 });
+    const p = initParams(cfg);
+    const k = new GroupKernel({ cfg, layer: 0, unitStart: 0, units: 8, batch: 1, preactivationOrder: order }, sliceGroup(p.layers[0]!, 8, 8, 0, 8));
+    const T = 5;
+    k.beginSequence(T);
+    const ev = [new ItemList(1, 8), new ItemList(1, 8)];
+    const outs: number[][] = [];
+    for (let t = 0; t < T; t++) {
+      k.forward(0, t, inputs(t), t > 0 ? [ev[(t - 1) & 1]!] : [], ev[t & 1]!);
+      outs.push(Array.from(ev[t & 1]!.value.subarray(0, ev[t & 1]!.size)));
+    }
+    const g = Float32Array.from({ length: 8 }, (_, j) => 0.1 * (j - 3));
+    const rec = new ItemList(1, 8);
+    const below = new ItemList(1, 8);
+    let incoming: ItemList[] = [];
+    for (let t = T - 1; t >= 0; t--) {
+      k.backward(0, t, incoming, g, rec, below);
+      const next = new ItemList(1, 8);
+      next.copyFrom(rec);
+      incoming = [next];
+    }
+    return { outs, grads: [k.grads.kernel, k.grads.recurrentKernel, k.grads.bias, k.grads.thr].map((a) => Array.from(a)) };
+  }
+
+  it('an address repeated in several lists (more items than one SIMD call takes): both orders run and agree to float32 rounding', () => {
+    // 16 items per step and batch element for 8 input rows: twice the item-list capacity of one call
+    const lists = (t: number) =>
+      [0, 1].map((l) => {
+        const list = new ItemList(1, 8);
+        list.clear();
+        list.begin(0);
+        for (let i = 0; i < 8; i++) list.push(i, 0.1 + 0.05 * i + 0.2 * l + 0.01 * t);
+        list.end();
+        return list;
+      });
+    // (with repeated addresses the two orders add a destination's items in different orders: rows first, or lists)
+    const a = runKernel('destination', lists);
+    const b = runKernel('row', lists);
+    expect(a.outs.flat().length).toBeGreaterThan(0);
+    expect(a.outs.map((o) => o.length)).toEqual(b.outs.map((o) => o.length));
+    const all = (r: typeof a) => [...r.outs.flat(), ...r.grads.flat()];
+    const [x, y] = [all(a), all(b)];
+    expect(x.length).toBe(y.length);
+    x.forEach((v, i) => expect(Math.abs(v - y[i]!)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(y[i]!))));
+  });
+
+  it('an input address outside the layer is refused in both orders, with the same message', () => {
+    const bad = () => {
+      const list = new ItemList(1, 2);
+      list.clear();
+      list.begin(0);
+      list.push(8, 1);
+      list.end();
+      return [list];
+    };
+    for (const order of ['destination', 'row'] as const) expect(() => runKernel(order, bad)).toThrow(/item address 8 outside 0\.\.7/);
+  });
 });
