@@ -78,6 +78,11 @@ function scatterAdd(lists: readonly ItemList[], dst: Float32Array, B: number, n:
 const STAGE = { gate: 0, rg: 12, cur: 16, prev: 20, thr: 24, dy: 28, carry: 32, dw: 36, drh: 48, gthr: 60 } as const;
 const STAGE_FLOATS = 64;
 
+/** dst[at..at+len) = src[from..from+len), element by element: no subarray view to allocate on the step path. */
+function copyFloats(dst: Float32Array, at: number, src: Float32Array, from: number, len: number): void {
+  for (let k = 0; k < len; k++) dst[at + k] = src[from + k]!;
+}
+
 /** The kernel's views in its wasm memory, in their order there (GroupKernel.arenaSizes). */
 const KERNEL_VIEWS = [
   // parameters and their gradients
@@ -501,7 +506,7 @@ export class GroupKernel {
       out.begin(b);
       near.begin(b);
       const cur = (t * B + b) * n;
-      if (t > 0) this.stateAt.set(state.subarray(cur - B * n, cur - B * n + n));
+      if (t > 0) copyFloats(this.stateAt, 0, state, cur - B * n, n);
       gates(this.pGate, this.pAcc + 12 * n * b, this.pRg + 4 * n * b, n, 1);
       const ev = cellForward(
         this.pGate, t > 0 ? pPrev : -1, pThr, pV, n, gru, this.invSupport, this.unitStart,
@@ -766,8 +771,8 @@ export class GroupKernel {
     this.gatherDy(incoming, outputGrad);
     this.recomputeBlock(t, false);
     // the state at t and t − 1 into wasm memory, for the SIMD elementwise step
-    this.stateAt.set(this.state.subarray(t * B * n, (t * B + BA) * n));
-    if (t > 0) this.stateBefore.set(this.state.subarray((t - 1) * B * n, ((t - 1) * B + BA) * n));
+    copyFloats(this.stateAt, 0, this.state, t * B * n, BA * n);
+    if (t > 0) copyFloats(this.stateBefore, 0, this.state, (t - 1) * B * n, BA * n);
     const { axpy, gates, cellBackward } = this.simd;
     const pThr = this.params.thr.byteOffset;
     const pGthr = this.grads.thr.byteOffset;

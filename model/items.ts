@@ -68,13 +68,15 @@ export class ItemList implements ItemSink {
     this.fill = at + 1;
   }
 
-  /** push(index[k], value[k]) for k < count (value null: 0), as two block copies. */
+  /** push(index[k], value[k]) for k < count (value null: 0), without a view to allocate (a per-step path). */
   pushMany(index: Int32Array, value: Float32Array | null, count: number): void {
     const at = this.fill;
     if (at + count > this.index.length) this.grow(Math.max(at + count, this.index.length * 2));
-    this.index.set(index.subarray(0, count), at);
-    if (value) this.value.set(value.subarray(0, count), at);
-    else this.value.fill(0, at, at + count);
+    const idx = this.index;
+    const val = this.value;
+    for (let k = 0; k < count; k++) idx[at + k] = index[k]!;
+    if (value) for (let k = 0; k < count; k++) val[at + k] = value[k]!;
+    else val.fill(0, at, at + count);
     this.fill = at + count;
   }
 
@@ -102,8 +104,12 @@ export class ItemList implements ItemSink {
   copyFrom(src: ItemList): void {
     this.ensureCapacity(src.size);
     this.offsets.set(src.offsets);
-    this.index.set(src.index.subarray(0, src.size));
-    this.value.set(src.value.subarray(0, src.size));
+    // element by element: no subarray views to allocate (nearThreshold copies a list every step)
+    const n = src.size;
+    for (let k = 0; k < n; k++) {
+      this.index[k] = src.index[k]!;
+      this.value[k] = src.value[k]!;
+    }
     this.fill = src.size;
     this.open = this.batch;
   }
