@@ -29,7 +29,7 @@ export function removeOrphanedTempFiles(dir: string): string[] {
   }
   for (const name of names) {
     const m = TEMP_NAME.exec(name);
-    if (!m || processRuns(Number(m[1]))) continue;
+    if (!m || processAlive(Number(m[1]))) continue;
     try {
       unlinkSync(join(dir, name));
       removed.push(name);
@@ -40,7 +40,8 @@ export function removeOrphanedTempFiles(dir: string): string[] {
   return removed;
 }
 
-function processRuns(pid: number): boolean {
+/** Whether process `pid` runs on this machine (signal 0; EPERM: it exists but belongs to another user). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

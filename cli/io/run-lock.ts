@@ -10,6 +10,7 @@
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from './atomic.js';
 import { describeFsError, InputError } from './errors.js';
 
 export const LOCK_FILE = '.lock';
@@ -88,7 +89,7 @@ function staleness(path: string, owner: LockOwner | null): string | null {
   }
   if (owner.host !== hostname()) return null; // another host's process cannot be checked from here
   if (owner.pid === process.pid) return null;
-  return isAlive(owner.pid) ? null : `process ${owner.pid} on ${owner.host} (started ${owner.started}) is no longer running`;
+  return processAlive(owner.pid) ? null : `process ${owner.pid} on ${owner.host} (started ${owner.started}) is no longer running`;
 }
 
 function ageMs(path: string): number | null {
@@ -99,14 +100,6 @@ function ageMs(path: string): number | null {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
-  }
-}
 
 function heldMessage(dir: string, path: string, owner: LockOwner | null): string {
   const who = owner ? `process ${owner.pid} on ${owner.host} (since ${owner.started})` : 'a process that is starting';
