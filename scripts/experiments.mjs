@@ -1,0 +1,314 @@
+#!/usr/bin/env node
+/**
+ * The runs behind docs/results.md, and the page itself, made from the committed run files (never typed by hand).
+ *
+ *   node scripts/experiments.mjs run  [NAME…]   train the runs of experiments/experiments.json (default: those
+ *                                              without a summary.json) into experiments/runs/NAME
+ *   node scripts/experiments.mjs time [NAME…]   time training and forward-only steps of each run's checkpoint
+ *                                              (run it on a quiet machine): experiments/runs/NAME/timing.json
+ *   node scripts/experiments.mjs page           write docs/results.md (and its curves, docs/results/*.svg)
+ *
+ * A run directory keeps config.json, summary.json and metrics.jsonl in git; checkpoints and report.html stay
+ * local (.gitignore). `npm run results` is `page`.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const MANIFEST = join(ROOT, 'experiments', 'experiments.json');
+const RUNS = join(ROOT, 'experiments', 'runs');
+const PAGE = join(ROOT, 'docs', 'results.md');
+const CURVES = join(ROOT, 'docs', 'results');
+
+const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8'));
+const byName = new Map(manifest.runs.map((r) => [r.name, r]));
+
+function selected(names) {
+  for (const n of names) if (!byName.has(n)) fail(`unknown run '${n}' (experiments/experiments.json has ${[...byName.keys()].join(', ')})`);
+  return names.length ? names.map((n) => byName.get(n)) : manifest.runs;
+}
+
+function fail(message) {
+  console.error(`experiments: error: ${message}`);
+  process.exit(2);
+}
+
+const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
+const writeAtomic = (p, text) => {
+  writeFileSync(`${p}.tmp`, text);
+  renameSync(`${p}.tmp`, p);
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// run
+
+function runAll(names) {
+  const todo = names.length ? selected(names) : manifest.runs.filter((r) => !existsSync(join(RUNS, r.name, 'summary.json')));
+  for (const r of todo) {
+    const out = join(RUNS, r.name);
+    console.log(`== ${r.name}: egru train ${r.args.join(' ')}`);
+    execFileSync(process.execPath, [join(ROOT, 'bin', 'egru.js'), 'train', ...r.args, '--out', out, '--force', '--progress', 'plain'], { stdio: 'inherit' });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// time: training steps (forward + backward + update) and forward-only steps of the trained network, lr 0 so the
+// network and its sparsity stay those of the checkpoint
+
+function machine() {
+  const c = cpus();
+  return `${c.length} × ${c[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}`;
+}
+
+async function timeAll(names) {
+  const load = (p) => import(pathToFileURL(join(ROOT, 'dist', p)).href);
+  const { loadCheckpoint } = await load('cli/io/checkpoint.js');
+  const { loadTask } = await load('cli/data/tasks.js');
+  const { Trainer } = await load('runtime/coordinator.js');
+  for (const r of selected(names)) {
+    const dir = join(RUNS, r.name);
+    const ckPath = join(dir, 'checkpoint.egru');
+    if (!existsSync(ckPath)) {
+      console.log(`${r.name}: no checkpoint.egru here (checkpoints are not committed): run it first`);
+      continue;
+    }
+    const config = readJson(join(dir, 'config.json'));
+    const ck = loadCheckpoint(ckPath);
+    const data = loadTask(config.task, 'train', { limit: config.batch * 8 });
+    const B = config.batch;
+    const T = data.steps;
+    const per = T * data.inputSize;
+    const yPer = data.perStep ? T : 1;
+    const batches = Array.from({ length: 8 }, (_, k) => ({
+      x: data.x.subarray(k * B * per, (k + 1) * B * per),
+      targets: data.y.subarray(k * B * yPer, (k + 1) * B * yPer),
+      batch: B,
+      steps: T,
+    }));
+    const actors = config.actors;
+    const trainer = await Trainer.create({ model: ck.config.model, params: ck.params, actors, transport: 'threads', batch: B, maxSteps: T, optimizer: { kind: 'adam', lr: 0 } });
+    try {
+      const median = async (fn, reps) => {
+        for (let w = 0; w < 20; w++) await fn(batches[w % 8]);
+        const ts = [];
+        for (let i = 0; i < reps; i++) {
+          const t0 = performance.now();
+          await fn(batches[i % 8]);
+          ts.push(performance.now() - t0);
+        }
+        ts.sort((a, b) => a - b);
+        return ts[ts.length >> 1];
+      };
+      const reps = T > 100 ? 30 : 200;
+      await trainer.resetCounters();
+      const trainMs = await median((b) => trainer.train(b), reps);
+      const c = trainer.counters().totals;
+      const forwardMs = await median((b) => trainer.evaluate(b), reps);
+      const timing = {
+        machine: machine(),
+        transport: 'threads',
+        actors,
+        steps_timed: reps,
+        train_ms: trainMs,
+        forward_ms: forwardMs,
+        backward_ms: trainMs - forwardMs,
+        activity_sparsity: 1 - c.events / c.unit_steps,
+        backward_sparsity: 1 - c.backward_active / c.unit_steps,
+      };
+      writeAtomic(join(dir, 'timing.json'), `${JSON.stringify(timing, null, 2)}\n`);
+      console.log(`${r.name}: train ${trainMs.toFixed(2)} ms, forward ${forwardMs.toFixed(2)} ms per step`);
+    } finally {
+      await trainer.close();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// page
+
+function loadRun(r) {
+  const dir = join(RUNS, r.name);
+  if (!existsSync(join(dir, 'summary.json'))) return null;
+  const metrics = existsSync(join(dir, 'metrics.jsonl'))
+    ? readFileSync(join(dir, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    : [];
+  const epochs = metrics.filter((m) => m.kind === 'epoch');
+  return {
+    ...r,
+    config: readJson(join(dir, 'config.json')),
+    summary: readJson(join(dir, 'summary.json')),
+    timing: existsSync(join(dir, 'timing.json')) ? readJson(join(dir, 'timing.json')) : null,
+    steps: metrics.filter((m) => m.kind === 'step'),
+    epochs,
+    // the trained network's training figures: the last epoch's (the whole-run totals mix in the first epochs)
+    lastTrain: epochs.at(-1)?.train ?? null,
+  };
+}
+
+const pct = (v, digits = 1) => (v === null || v === undefined ? '—' : `${(100 * v).toFixed(digits)} %`);
+const num = (v, digits = 2) => (v === null || v === undefined ? '—' : v.toFixed(digits));
+const mega = (v) => (v === null || v === undefined ? '—' : `${(v / 1e6).toFixed(2)} M`);
+const command = (r) => `\`egru train ${r.args.join(' ')}\``;
+
+function perStep(run, total) {
+  const t = run.lastTrain;
+  if (!t || total === undefined) return null;
+  return total / (t.samples / run.config.batch);
+}
+
+function modelName(run) {
+  const m = run.config.model;
+  return m.cell === 'gru' ? `GRU ${m.hidden.join(',')}` : `EGRU ${m.hidden.join(',')}`;
+}
+
+function sweepTable(runs, metricName, metric) {
+  const lines = [
+    `| run | s | λ | ${metricName} | activity sparsity | backward sparsity | backward items / step | backward MACs / step | train step, ms | of it backward, ms |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const run of runs) {
+    const m = run.config.model;
+    const t = run.lastTrain;
+    lines.push(
+      `| ${run.name} | ${m.cell === 'gru' ? '—' : m.support} | ${m.activityReg} | ${metric(run)} | ${pct(run.summary.activity_sparsity)} | ${pct(t?.backward_sparsity)} | ${mega(perStep(run, t?.messages.backward.items))} | ${mega(perStep(run, t?.macs.backward))} | ${num(run.timing?.train_ms)} | ${num(run.timing?.backward_ms)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The sparse-BPTT target: a setting with ≥ 50 % backward sparsity within `tolerance` of s = 1 at the same λ. */
+function sweepVerdict(runs, better, tolerance, unit, metric) {
+  const egru = runs.filter((r) => r.config.model.cell === 'egru');
+  const lines = [];
+  let best = null;
+  for (const r of egru) {
+    const m = r.config.model;
+    if (m.support === 1) continue;
+    const base = egru.find((b) => b.config.model.support === 1 && b.config.model.activityReg === m.activityReg);
+    if (!base || !r.lastTrain) continue;
+    const loss = better(base) - better(r);
+    const sparse = r.lastTrain.backward_sparsity;
+    const ok = sparse >= 0.5 && loss <= tolerance;
+    lines.push(
+      `- s = ${m.support}, λ = ${m.activityReg}: backward sparsity ${pct(sparse)} (s = 1: ${pct(base.lastTrain?.backward_sparsity)}), ${metric(r)} against ${metric(base)} at s = 1 — ${ok ? '**meets the target**' : `misses (${sparse < 0.5 ? 'backward sparsity under 50 %' : `costs ${loss.toFixed(2)} ${unit}`})`}`,
+    );
+    if (ok && (best === null || sparse > best.lastTrain.backward_sparsity)) best = r;
+  }
+  return { lines, best };
+}
+
+function curveSvg(run, value, label) {
+  const pts = run.steps.map((s) => [s.step, value(s)]).filter(([, v]) => Number.isFinite(v));
+  const val = run.epochs.map((e) => [e.step, e.validation ? value(e.validation) : Number.NaN]).filter(([, v]) => Number.isFinite(v));
+  if (pts.length < 2) return null;
+  const W = 640, H = 240, L = 50, R = 10, TOP = 10, BOT = 30;
+  const xmax = Math.max(...pts.map((p) => p[0]));
+  const ys = [...pts, ...val].map((p) => p[1]);
+  const ymin = Math.min(...ys), ymax = Math.max(...ys);
+  const sx = (x) => L + ((W - L - R) * x) / xmax;
+  const sy = (y) => TOP + (H - TOP - BOT) * (1 - (y - ymin) / (ymax - ymin || 1));
+  const poly = pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
+  const dots = val.map(([x, y]) => `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="#d62728"/>`).join('');
+  const ticks = [ymin, (ymin + ymax) / 2, ymax]
+    .map((y) => `<text x="${L - 4}" y="${sy(y) + 4}" text-anchor="end">${y.toFixed(3)}</text>`)
+    .join('');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">
+<rect width="${W}" height="${H}" fill="white"/>
+<line x1="${L}" y1="${H - BOT}" x2="${W - R}" y2="${H - BOT}" stroke="#888"/><line x1="${L}" y1="${TOP}" x2="${L}" y2="${H - BOT}" stroke="#888"/>
+${ticks}<text x="${W - R}" y="${H - 8}" text-anchor="end">optimiser step (last: ${xmax})</text>
+<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="${poly}"/>${dots}
+<text x="${L + 8}" y="${TOP + 12}">${label}: training (line, log interval), validation (dots, each epoch)</text>
+</svg>
+`;
+}
+
+function page() {
+  const runs = manifest.runs.map(loadRun);
+  const missing = manifest.runs.filter((_, i) => runs[i] === null).map((r) => r.name);
+  const have = runs.filter(Boolean);
+  const section = (s) => have.filter((r) => r.section === s);
+  const timed = have.find((r) => r.timing)?.timing.machine ?? null;
+  const out = [];
+  out.push('# Results');
+  out.push('');
+  out.push('Generated by `npm run results` (`node scripts/experiments.mjs page`) from the run files committed under');
+  out.push('`experiments/runs/` — nothing on this page is typed by hand. Each run names the command that produced it');
+  out.push('(`node scripts/experiments.mjs run NAME` repeats it, with `--out experiments/runs/NAME`); the runs are listed in');
+  out.push('`experiments/experiments.json`.');
+  out.push('');
+  out.push('- **Accuracy** is on the task\'s test set, measured after the last epoch. The runs validate on it after each epoch');
+  out.push('  (for the curves) but select nothing on it: the last epoch\'s network is the one reported.');
+  out.push('- **Activity sparsity** is that of the test pass; **backward sparsity**, backward message items and backward');
+  out.push('  MACs per optimiser step are those of the last training epoch (docs/figures.md defines them).');
+  out.push(`- **Step times** come from \`node scripts/experiments.mjs time\`: the median of repeated training steps and of`);
+  out.push('  forward-only steps of the trained network (threads transport, the run\'s actor count, learning rate 0 so the');
+  out.push('  network stays the trained one), on a quiet machine; "of it backward" is their difference (backward pass and');
+  out.push(`  update). ${timed ? `Machine: ${timed}.` : 'No run has been timed yet.'} The training runs themselves shared the machine with other work, so their`);
+  out.push('  wall-clock times are not used.');
+  if (missing.length) out.push(`- Not run yet: ${missing.join(', ')}.`);
+  out.push('');
+
+  const row = section('row');
+  if (row.length) {
+    const acc = (r) => pct(r.summary.accuracy, 2);
+    out.push('## Row-MNIST: EGRU against a dense GRU, and the sparse-BPTT sweep');
+    out.push('');
+    out.push('28 steps of 28 pixels, one layer of 128 units, batch 32, Adam 3·10⁻³, 8 epochs, seed 1. The paper reports');
+    out.push('98.3 % for the EGRU at 72 % activity sparsity and 98.8 % for a GRU; the target here is an EGRU at ≥ 98.3 %');
+    out.push('with ≥ 80 % activity sparsity. s is the pseudo-derivative\'s inverse half-width (a unit is backward-active');
+    out.push('when it emitted an event or |v − ϑ| < 1/s), λ the activity regulariser.');
+    out.push('');
+    out.push(sweepTable(row, 'test accuracy', acc));
+    out.push('');
+    const egru = row.filter((r) => r.config.model.cell === 'egru');
+    const hit = egru.filter((r) => r.summary.accuracy >= 0.983 && r.summary.activity_sparsity >= 0.8);
+    out.push(
+      hit.length
+        ? `Target (≥ 98.3 % at ≥ 80 % activity sparsity): **met** by ${hit.map((r) => `${r.name} (${pct(r.summary.accuracy, 2)} at ${pct(r.summary.activity_sparsity)})`).join(', ')}.`
+        : `Target (≥ 98.3 % at ≥ 80 % activity sparsity): **not met** — the best EGRU at ≥ 80 % sparsity reached ${pct(Math.max(...egru.filter((r) => r.summary.activity_sparsity >= 0.8).map((r) => r.summary.accuracy), Number.NaN), 2)}.`,
+    );
+    out.push('');
+    const verdict = sweepVerdict(row, (r) => 100 * r.summary.accuracy, 0.3, 'points of accuracy', acc);
+    out.push('Sparse-BPTT target: a setting with ≥ 50 % backward sparsity that costs at most 0.3 points of accuracy against');
+    out.push('s = 1 at the same λ:');
+    out.push('');
+    out.push(...verdict.lines);
+    out.push('');
+    out.push('Commands:');
+    out.push('');
+    for (const r of row) out.push(`- ${r.name}: ${command(r)}`);
+    out.push('');
+  }
+
+  for (const s of ['long']) {
+    const runsOf = section(s);
+    if (!runsOf.length) continue;
+    out.push('## Pixel and permuted MNIST: bounded runs');
+    out.push('');
+    for (const r of runsOf) {
+      out.push(`### ${r.name}: ${pct(r.summary.accuracy, 2)} test accuracy at ${pct(r.summary.activity_sparsity)} activity sparsity`);
+      out.push('');
+      out.push(`${modelName(r)}, ${r.summary.steps} steps (${r.summary.stopped}), ${num(r.summary.wall_seconds / 60, 1)} min. ${command(r)}`);
+      const svg = curveSvg(r, (m) => m.accuracy, 'accuracy');
+      if (svg) {
+        mkdirSync(CURVES, { recursive: true });
+        writeAtomic(join(CURVES, `${r.name}.svg`), svg);
+        out.push('');
+        out.push(`![learning curve of ${r.name}](results/${r.name}.svg)`);
+      }
+      out.push('');
+    }
+  }
+
+  writeAtomic(PAGE, `${out.join('\n')}\n`);
+  console.log(`wrote ${PAGE}${missing.length ? ` (${missing.length} runs not run yet)` : ''}`);
+}
+
+const [cmd, ...rest] = process.argv.slice(2);
+if (cmd === 'run') runAll(rest);
+else if (cmd === 'time') await timeAll(rest);
+else if (cmd === 'page') page();
+else fail('usage: node scripts/experiments.mjs run|time|page [NAME…]');
