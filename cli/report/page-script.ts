@@ -297,7 +297,7 @@ export const PAGE_SCRIPT = String.raw`
           var shares = counts.map(function (c) { return c / layer.units; });
           shares[BINS] = shares[BINS - 1]; // the last step's right edge
           var dead = countRates(layer.rates, 0), on = countRates(layer.rates, 1);
-          series.push({ label: (runs.length > 1 ? run.name + ': ' : '') + src.what + ' (' + layer.units + ' units, ' + dead + ' dead, ' + on + ' always on)',
+          series.push({ label: (runs.length > 1 ? run.name + ': ' : '') + (src.kind === 'training' ? 'training' : 'final checkpoint') + ' (' + dead + ' dead, ' + on + ' always on)',
             color: seriesColor(i, src.kind === 'training' ? 0 : 1), dash: src.kind === 'replay' ? [6, 4] : undefined, xs: edges, ys: shares, stepped: true });
           table.appendChild(el('tr', { 'data-run': String(i), 'data-source': src.kind, 'data-layer': String(l) },
             [run.name, src.what, String(l), String(layer.units), String(dead), String(on)].map(function (c) { return el('td', {}, [c]); })));
