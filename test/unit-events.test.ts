@@ -38,7 +38,7 @@ describe.each(['evnn', 'paper'] as const)('per-unit training event counts, formu
   const batches = [randomBatch(cfg, 3, 6, 10), randomBatch(cfg, 3, 5, 11), randomBatch(cfg, 2, 6, 12)];
   const want = referenceCounts(cfg, batches);
 
-  const cases: [TransportKind, number][] = [['inline', 1], ['inline', 2], ['inline', 3], ['threads', 2], ['threads', 3]];
+  const cases: [TransportKind, number][] = [['inline', 1], ['inline', 2], ['inline', 3], ['threads', 1], ['threads', 2], ['threads', 3]];
   it.each(cases)('%s, %i actors per layer: the reference’s events per unit; evaluation adds none', async (transport, actors) => {
     const trainer = await Trainer.create({ model: cfg, params: activeParams(cfg), actors, transport, batch: 3, maxSteps: 8, optimizer: sgd, clip: 1 });
     try {
