@@ -14,7 +14,8 @@
  *   step      optimiser steps done;  epoch: 0-based epoch in progress
  *   rng       {shuffle: 'permutation(n, seed, Stream.shuffle, epoch)', seed, epoch, position}
  *   meta      {version, wallSeconds, samplesSeen, totals (training counters so far), pairs (the same per actor
- *             pair: cli/pair-traffic.ts), pairsSince, runMeter, epochMeter}
+ *             pair: cli/pair-traffic.ts), pairsSince, runMeter, epochMeter, unitEvents (training events per unit,
+ *             per layer: cli/unit-firing.ts), unitEventsSince}
  * (rng and meta are read back by cli/run-state.ts).
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ import { addPairs, diffPairs, pairItems, storedPairs, zeroPairs, type PairCounts
 import type { Progress, ProgressState } from './progress.js';
 import type { TrainConfig } from './run-config.js';
 import { EpochMeter, restoreState, storedNumber, type RunState } from './run-state.js';
+import { UnitFiring } from './unit-firing.js';
 import {
   addTotals,
   diffTotals,
@@ -338,7 +340,12 @@ async function writeSummary(run: TrainingRun, stopped: StopReason): Promise<Reco
     wall_seconds: run.wall(),
     figures_from: vf ? 'validation' : 'train',
     ...(vf ?? tf),
-    train: { ...tf, pairs: run.pairs, ...(run.pairsSince > 0 ? { pairs_since_step: run.pairsSince } : {}) },
+    train: {
+      ...tf,
+      pairs: run.pairs,
+      ...(run.pairsSince > 0 ? { pairs_since_step: run.pairsSince } : {}),
+      firing: await run.firing.summary(run.trainer),
+    },
   };
   writeFileAtomic(run.path(RUN_FILES.summary), toJson(summary, 2) + '\n');
   if (vf) run.metricsLine({ kind: 'final', step: s.step, epoch: Math.ceil(s.step / spe), split: 'validation', ...vf });
@@ -362,6 +369,8 @@ class TrainingRun {
   /** Training traffic per actor pair since step `pairsSince` (0, unless a resumed checkpoint had none that fit). */
   readonly pairs: PairCounts;
   readonly pairsSince: number;
+  /** Training events per unit, since the run's start (or the resume of a checkpoint without them). */
+  readonly firing: UnitFiring;
 
   constructor(
     readonly input: TrainInput,
@@ -377,6 +386,7 @@ class TrainingRun {
     const since = storedNumber(input.resume?.meta, 'pairsSince');
     this.pairs = stored ?? zeroPairs(this.actors);
     this.pairsSince = stored ? since : state.step;
+    this.firing = UnitFiring.restore(input.resume?.meta, input.cfg.model.hidden, state.step);
   }
 
   get cfg(): TrainConfig {
@@ -457,6 +467,7 @@ class TrainingRun {
         pairsSince: this.pairsSince,
         runMeter: { lossSum: s.meter.lossSum, correct: s.meter.correct, count: s.meter.count, samples: s.meter.samples },
         epochMeter: s.epochMeter.toJSON(),
+        ...(await this.firing.meta(this.trainer)),
       },
     };
     for (const f of files) saveCheckpoint(this.path(f), doc);

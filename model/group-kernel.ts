@@ -139,6 +139,15 @@ export class GroupKernel {
     macsDenseForward: -0,
     macsDenseBackward: -0,
   };
+  /**
+   * Events per own unit (index j: unit unitStart + j) in the sequences run while countUnitEvents was on, since
+   * construction or resetCounters; unitEventSteps: the (step, batch element) pairs those sequences had, so unit
+   * j's firing rate is unitEvents[j] / unitEventSteps. Float64: exact counts up to 2^53.
+   */
+  readonly unitEvents: Float64Array;
+  unitEventSteps = -0; // −0: a double from the start (see counters)
+  /** Whether forward steps count into unitEvents (the runtime turns it off for evaluation). */
+  countUnitEvents = true;
 
   private readonly layer: number;
   private readonly unitStart: number;
@@ -333,6 +342,7 @@ export class GroupKernel {
     this.poolAB = new MaskPool(batch, layer > 0 ? this.inputSize : 1);
     this.rsave = new Float64Array(batch * units);
     this.dyLocal = new Float64Array(batch * units);
+    this.unitEvents = new Float64Array(units);
     this.resetCounters();
   }
 
@@ -345,6 +355,8 @@ export class GroupKernel {
     c.macsBackward = 0;
     c.macsDenseForward = 0;
     c.macsDenseBackward = 0;
+    this.unitEvents.fill(0);
+    this.unitEventSteps = 0;
   }
 
   zeroGrads(): void {
@@ -502,6 +514,9 @@ export class GroupKernel {
     const pV = this.vOut.byteOffset;
     const pPrev = this.stateAt.byteOffset; // v_{t−1} of the batch element, copied in from the history
     let events = 0;
+    const perUnit = this.countUnitEvents ? this.unitEvents : null;
+    const eventIndex = this.eventIndex;
+    const us = this.unitStart;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       out.begin(b);
       near.begin(b);
@@ -517,11 +532,13 @@ export class GroupKernel {
       out.pushMany(this.eventIndex, this.eventValue, ev);
       near.pushMany(this.nearIndex, null, this.counts[1]!);
       events += ev;
+      if (perUnit) for (let e = 0; e < ev; e++) perUnit[eventIndex[e]! - us]!++;
     }
     out.end();
     near.end();
     this.nearStep = t;
     c.events += events;
+    if (perUnit) this.unitEventSteps += this.activeBatch;
     this.forwarded = Math.max(this.forwarded, t + 1);
   }
 
@@ -638,6 +655,7 @@ export class GroupKernel {
     const us = this.unitStart;
     const n2 = 2 * n;
     let events = 0;
+    const perUnit = this.countUnitEvents ? this.unitEvents : null;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       out.begin(b);
       const cur = (t * B + b) * n;
@@ -657,11 +675,13 @@ export class GroupKernel {
         if (cv > thr[j]!) {
           out.push(us + j, cv);
           events++;
+          if (perUnit) perUnit[j]!++;
         }
       }
     }
     out.end();
     this.counters.events += events;
+    if (perUnit) this.unitEventSteps += this.activeBatch;
     this.forwarded = Math.max(this.forwarded, t + 1);
   }
 

@@ -65,6 +65,8 @@ export interface ReferenceResult {
   count: number;
   figures: Figures;
   perLayerEvents: number[];
+  /** Per layer, the events of each unit over the batch's steps and sequences (the dense GRU: T·B each). */
+  perUnitEvents: number[][];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -226,6 +228,7 @@ interface ForwardState {
   meanO: number[];
   figures: Figures;
   perLayerEvents: number[];
+  perUnitEvents: number[][];
 }
 
 function checkBatch(cfg: ModelConfig, params: Params, batch: Batch): void {
@@ -322,9 +325,9 @@ function forwardAll(cfg: ModelConfig, params: Params, batch: Batch, opts: Refere
     if (cfg.cell === 'egru' && cfg.activityReg > 0) activityPenalty += cfg.activityReg * (m - cfg.activityTarget) ** 2;
   }
 
-  const { figures, perLayerEvents } = countFigures(cfg, tapes, masks, params, T, B);
+  const { figures, perLayerEvents, perUnitEvents } = countFigures(cfg, tapes, masks, params, T, B);
   return {
-    tapes, masks, feat, logits, targets: batch.targets, count, correct, crossEntropy, activityPenalty, meanO, figures, perLayerEvents,
+    tapes, masks, feat, logits, targets: batch.targets, count, correct, crossEntropy, activityPenalty, meanO, figures, perLayerEvents, perUnitEvents,
   };
 }
 
@@ -352,6 +355,7 @@ function countFigures(cfg: ModelConfig, tapes: LayerTape[], masks: (Float64Array
   const act: Float64Array[] = [];
   const evUp: Float64Array[] = [];
   const actUp: Float64Array[] = [];
+  const perUnitEvents: number[][] = [];
   tapes.forEach((tape, l) => {
     const H = tape.H;
     const thr = params.layers[l]!.thr;
@@ -360,6 +364,7 @@ function countFigures(cfg: ModelConfig, tapes: LayerTape[], masks: (Float64Array
     const a = new Float64Array(T * B);
     const eu = new Float64Array(T * B);
     const au = new Float64Array(T * B);
+    const perUnit = new Array<number>(H).fill(0);
     for (let k = 0; k < T * B; k++) {
       for (let j = 0; j < H; j++) {
         const idx = k * H + j;
@@ -367,6 +372,7 @@ function countFigures(cfg: ModelConfig, tapes: LayerTape[], masks: (Float64Array
         const active = fired || Math.abs(tape.v[idx]! - at(thr, j)) < halfWidth;
         const kept = !mask || mask[idx] !== 0;
         if (fired) e[k]!++;
+        if (fired) perUnit[j]!++;
         if (active) a[k]!++;
         if (fired && kept) eu[k]!++;
         if (active && kept) au[k]!++;
@@ -376,6 +382,7 @@ function countFigures(cfg: ModelConfig, tapes: LayerTape[], masks: (Float64Array
     act.push(a);
     evUp.push(eu);
     actUp.push(au);
+    perUnitEvents.push(perUnit);
   });
 
   let events = 0;
@@ -417,7 +424,7 @@ function countFigures(cfg: ModelConfig, tapes: LayerTape[], masks: (Float64Array
   macs.backward += evaluations * 2 * readoutMacs;
   macs.denseBackward += evaluations * 2 * readoutMacs;
 
-  return { figures: { events, unitSteps, backwardActive, macs }, perLayerEvents };
+  return { figures: { events, unitSteps, backwardActive, macs }, perLayerEvents, perUnitEvents };
 }
 
 function result(s: ForwardState): Omit<ReferenceResult, 'grads'> {
@@ -430,6 +437,7 @@ function result(s: ForwardState): Omit<ReferenceResult, 'grads'> {
     count: s.count,
     figures: s.figures,
     perLayerEvents: s.perLayerEvents,
+    perUnitEvents: s.perUnitEvents,
   };
 }
 

@@ -1,6 +1,7 @@
 /** The control-plane calls an actor answers, shared by the inline and the threads transports. */
 import type { ActorCore } from './actor.js';
 import type { OptimizerState } from '../model/optim.js';
+import type { ActorUnitEvents } from './unit-events.js';
 
 export interface ActorParams {
   kernel: Float32Array;
@@ -52,6 +53,11 @@ export function actorApi(actor: ActorCore) {
     },
     resetCounters(): void {
       actor.resetCounters();
+    },
+    /** Training events per own unit so far (runtime/unit-events.ts); a control call, not one per step. */
+    unitEvents(): ActorUnitEvents {
+      const k = actor.kernel;
+      return { unitStart: actor.info.unitStart, counts: k.unitEvents.slice(), steps: k.unitEventSteps };
     },
     takeTrace() {
       return actor.takeTrace();

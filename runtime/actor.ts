@@ -245,6 +245,7 @@ export class ActorCore {
     this.steps = Atomics.load(this.ctrl, CTRL.jobSteps);
     // Dropout masks are keyed by the optimiser step, which every actor (and a resumed run) agrees on.
     const dropoutStep = this.jobKind === JOB.train ? this.optimizer.stepCount : null;
+    this.kernel.countUnitEvents = this.jobKind === JOB.train; // per-unit counts: training only
     this.kernel.beginSequence(this.steps, this.batchActive, dropoutStep);
     if (this.jobKind === JOB.train) {
       this.kernel.zeroGrads();

@@ -16,6 +16,7 @@ import { allocateFabric, COUNTER_NAMES, NCOUNTERS, PAIR_FIELDS, SCALAR, type Cou
 import { execPhase, Phase, phaseName, runSchedule } from './schedule.js';
 import { Topology } from './topology.js';
 import type { WorkerApi } from './worker.js';
+import { gatherUnitEvents, type LayerUnitEvents } from './unit-events.js';
 import type { NatsActorApi } from './nats-actor.js';
 import type { NatsConnection } from 'nats';
 import { connectNats, redactNatsServers, type NatsAuth } from './nats-connect.js';
@@ -578,6 +579,15 @@ export class Trainer {
       }),
     );
     return { totals, perActor, pairs };
+  }
+
+  /**
+   * Training events per unit since the trainer started (or resetCounters), per layer in unit order, with the
+   * (step, batch element) pairs they cover (runtime/unit-events.ts). One control call per actor.
+   */
+  async unitEvents(): Promise<LayerUnitEvents[]> {
+    const replies = await Promise.all(this.topology.actors.map((a) => this.transport.call(a.id, 'unitEvents')));
+    return gatherUnitEvents(this.topology, replies);
   }
 
   async resetCounters(): Promise<void> {

@@ -4,13 +4,13 @@
  * current by test/global-setup.ts.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint, sealCheckpoint } from '../cli/io/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, sealCheckpoint } from '../cli/io/checkpoint.js';
 import { encodeNpz, readNpz } from '../cli/io/npz.js';
 import { paramsToNpzEntries } from '../cli/io/weights.js';
 import { defaultModelConfig } from '../model/config.js';
@@ -149,10 +149,17 @@ describe('egru CLI', () => {
     const [ra, rb] = await Promise.all([egru(['train', ...common, '--steps', '8', '--out', a]), egru(['train', ...common, '--steps', '4', '--out', b])]);
     expect(ra.code, ra.stderr).toBe(0);
     expect(rb.code, rb.stderr).toBe(0);
-    expect(loadCheckpoint(join(b, 'checkpoint.egru')).step).toBe(4);
+    const half = loadCheckpoint(join(b, 'checkpoint.egru'));
+    expect(half.step).toBe(4);
     expect(JSON.parse(readFileSync(join(a, 'config.json'), 'utf8')).model.dropout).toBe(0.2);
-    const rc = await egru(['train', '--resume', b, '--steps', '8', '--progress', 'none']);
+    // The same checkpoint as an older version wrote it: no per-unit event counts in its meta.
+    const old = join(tmp, 'halves-old');
+    cpSync(b, old, { recursive: true });
+    const { unitEvents: halfCounts, unitEventsSince: _since, ...oldMeta } = half.meta!;
+    saveCheckpoint(join(old, 'checkpoint.egru'), { ...half, meta: oldMeta });
+    const [rc, ro] = await Promise.all([egru(['train', '--resume', b, '--steps', '8', '--progress', 'none']), egru(['train', '--resume', old, '--steps', '8', '--progress', 'none'])]);
     expect(rc.code, rc.stderr).toBe(0);
+    expect(ro.code, ro.stderr).toBe(0);
     const [ca, cb] = [loadCheckpoint(join(a, 'checkpoint.egru')), loadCheckpoint(join(b, 'checkpoint.egru'))];
     expect([cb.step, cb.epoch]).toEqual([8, 2]);
     const [pa, pb] = [paramList(ca.params), paramList(cb.params)];
@@ -163,6 +170,22 @@ describe('egru CLI', () => {
     expect(sb.train.events).toBe(sa.train.events);
     expect(sb.train.pairs, 'the traffic per actor pair carries over the resume').toEqual(sa.train.pairs);
     expect(sb.train.pairs_since_step).toBeUndefined();
+    // Events per unit: the resumed run's equal the uninterrupted run's; resumed from the old checkpoint, they
+    // count from step 4 on, and with the counts at step 4 add up to the same.
+    type Firing = { since_step?: number; layers: { units: number; steps: number; events: number; dead: number; always_on: number; rates: number[] }[] };
+    const [fa, fb] = [sa.train.firing as Firing, sb.train.firing as Firing];
+    expect(fb, 'the per-unit counts carry over the resume').toEqual(fa);
+    expect(fa.since_step).toBeUndefined();
+    expect(fa.layers.map((l) => [l.units, l.steps, l.events])).toEqual([[6, 8 * 16 * 12, sa.train.events]]); // 8 full batches of 16 × 12 steps
+    expect(fa.layers[0]!.rates.some((r) => r > 0) && fa.layers[0]!.rates.some((r) => r < 1), 'some units fire, not all always').toBe(true);
+    const counts = (f: Firing) => f.layers[0]!.rates.map((r) => Math.round(r * f.layers[0]!.steps));
+    const fo = JSON.parse(readFileSync(join(old, 'summary.json'), 'utf8')).train.firing as Firing;
+    expect(fo.since_step).toBe(4);
+    expect(fo.layers[0]!.steps).toBe(4 * 16 * 12);
+    const atHalf = (halfCounts as { counts: number[]; steps: number }[])[0]!;
+    expect(atHalf.steps).toBe(4 * 16 * 12);
+    expect(counts(fo).map((n, j) => n + atHalf.counts[j]!)).toEqual(counts(fa));
+    expect(loadCheckpoint(join(old, 'checkpoint.egru')).meta).toMatchObject({ unitEventsSince: 4 });
     // a finished run has nothing to do; run options cannot change on resume
     const done = await egru(['train', '--resume', b, '--steps', '8']);
     expect(done.code).toBe(0);

@@ -111,6 +111,7 @@ function compareToReference(cfg: ModelConfig, got: ComposeResult, ref: ReturnTyp
   // counters of the kernels (+ readout) equal the reference's figures exactly
   expect(got.figures, `${what} figures`).toEqual(ref.figures);
   expect(got.perLayerEvents).toEqual(ref.perLayerEvents);
+  expect(got.perUnitEvents, `${what} events per unit`).toEqual(ref.perUnitEvents);
 }
 
 const cases: { model: Model; readout: ReadoutMode; extra?: Partial<ModelConfig> }[] = [];

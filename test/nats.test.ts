@@ -33,7 +33,8 @@ async function run(opts: Omit<TrainerOptions, 'batch' | 'maxSteps'>, steps: numb
     const losses: number[] = [];
     for (let s = 0; s < steps; s++) losses.push((await trainer.train(randomBatch(cfg, 3, 6, 40 + s))).loss);
     const ev = await trainer.evaluate(randomBatch(cfg, 2, 6, 99), { trace: true });
-    return { losses, params: paramList(await trainer.getParams()), counters: trainer.counters().totals, evalLoss: ev.loss, events: ev.trace!.map((t) => Array.from(t.units)) };
+    const unitEvents = await trainer.unitEvents();
+    return { losses, params: paramList(await trainer.getParams()), counters: trainer.counters().totals, unitEvents, evalLoss: ev.loss, events: ev.trace!.map((t) => Array.from(t.units)) };
   } finally {
     await trainer.close();
   }
@@ -50,6 +51,7 @@ describe.each(['evnn', 'paper'] as const)('nats transport (%s): actor messages o
     expect(nats.events).toEqual(inline.events);
     nats.params.forEach((t, i) => expect(Array.from(t)).toEqual(Array.from(inline.params[i]!)));
     expect(nats.counters).toEqual(inline.counters);
+    expect(nats.unitEvents).toEqual(inline.unitEvents); // gathered by a control call over comlink from the actor threads
   });
 });
 
@@ -119,6 +121,7 @@ describe('nats transport with actor hosts: separate processes that reach the ser
     expect(remote.losses).toEqual(inline.losses);
     remote.params.forEach((t, i) => expect(Array.from(t)).toEqual(Array.from(inline.params[i]!)));
     expect(remote.counters).toEqual(inline.counters);
+    expect(remote.unitEvents).toEqual(inline.unitEvents); // gathered by a control call over NATS from the hosts
 
   });
 

@@ -77,6 +77,19 @@ describe('egru train writes report.html', () => {
     expect(records(second).some((x) => 'pairs_items' in x), 'one actor: no pairs_items').toBe(false);
   });
 
+  it('summary.json holds the training events per unit: rates that add up to the training events, dead and always-on units', () => {
+    const { train } = json(join(run, 'summary.json'));
+    const [layer, ...more] = train.firing.layers as { units: number; steps: number; events: number; dead: number; always_on: number; rates: number[] }[];
+    expect(more).toEqual([]);
+    expect([layer!.units, layer!.rates.length, layer!.steps]).toEqual([6, 6, 6 * 16 * 12]); // 2 epochs of 3 batches of 16, 12 steps
+    expect(layer!.events).toBe(train.events);
+    expect(layer!.rates.reduce((s, r) => s + r * layer!.steps, 0)).toBeCloseTo(train.events, 6);
+    expect(layer!.dead).toBe(layer!.rates.filter((r) => r === 0).length);
+    expect(layer!.always_on).toBe(layer!.rates.filter((r) => r === 1).length);
+    const gru = json(join(second, 'summary.json')).train.firing.layers[0];
+    expect([gru.dead, gru.always_on, gru.rates]).toEqual([0, 6, [1, 1, 1, 1, 1, 1]]); // a dense GRU: every unit every step
+  });
+
   it('--no-report skips it; a report that cannot be written is one warning line, and training still succeeds', async () => {
     const plain = join(tmp, 'plain');
     const r = await egru(['train', ...TINY, '--steps', '2', '--no-report', '--out', plain]);
@@ -147,8 +160,8 @@ describe('report.html in a real browser (headless Chromium)', () => {
     expect(CHROMIUM, 'CI is set but chromium does not run (apt-get install chromium)').not.toBeNull();
     const page = await loadPage(CHROMIUM!, join(run, 'report.html'));
     // loss, accuracy, loss against wall time, sparsity, events per sample, message items, message bytes, MACs,
-    // the heatmap of the traffic between actors and the items between actors over training
-    expectAllDrawn(page, 10);
+    // the heatmap of the traffic between actors, the items between actors over training, the firing-rate histogram
+    expectAllDrawn(page, 11);
 
     const summary = json(join(run, 'summary.json'));
     const cells = [...page.dom.matchAll(/<td data-run="0" data-set="(\w+)" data-figure="([^"]+)" data-value="([^"]*)">([^<]*)<\/td>/g)];
@@ -168,7 +181,10 @@ describe('report.html in a real browser (headless Chromium)', () => {
     expect(shown.get('train loss')!.text).toBe(summary.train.loss.toFixed(4));
     expect(shown.get('final steps')!.text).toBe(String(summary.steps));
     expect(shown.get('train events')!.text).toMatch(new RegExp(`^${summary.train.events.toLocaleString('en-US')} \\(`));
-    expect(page.dom).toMatch(/Firing-rate histograms per layer: not recorded by this version during training \(run\)/);
+    // The firing-rate histogram of training: its dead and always-on units are summary.json's.
+    expect(page.dom).not.toContain('id="firing-rates"'); // no note of missing counts
+    expect(firingRows(page)).toEqual(summary.train.firing.layers.map((l: { units: number; dead: number; always_on: number }, layer: number) =>
+      ({ run: 0, source: 'training', layer, cells: ['run', 'training', String(layer), String(l.units), String(l.dead), String(l.always_on)] })));
 
     // The traffic between actors: every cell of both heatmaps shows summary.json's count for its pair.
     expect(page.dom).toMatch(/<canvas class="heatmap" data-run="0"/);
@@ -185,7 +201,18 @@ describe('report.html in a real browser (headless Chromium)', () => {
     expect(CHROMIUM, 'CI is set but chromium does not run (apt-get install chromium)').not.toBeNull();
     expect(existsSync(both), 'made by the egru report test above').toBe(true);
     const page = await loadPage(CHROMIUM!, both);
-    expectAllDrawn(page, 11); // the 10 charts of the 2-actor run and the firing-rate histogram of layer 0 (--firing-rates above)
+    expectAllDrawn(page, 11); // the 10 charts of the 2-actor run and the firing-rate histogram of layer 0 (training and --firing-rates above)
+    // Each run's histogram from training (summary.json) and from the replay (firing.json), with their dead and always-on units.
+    const rows = firingRows(page).map((r) => [r.run, r.source, ...r.cells.slice(3)]);
+    const replay = (dir: string) => json(join(dir, 'firing.json')).layers[0].rates as number[];
+    const trained0 = json(join(run, 'summary.json')).train.firing.layers[0];
+    const count = (rates: number[], v: number) => String(rates.filter((r) => r === v).length);
+    expect(rows).toEqual([
+      [0, 'training', '6', String(trained0.dead), String(trained0.always_on)],
+      [0, 'replay', '6', count(replay(run), 0), count(replay(run), 1)],
+      [1, 'training', '6', '0', '6'],
+      [1, 'replay', '6', '0', '6'],
+    ]);
     expect(page.dom).toContain('second: one actor: no inter-actor traffic');
     expect(heatmapCells(page)).toHaveLength(8); // the 2-actor run's only
     const hw = json(join(second, 'hardware.json'));
@@ -213,6 +240,7 @@ describe('report.html of an interrupted run in a real browser', () => {
       ['forward', 'backward'].flatMap((dir, k) => [0, 1].flatMap((src) => [0, 1].map((dst) => [dir, src, dst, items(k, src, dst)]))),
     );
     expect(page.dom).toContain('No summary.json (an interrupted run writes none): early');
+    expect(page.dom).toMatch(/Firing-rate histograms per layer: no per-unit event counts for early \(/);
   });
 });
 
@@ -220,6 +248,17 @@ describe('report.html of an interrupted run in a real browser', () => {
 function heatmapCells(page: LoadedPage): { dir: string; src: number; dst: number; value: number; text: string }[] {
   const cells = page.dom.matchAll(/<td data-dir="(\w+)" data-src="(\d+)" data-dst="(\d+)" data-value="([^"]*)">([^<]*)<\/td>/g);
   return [...cells].map(([, dir, src, dst, value, text]) => ({ dir: dir!, src: Number(src), dst: Number(dst), value: Number(value), text: decode(text!) }));
+}
+
+/** The rows of the table under the firing-rate histograms: run, source, layer and the cells' text. */
+function firingRows(page: LoadedPage): { run: number; source: string; layer: number; cells: string[] }[] {
+  const rows = page.dom.matchAll(/<tr data-run="(\d+)" data-source="(\w+)" data-layer="(\d+)">(.*?)<\/tr>/g);
+  return [...rows].map(([, r, source, layer, tds]) => ({
+    run: Number(r),
+    source: source!,
+    layer: Number(layer),
+    cells: [...tds!.matchAll(/<td>([^<]*)<\/td>/g)].map((m) => decode(m[1]!)),
+  }));
 }
 
 /** The page's self-check: no console message or error, every chart has each of its series' colours drawn. */

@@ -23,18 +23,19 @@ export function reportCommand(): Command {
     .argument('<run-dir...>', 'run directories of egru train (several: overlaid, one series per run)')
     .option('--out <file>', `output file (default: RUN_DIR/${REPORT_FILE} for one run, ./${REPORT_FILE} for several; --csv: stdout)`)
     .option('--csv', 'write the step records of metrics.jsonl as a flat CSV table instead (one row per record)')
-    .option('--firing-rates [N]', `first measure each unit's firing rate on N validation samples (default ${FIRING_SAMPLES}) with the run's checkpoint.egru, into RUN_DIR/firing.json (histograms per layer)`, intArg(1))
+    .option('--firing-rates [N]', `first measure each unit's firing rate on N validation samples (default ${FIRING_SAMPLES}) with the run's final checkpoint.egru, into RUN_DIR/firing.json (drawn next to the rates over training)`, intArg(1))
     .addHelpText(
       'after',
       examples([
         'egru report runs/adding                             # writes runs/adding/report.html',
         'egru report runs/egru runs/gru --out compare.html   # two runs overlaid',
         'egru report runs/adding --csv > metrics.csv         # one row per step record',
-        'egru report runs/adding --firing-rates 512          # adds firing-rate histograms per layer',
+        'egru report runs/adding --firing-rates 512          # adds the firing rates of the final checkpoint',
         '',
         'The page opens from file:// without network (uPlot is inlined): learning curves against steps and wall',
-        'time, activity and backward sparsity, events per sample, message items and bytes, MACs against a dense',
-        'GRU, the summary figures, the configuration, RUN_DIR/firing.json (--firing-rates) and RUN_DIR/hardware.json',
+        'time, activity and backward sparsity, events per sample, firing-rate histograms per layer (training, and',
+        'RUN_DIR/firing.json of --firing-rates), message items and bytes, MACs against a dense GRU, the summary',
+        'figures, the configuration and RUN_DIR/hardware.json',
         '(egru hardware --checkpoint RUN_DIR/checkpoint.egru --json > RUN_DIR/hardware.json). egru train writes',
         'RUN_DIR/report.html by itself unless --no-report. More in docs/report.md.',
       ]),

@@ -1,8 +1,8 @@
 /**
  * Firing rates per unit (`egru report --firing-rates`): the run's final checkpoint evaluated (forward only,
  * traced) on validation samples; each unit's rate = its events / (steps × samples). Stored as
- * RUN_DIR/firing.json, which the report draws as one histogram per layer. Training itself does not count
- * events per unit.
+ * RUN_DIR/firing.json, which the report draws next to the rates over training (summary.json train.firing,
+ * cli/unit-firing.ts): these are the final network's alone.
  */
 import { join } from 'node:path';
 import { Trainer } from '../../runtime/coordinator.js';

@@ -255,30 +255,58 @@ export const PAGE_SCRIPT = String.raw`
     firingRates(s, grid);
   }
 
-  /** Histograms of the units' firing rates (firing.json), one chart per layer, one stepped line per run. */
+  /**
+   * Where a run's per-unit firing rates come from: training (summary.json train.firing, counted by the runtime)
+   * and a replay of the final checkpoint on validation samples (firing.json, egru report --firing-rates).
+   */
+  function firingSources(run) {
+    var out = [];
+    var t = run.summary && run.summary.train && run.summary.train.firing;
+    if (t && Array.isArray(t.layers)) out.push({ kind: 'training', layers: t.layers, what: 'training' + (t.since_step ? ' after step ' + t.since_step : '') });
+    var f = run.firing;
+    if (f && f.format === 'egru-firing-rates') out.push({ kind: 'replay', layers: f.layers, what: f.samples + ' samples of ' + f.source });
+    return out;
+  }
+  function countRates(rates, rate) { return rates.filter(function (r) { return r === rate; }).length; }
+
+  /**
+   * Histograms of the units' firing rates, one chart per layer, one stepped line per run and source (training
+   * solid, replay dashed); the dead (never firing) and always-on units of each in a table below the charts.
+   */
   function firingRates(s, grid) {
-    var measured = runs.filter(function (r) { return r.firing && r.firing.format === 'egru-firing-rates'; });
-    var missing = runs.filter(function (r) { return measured.indexOf(r) < 0; }).map(function (r) { return r.name; });
+    var sources = runs.map(firingSources);
+    var missing = runs.filter(function (r, i) { return !sources[i].length; }).map(function (r) { return r.name; });
     if (missing.length)
-      s.appendChild(el('p', { class: 'note', id: 'firing-rates' }, ['Firing-rate histograms per layer: not recorded by this version during training (' + missing.join(', ') +
-        '). egru report RUN_DIR --firing-rates measures them on validation samples with the final checkpoint.']));
-    if (!measured.length) return;
+      s.appendChild(el('p', { class: 'note', id: 'firing-rates' }, ['Firing-rate histograms per layer: no per-unit event counts for ' + missing.join(', ') +
+        ' (training records them in summary.json; an interrupted run, or one of an older version, has none). egru report RUN_DIR --firing-rates measures them on validation samples with the final checkpoint.']));
+    var layers = 0;
+    sources.forEach(function (list) { list.forEach(function (src) { layers = Math.max(layers, src.layers.length); }); });
+    if (!layers) return;
     var BINS = 20, edges = [];
     for (var k = 0; k <= BINS; k++) edges.push(k / BINS);
-    var layers = Math.max.apply(null, measured.map(function (r) { return r.firing.layers.length; }));
+    var head = ['run', 'measured on', 'layer', 'units', 'dead (never fired)', 'always on (every step)'];
+    var table = el('table', { id: 'firing-table' }, [el('tr', {}, head.map(function (h) { return el('th', {}, [h]); }))]);
     for (var l = 0; l < layers; l++) {
       var series = [];
       runs.forEach(function (run, i) {
-        var layer = measured.indexOf(run) >= 0 ? run.firing.layers[l] : null;
-        if (!layer) return;
-        var counts = edges.map(function () { return 0; });
-        layer.rates.forEach(function (r) { counts[Math.min(BINS - 1, Math.floor(r * BINS))]++; });
-        var shares = counts.map(function (c) { return c / layer.units; });
-        shares[BINS] = shares[BINS - 1]; // the last step's right edge
-        series.push({ label: run.name + ' (' + layer.units + ' units, ' + run.firing.samples + ' samples of ' + run.firing.source + ')', color: runColor(i), xs: edges, ys: shares, stepped: true });
+        sources[i].forEach(function (src) {
+          var layer = src.layers[l];
+          if (!layer) return;
+          var counts = edges.map(function () { return 0; });
+          layer.rates.forEach(function (r) { counts[Math.min(BINS - 1, Math.floor(r * BINS))]++; });
+          var shares = counts.map(function (c) { return c / layer.units; });
+          shares[BINS] = shares[BINS - 1]; // the last step's right edge
+          var dead = countRates(layer.rates, 0), on = countRates(layer.rates, 1);
+          series.push({ label: (runs.length > 1 ? run.name + ': ' : '') + (src.kind === 'training' ? 'training' : 'final checkpoint') + ' (' + dead + ' dead, ' + on + ' always on)',
+            color: seriesColor(i, src.kind === 'training' ? 0 : 1), dash: src.kind === 'replay' ? [6, 4] : undefined, xs: edges, ys: shares, stepped: true });
+          table.appendChild(el('tr', { 'data-run': String(i), 'data-source': src.kind, 'data-layer': String(l) },
+            [run.name, src.what, String(l), String(layer.units), String(dead), String(on)].map(function (c) { return el('td', {}, [c]); })));
+        });
       });
-      lineChart(grid, 'Firing rates, layer ' + l, 'events per step', 'share of units', series, { percent: true });
+      lineChart(grid, 'Firing rates, layer ' + l, 'events per step', 'share of units', series,
+        { percent: true, note: 'The share of the units at each firing rate (events per step, 20 bins). Solid: over all training steps; dashed: the final checkpoint on validation samples.' });
     }
+    s.appendChild(table);
   }
 
   function traffic() {

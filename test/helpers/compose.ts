@@ -254,6 +254,7 @@ export class Composition {
       count: ce.count,
       figures,
       perLayerEvents,
+      perUnitEvents: K.map((layer) => layer.flatMap((k) => Array.from(k.unitEvents))),
       forwardItems,
     };
   }
