@@ -6,7 +6,7 @@
  *   warm-up (any kind): steps 0 … warmup−1 use lr·(step+1)/warmup, a linear ramp from lr/warmup up to lr (never 0,
  *                       so no step is wasted); the decay below starts after it (at step index `warmup`).
  *   constant:           lr.
- *   cosine:             lrMin + (lr − lrMin)·(1 + cos(π·d/D))/2 with d = step − warmup and D = steps − warmup: from lr
+ *   cosine:             lr − (lr − lrMin)·(1 − cos(π·d/D))/2 with d = step − warmup and D = steps − warmup: from lr
  *                       at the end of the warm-up to lrMin at step `steps` (PyTorch CosineAnnealingLR); lrMin after.
  *   step:               max(lrMin, lr·gamma^⌊d/every⌋): multiplied by gamma every `every` steps after the warm-up.
  */
@@ -31,7 +31,8 @@ export function learningRateAt(lr: number, schedule: LrSchedule | undefined, ste
     case 'cosine': {
       const span = schedule.steps - warmup;
       if (d >= span) return schedule.lrMin;
-      return schedule.lrMin + ((lr - schedule.lrMin) * (1 + Math.cos((Math.PI * d) / span))) / 2;
+      // Written from lr down, so the first step after the warm-up has lr exactly.
+      return lr - ((lr - schedule.lrMin) * (1 - Math.cos((Math.PI * d) / span))) / 2;
     }
     case 'step':
       return Math.max(schedule.lrMin, lr * Math.pow(schedule.gamma, Math.floor(d / schedule.every)));
