@@ -36,7 +36,14 @@ function expectOk(r: Result): void {
 const TINY = ['--task', 'adding-class', '--seq-len', '12', '--hidden', '6', '--limit', '48', '--val-limit', '16', '--batch', '16', '--transport', 'inline', '--progress', 'none'];
 
 const json = (dir: string, file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
-const metrics = (dir: string): Record<string, any>[] => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+interface MetricRecord {
+  kind: string;
+  step: number;
+  accuracy?: number;
+  lr?: number;
+  validation?: { accuracy: number } | null;
+}
+const metrics = (dir: string): MetricRecord[] => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const bytesOf = (t: Float32Array) => Buffer.from(t.buffer, t.byteOffset, t.byteLength);
 function expectSameWeights(a: string, b: string): void {
   const [pa, pb] = [paramList(loadCheckpoint(a).params), paramList(loadCheckpoint(b).params)];
@@ -68,7 +75,7 @@ function writeSynthetic(file: string, N: number, seed: number): string {
 function validations(dir: string): [number, number][] {
   const out: [number, number][] = [];
   for (const r of metrics(dir)) {
-    if (r.kind === 'eval') out.push([r.step, r.accuracy]);
+    if (r.kind === 'eval') out.push([r.step, r.accuracy!]);
     if (r.kind === 'epoch' && r.validation) out.push([r.step, r.validation.accuracy]);
   }
   return out.sort((x, y) => x[0] - y[0]);

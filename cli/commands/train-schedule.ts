@@ -19,9 +19,9 @@ export const DEFAULT_LR_GAMMA = 0.1;
 
 export function addScheduleOptions(cmd: Command): Command {
   return cmd
-    .option('--lr-schedule <kind>', 'learning rate over the steps: constant (default), cosine (down to --lr-min at the last step) or step (× --lr-gamma every --lr-step-every steps)', choiceArg(LR_SCHEDULES))
+    .option('--lr-schedule <kind>', 'learning rate over the steps: constant (default), cosine (decays to --lr-min over the run) or step (× --lr-gamma every --lr-step-every steps)', choiceArg(LR_SCHEDULES))
     .option('--warmup <steps>', 'linear warm-up over the first STEPS steps, from lr/STEPS up to --lr (default 0 = none)', intArg(0))
-    .option('--lr-min <rate>', 'cosine: the rate at the last step; step: the lowest rate (default 0)', floatArg(0))
+    .option('--lr-min <rate>', 'cosine: the rate it decays to by the end of the run; step: the lowest rate (default 0)', floatArg(0))
     .option('--lr-step-every <n>', 'step schedule: multiply the rate by --lr-gamma every n steps after the warm-up', intArg(1))
     .option('--lr-gamma <g>', `step schedule: the factor, in (0, 1] (default ${DEFAULT_LR_GAMMA})`, floatArg(0, { exclusive: true, max: 1 }));
 }
