@@ -74,9 +74,11 @@ export function applyRunConfigFile(opts: Record<string, unknown>, cmd: Command, 
   }
   const fromFile = optionsOfRunConfig(readTrainConfigFile(doc, `--config ${path}`), `--config ${path}`);
   // The run length is one choice: --steps or --epochs on the command line replaces the file's, and so does the
-  // cosine schedule's length (it follows the run's); --lr-schedule the file's schedule; --task or --data its data.
+  // cosine schedule's length (it follows the run's); --optimizer the file's momentum; --lr-schedule the file's
+  // schedule; --task or --data its data.
   const lengthGiven = given(cmd, 'steps') || given(cmd, 'epochs');
   if (lengthGiven) for (const k of ['steps', 'epochs', 'cosineSteps']) delete fromFile[k];
+  if (given(cmd, 'optimizer')) delete fromFile.momentum; // sgd's only
   if (given(cmd, 'lrSchedule')) for (const k of ['lrMin', 'lrStepEvery', 'lrGamma', 'cosineSteps']) delete fromFile[k];
   if (given(cmd, 'task') || given(cmd, 'data'))
     for (const k of ['task', 'data', 'val', 'seqLen', 'classes', 'readout']) delete fromFile[k];
