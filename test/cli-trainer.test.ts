@@ -190,6 +190,10 @@ describe('egru train --config and --resume repeat a run exactly', () => {
     const c = join(tmp, 'changed');
     expectOk(await egru(['train', '--config', join(a(), 'config.json'), '--lr', '0.1', '--epochs', '1', '--out', c, '--progress', 'none']));
     expect(json(c, 'config.json')).toMatchObject({ steps: null, epochs: 1, totalSteps: 3, optimizer: { kind: 'sgd', lr: 0.1, momentum: 0.5 } });
+    // --optimizer adam leaves the file's sgd momentum behind; --lr-schedule cosine its step schedule's fields
+    const d = join(tmp, 'changed-optimizer');
+    expectOk(await egru(['train', '--config', join(a(), 'config.json'), '--optimizer', 'adam', '--lr-schedule', 'cosine', '--steps', '2', '--out', d, '--progress', 'none']));
+    expect(json(d, 'config.json').optimizer).toEqual({ kind: 'adam', lr: 0.2, weightDecay: 0, schedule: { kind: 'cosine', warmup: 2, lrMin: 0, steps: 2 } });
   });
 
   it('unknown or malformed fields in the file: one line naming the field, exit 2', async () => {
