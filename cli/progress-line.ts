@@ -14,6 +14,8 @@ export interface LineState {
   loss: number;
   accuracy: number;
   sparsity: number;
+  /** Learning rate of the last step (train only). */
+  lr?: number;
 }
 
 export interface LineStyle {
@@ -33,8 +35,8 @@ interface Field {
   dropRank: number;
 }
 
-/** Which field goes first when the line is too wide: the rate, sparsity, epoch, bar, then ETA, accuracy, loss. */
-const DROP = { rate: 1, sparsity: 2, epoch: 3, bar: 4, eta: 5, acc: 6, loss: 7, never: Infinity } as const;
+/** Which field goes first when the line is too wide: the rate, the learning rate, sparsity, epoch, bar, then ETA, accuracy, loss. */
+const DROP = { rate: 1, lr: 1.5, sparsity: 2, epoch: 3, bar: 4, eta: 5, acc: 6, loss: 7, never: Infinity } as const;
 
 function bar(cells: number, done: number): string {
   const full = Math.max(0, Math.min(cells, Math.round(done * cells)));
@@ -55,6 +57,7 @@ function lineFields(s: LineState, rate: number, style: LineStyle): Field[] {
   fields.push({ text: `loss ${num(s.loss)}`, dropRank: DROP.loss });
   fields.push({ text: `acc ${p(s.accuracy)}`, dropRank: DROP.acc });
   fields.push({ text: `sparsity ${p(s.sparsity)}`, dropRank: DROP.sparsity });
+  if (s.lr !== undefined) fields.push({ text: `lr ${s.lr.toExponential(2)}`, dropRank: DROP.lr });
   const known = Number.isFinite(rate);
   fields.push({ text: known ? `${rate.toFixed(rate < 10 ? 2 : 1)} ${style.unit}/s` : `– ${style.unit}/s`, dropRank: DROP.rate });
   fields.push({ text: `ETA ${known && rate > 0 ? duration((s.total - s.step) / rate) : '–'}`, dropRank: DROP.eta });

@@ -35,6 +35,8 @@ export interface TrainConfig {
   logEvery: number;
   saveEvery: number;
   maxMinutes: number | null;
+  /** --early-stop: stop after this many validations without improvement (null or absent: off). */
+  earlyStop?: number | null;
   /** Checkpoint the parameters were initialised from (`--init`). */
   init: string | null;
   /** The task's recommended preset and the values taken from it (options the user did not give). */

@@ -1,6 +1,7 @@
 /** Where a training run stands, as a checkpoint stores it (`rng`, `meta`), so --resume continues exactly. */
 import type { Checkpoint } from './io/checkpoint.js';
 import { LossMeter, totalsFrom, zeroTotals } from './summary.js';
+import { storedBest, validationMetric, type BestValidation, type ValidationMetric } from './validation-metric.js';
 import type { CounterTotals } from '../runtime/coordinator.js';
 
 /** Where a run stands: everything a checkpoint stores besides the parameters and the optimiser state. */
@@ -19,10 +20,15 @@ export interface RunState {
   lastSavedStep: number;
   /** Wall-clock seconds of the run before this process. */
   wallBefore: number;
+  /** The best validation so far and the validations since (the best checkpoint, --early-stop). */
+  best: BestValidation;
 }
 
-/** The state stored in a checkpoint (`rng`, `meta`), or that of a new run; fields a checkpoint lacks start at 0. */
-export function restoreState(ck?: Checkpoint): RunState {
+/**
+ * The state stored in a checkpoint (`rng`, `meta`), or that of a new run; fields a checkpoint lacks start at 0.
+ * `metric`: what the run's validations are judged by (the best validation is kept for it).
+ */
+export function restoreState(ck?: Checkpoint, metric: ValidationMetric = validationMetric({ perStep: false })): RunState {
   const meta = ck?.meta ?? {};
   return {
     step: ck?.step ?? 0,
@@ -34,6 +40,7 @@ export function restoreState(ck?: Checkpoint): RunState {
     epochMeter: EpochMeter.from(meta.epochMeter),
     lastSavedStep: ck ? ck.step : -1,
     wallBefore: storedNumber(meta, 'wallSeconds'),
+    best: storedBest(metric, meta.best),
   };
 }
 

@@ -15,11 +15,13 @@
  *   rng       {shuffle: 'permutation(n, seed, Stream.shuffle, epoch)', seed, epoch, position}
  *   meta      {version, wallSeconds, samplesSeen, totals (training counters so far), pairs (the same per actor
  *             pair: cli/pair-traffic.ts), pairsSince, runMeter, epochMeter, unitEvents (training events per unit,
- *             per layer: cli/unit-firing.ts), unitEventsSince}
+ *             per layer: cli/unit-firing.ts), unitEventsSince, best (the best validation so far and the
+ *             validations since: cli/validation-metric.ts)}
  * (rng and meta are read back by cli/run-state.ts).
  */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { learningRateAt } from '../model/lr-schedule.js';
 import { paramList, type Params } from '../model/params.js';
 import { permutation, Stream } from '../model/rng.js';
 import type { FaultSpec } from '../runtime/actor.js';
@@ -48,11 +50,19 @@ import {
   zeroTotals,
   type Figures,
 } from './summary.js';
+import { afterValidation, formatMetric, validationMetric, type ValidationMetric } from './validation-metric.js';
 
 /** Training diverged (NaN/Inf loss or parameters): exit code 3. */
 export class DivergenceError extends Error {}
 
-export const RUN_FILES = { config: 'config.json', metrics: 'metrics.jsonl', summary: 'summary.json', checkpoint: 'checkpoint.egru' } as const;
+export const RUN_FILES = {
+  config: 'config.json',
+  metrics: 'metrics.jsonl',
+  summary: 'summary.json',
+  checkpoint: 'checkpoint.egru',
+  /** The parameters of the best validation so far (cli/validation-metric.ts). */
+  best: 'checkpoint-best.egru',
+} as const;
 export const epochCheckpointName = (n: number) => `checkpoint-epoch${n}.egru`;
 
 export function stepsPerEpoch(n: number, batch: number): number {
@@ -139,7 +149,7 @@ export interface TrainInput {
   fault?: FaultSpec;
 }
 
-export type StopReason = 'completed' | 'max-minutes' | 'interrupted';
+export type StopReason = 'completed' | 'max-minutes' | 'early-stop' | 'interrupted';
 
 export interface TrainOutcome {
   stopped: StopReason;
@@ -170,8 +180,9 @@ export async function trainLoop(input: TrainInput): Promise<TrainOutcome> {
 /** The state restored from the checkpoint (or a fresh one) and the trainer with the run's actors. */
 async function startRun(input: TrainInput): Promise<TrainingRun> {
   const started = performance.now();
-  const state = restoreState(input.resume);
   const { cfg, train, val } = input;
+  const metric = validationMetric(train);
+  const state = restoreState(input.resume, metric);
   const trainer = await Trainer.create({
     model: cfg.model,
     params: input.params,
@@ -184,7 +195,7 @@ async function startRun(input: TrainInput): Promise<TrainingRun> {
     clip: cfg.clip,
     fault: input.fault,
   });
-  return new TrainingRun(input, state, trainer, started);
+  return new TrainingRun(input, state, trainer, started, metric);
 }
 
 /**
@@ -216,11 +227,12 @@ async function trainSteps(run: TrainingRun, stop: StopSignal): Promise<void> {
   run.skipCounters();
   progress.start(run.progressState());
   const window = new StepWindow(run.actors);
+  stopEarlyIfDue(run, stop); // a resumed run that had stopped early
   while (s.step < cfg.totalSteps && stop.reason === null) {
     await trainOneStep(run, batcher, order, window);
     if (s.step % cfg.logEvery === 0) logSteps(run, window);
     progress.update(run.progressState());
-    await validateIfDue(run);
+    if (await validateIfDue(run)) stopEarlyIfDue(run, stop);
     if (cfg.saveEvery > 0 && s.step % cfg.saveEvery === 0 && s.lastSavedStep !== s.step) await run.checkpoint([RUN_FILES.checkpoint]);
     if (performance.now() > deadline && s.step < cfg.totalSteps) {
       stop.reason = 'max-minutes';
@@ -228,6 +240,20 @@ async function trainSteps(run: TrainingRun, stop: StopSignal): Promise<void> {
     }
   }
   progress.stop();
+}
+
+/** --early-stop: stop when the last `patience` validations did not improve on the best. */
+function stopEarlyIfDue(run: TrainingRun, stop: StopSignal): void {
+  const patience = run.cfg.earlyStop ?? 0;
+  const best = run.state.best;
+  if (patience === 0 || best.since < patience || stop.reason !== null) return;
+  stop.reason = 'early-stop';
+  run.input.progress.note(`--early-stop ${patience}: ${earlyStopReason(run)}; stopping at step ${run.state.step}`);
+}
+
+function earlyStopReason(run: TrainingRun): string {
+  const b = run.state.best;
+  return `validation ${b.metric} did not improve for ${b.since} validations (best ${formatMetric(b.metric, b.value)} at step ${b.step})`;
 }
 
 /** One optimiser step on the next batch of the epoch; its loss and counters go to the run, the epoch and the window. */
@@ -268,6 +294,7 @@ function logSteps(run: TrainingRun, window: StepWindow): void {
     activity_sparsity: sparsity(t),
     backward_sparsity: t.unit_steps > 0 ? 1 - t.backward_active / t.unit_steps : null,
     events: t.events,
+    lr: run.rateOfStep(s.step - 1),
     samples: window.meter.samples,
     steps_per_second: secs > 0 ? run.cfg.logEvery / secs : null,
     wall_seconds: run.wall(),
@@ -276,20 +303,22 @@ function logSteps(run: TrainingRun, window: StepWindow): void {
   window.reset();
 }
 
-/** Every --eval-every steps and at the end of an epoch: validate; at the end of an epoch, close it. */
-async function validateIfDue(run: TrainingRun): Promise<void> {
+/** Every --eval-every steps and at the end of an epoch: validate; at the end of an epoch, close it. True: validated. */
+async function validateIfDue(run: TrainingRun): Promise<boolean> {
   const { cfg, progress } = run.input;
   const s = run.state;
   const epochDone = s.position >= cfg.stepsPerEpoch;
   const atEval = cfg.evalEvery > 0 && s.step % cfg.evalEvery === 0;
-  if (!epochDone && !atEval) return;
+  if (!epochDone && !atEval) return false;
   const vf = await run.validate();
   run.skipCounters(); // validation is not training
+  if (vf) await run.noteValidation(vf);
   if (vf && !epochDone) {
     run.metricsLine({ kind: 'eval', step: s.step, epoch: s.epoch + 1, split: 'validation', ...vf });
     progress.note(`step ${s.step}: validation accuracy ${pct(vf.accuracy, 2)}, loss ${num(vf.loss)}, activity sparsity ${pct(vf.activity_sparsity)}`);
   }
   if (epochDone) await endEpoch(run, vf);
+  return vf !== null;
 }
 
 /** The epoch record and line, the epoch's checkpoint; the next epoch starts. */
@@ -309,9 +338,16 @@ async function endEpoch(run: TrainingRun, vf: Figures | null): Promise<void> {
   await run.checkpoint([epochCheckpointName(s.epoch), RUN_FILES.checkpoint]);
 }
 
-/** The last checkpoint; then, unless interrupted, the final validation, summary.json and the summary table. */
+/**
+ * Unless interrupted, the final validation (it counts for the best checkpoint); the last checkpoint; then, unless
+ * interrupted, summary.json and the summary table.
+ */
 async function finishRun(run: TrainingRun, stopped: StopReason): Promise<TrainOutcome> {
   const s = run.state;
+  if (stopped !== 'interrupted') {
+    const vf = await run.validate();
+    if (vf) await run.noteValidation(vf);
+  }
   if (s.lastSavedStep !== s.step) await run.checkpoint([RUN_FILES.checkpoint]);
   if (stopped === 'interrupted') {
     run.metricsLine({ kind: 'interrupted', step: s.step, epoch: s.epoch + 1 });
@@ -322,7 +358,7 @@ async function finishRun(run: TrainingRun, stopped: StopReason): Promise<TrainOu
 }
 
 /** summary.json (the final validation's figures, else the training figures), the `final` record, the table. */
-async function writeSummary(run: TrainingRun, stopped: StopReason): Promise<Record<string, unknown>> {
+async function writeSummary(run: TrainingRun, stopped: Exclude<StopReason, 'interrupted'>): Promise<Record<string, unknown>> {
   const { cfg, dir, train, val } = run.input;
   const s = run.state;
   const spe = cfg.stepsPerEpoch;
@@ -334,10 +370,12 @@ async function writeSummary(run: TrainingRun, stopped: StopReason): Promise<Reco
     data: cfg.data,
     val: cfg.val,
     stopped,
+    stop_reason: stopReason(run, stopped),
     steps: s.step,
     epochs: s.step / spe,
     samples_seen: s.samplesSeen,
     wall_seconds: run.wall(),
+    best: s.best.step === null ? null : { step: s.best.step, metric: s.best.metric, value: s.best.value, checkpoint: RUN_FILES.best },
     figures_from: vf ? 'validation' : 'train',
     ...(vf ?? tf),
     train: {
@@ -351,9 +389,23 @@ async function writeSummary(run: TrainingRun, stopped: StopReason): Promise<Reco
   if (vf) run.metricsLine({ kind: 'final', step: s.step, epoch: Math.ceil(s.step / spe), split: 'validation', ...vf });
   const head =
     `${stopped === 'completed' ? 'finished' : `stopped (${stopped})`}: ${s.step} steps (${(s.step / spe).toFixed(2)} epochs), ` +
-    `${s.samplesSeen} samples, ${duration(run.wall())}; run directory ${dir}`;
+    `${s.samplesSeen} samples, ${duration(run.wall())}; run directory ${dir}` +
+    (stopped === 'early-stop' ? `\n${earlyStopReason(run)}` : '');
   run.input.print(`${head}\n\n${figuresTable([['training', tf], [val ? 'validation' : '', vf]], run.wall())}\n`);
   return summary;
+}
+
+/** Why the run ended, in words (summary.json `stop_reason`). */
+function stopReason(run: TrainingRun, stopped: Exclude<StopReason, 'interrupted'>): string {
+  const { cfg, state: s } = run;
+  switch (stopped) {
+    case 'completed':
+      return `reached step ${s.step} of ${cfg.totalSteps}`;
+    case 'max-minutes':
+      return `--max-minutes ${cfg.maxMinutes} reached at step ${s.step} of ${cfg.totalSteps}`;
+    case 'early-stop':
+      return `--early-stop ${cfg.earlyStop}: ${earlyStopReason(run)}`;
+  }
 }
 
 // ---- the run in progress -------------------------------------------------------------------------------------------
@@ -372,12 +424,17 @@ class TrainingRun {
   /** Training events per unit, since the run's start (or the resume of a checkpoint without them). */
   readonly firing: UnitFiring;
 
+  /** The step of the last validation noted for the best checkpoint (a resumed run's step is noted already). */
+  private notedStep: number;
+
   constructor(
     readonly input: TrainInput,
     readonly state: RunState,
     readonly trainer: Trainer,
     private readonly started: number,
+    readonly metric: ValidationMetric,
   ) {
+    this.notedStep = input.resume ? state.step : -1;
     const now = trainer.counters();
     this.countersSeen = now.totals;
     this.pairsSeen = now.pairs;
@@ -421,6 +478,22 @@ class TrainingRun {
     this.pairsSeen = now.pairs;
   }
 
+  /** The learning rate of optimiser step `step` (0-based), as the actors compute it (model/lr-schedule.ts). */
+  rateOfStep(step: number): number {
+    const o = this.cfg.optimizer;
+    return learningRateAt(o.lr, o.schedule, Math.max(0, step));
+  }
+
+  /** A validation at the current step: the best so far is updated, and the best checkpoint written when it improved. */
+  async noteValidation(f: Figures): Promise<void> {
+    const s = this.state;
+    if (this.notedStep === s.step) return;
+    this.notedStep = s.step;
+    const next = afterValidation(this.metric, s.best, s.step, f);
+    s.best = next.best;
+    if (next.improved) await this.checkpoint([RUN_FILES.best]);
+  }
+
   progressState(): ProgressState {
     const { cfg, state: s } = this;
     const epochs = cfg.steps === null ? cfg.epochs : Math.ceil(cfg.totalSteps / cfg.stepsPerEpoch);
@@ -432,6 +505,7 @@ class TrainingRun {
       loss: s.epochMeter.meter.loss,
       accuracy: s.epochMeter.meter.accuracy,
       sparsity: sparsity(s.epochMeter.totals),
+      lr: this.rateOfStep(s.step - 1),
     };
   }
 
@@ -468,10 +542,11 @@ class TrainingRun {
         runMeter: { lossSum: s.meter.lossSum, correct: s.meter.correct, count: s.meter.count, samples: s.meter.samples },
         epochMeter: s.epochMeter.toJSON(),
         ...(await this.firing.meta(this.trainer)),
+        best: s.best,
       },
     };
     for (const f of files) saveCheckpoint(this.path(f), doc);
-    s.lastSavedStep = s.step;
+    if (files.includes(RUN_FILES.checkpoint)) s.lastSavedStep = s.step;
     return true;
   }
 

@@ -2,7 +2,10 @@
  * Optimisers over a list of parallel tensors, so each actor updates its own slice with its own state:
  * every rule here is elementwise, hence splitting the tensors across instances changes nothing
  * (the global clipping factor is reduced across actors from sumOfSquares and passed in as `scale`).
+ * The learning rate of each step follows the schedule (model/lr-schedule.ts) from the optimiser's own step count,
+ * which every actor and a resumed run agree on.
  */
+import { learningRateAt, validateLrSchedule, type LrSchedule } from './lr-schedule.js';
 
 export interface OptimizerConfig {
   kind: 'adam' | 'sgd';
@@ -14,6 +17,8 @@ export interface OptimizerConfig {
   weightDecay?: number;
   /** sgd only: heavy-ball momentum μ (buf ← μ·buf + g; p ← p − lr·buf). */
   momentum?: number;
+  /** Learning-rate schedule over the steps (absent: constant `lr`). */
+  schedule?: LrSchedule;
 }
 
 export interface OptimizerState {
@@ -28,7 +33,7 @@ export class Optimizer {
   stepCount = 0;
   private readonly kind: 'adam' | 'sgd';
 
-  /** Change the learning rate between steps (schedules). */
+  /** Change the base learning rate between steps (a schedule scales it). */
   setLearningRate(lr: number): void {
     if (!(lr >= 0)) throw new Error(`learning rate must be ≥ 0, got ${lr}`);
     this.lr = lr;
@@ -36,7 +41,12 @@ export class Optimizer {
   get learningRate(): number {
     return this.lr;
   }
+  /** The rate the next step uses (the schedule at the current step count). */
+  get nextRate(): number {
+    return learningRateAt(this.lr, this.schedule, this.stepCount);
+  }
   private lr: number;
+  private readonly schedule: LrSchedule | undefined;
   private readonly beta1: number;
   private readonly beta2: number;
   private readonly eps: number;
@@ -57,7 +67,9 @@ export class Optimizer {
     if (isThreshold.length !== params.length) throw new Error('isThreshold must have one flag per tensor');
     if (isBias && isBias.length !== params.length) throw new Error('isBias must have one flag per tensor');
     this.kind = cfg.kind;
+    if (cfg.schedule) validateLrSchedule(cfg.lr, cfg.schedule);
     this.lr = cfg.lr;
+    this.schedule = cfg.schedule;
     this.beta1 = cfg.beta1 ?? 0.9;
     this.beta2 = cfg.beta2 ?? 0.999;
     this.eps = cfg.eps ?? 1e-8;
@@ -74,8 +86,8 @@ export class Optimizer {
   /** One update with grads·scale (scale: the global clipping factor, 1 when off). Allocates nothing. */
   step(grads: ArrayLike<number>[], scale: number): void {
     if (grads.length !== this.params.length) throw new Error(`expected ${this.params.length} gradient tensors, got ${grads.length}`);
+    const lr = this.nextRate;
     this.stepCount++;
-    const lr = this.lr;
     const wd = this.weightDecay;
     if (this.kind === 'adam') {
       const b1 = this.beta1;

@@ -94,7 +94,7 @@ describe('egru CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/activity sparsity/);
     expect(r.stdout).toMatch(/wall time/);
-    expect(readdirSync(out).sort()).toEqual(['checkpoint-epoch1.egru', 'checkpoint-epoch2.egru', 'checkpoint.egru', 'config.json', 'metrics.jsonl', 'report.html', 'summary.json']);
+    expect(readdirSync(out).sort()).toEqual(['checkpoint-best.egru', 'checkpoint-epoch1.egru', 'checkpoint-epoch2.egru', 'checkpoint.egru', 'config.json', 'metrics.jsonl', 'report.html', 'summary.json']);
     const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(cfg.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(cfg.seed).toBe(1);

@@ -15,6 +15,8 @@ import { makeProgress, type ProgressMode } from '../progress.js';
 import type { TrainConfig } from '../run-config.js';
 import { DivergenceError, exitCodeOf, RUN_FILES, stepsPerEpoch, totalSteps, trainLoop, type TrainInput, type TrainOutcome } from '../train-loop.js';
 import { REPORT_OUTPUTS, reportAfterTraining } from '../report/write.js';
+import { applyRunConfigFile } from './train-config-file.js';
+import { addScheduleOptions, lrScheduleOf, type ScheduleOptions } from './train-schedule.js';
 import {
   addModelOptions,
   choiceArg,
@@ -54,7 +56,9 @@ export const PRESETS: Record<
 /** Defaults for user data (`--data`). */
 const DATA_DEFAULTS = { hidden: [128], batch: 32, lr: 3e-3, epochs: 10 };
 
-interface TrainOptions extends ModelOptions, NatsAuthOptions {
+interface TrainOptions extends ModelOptions, NatsAuthOptions, ScheduleOptions {
+  config?: string;
+  earlyStop?: number;
   task?: string;
   data?: string;
   val?: string;
@@ -90,7 +94,7 @@ interface TrainOptions extends ModelOptions, NatsAuthOptions {
 }
 
 /** Options that may be given with --resume (they change neither the data nor the arithmetic). */
-const RESUME_OK = new Set(['resume', 'steps', 'epochs', 'maxMinutes', 'progress', 'evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'natsCreds', 'natsTlsCa', 'actorHosts', 'actors', 'report']);
+const RESUME_OK = new Set(['resume', 'steps', 'epochs', 'earlyStop', 'maxMinutes', 'progress', 'evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'natsCreds', 'natsTlsCa', 'actorHosts', 'actors', 'report']);
 
 export function trainCommand(): Command {
   const cmd = new Command('train')
@@ -105,11 +109,12 @@ export function trainCommand(): Command {
     .option('--hidden <sizes>', 'hidden units per layer, e.g. 128 or 128,64 (default 128)', hiddenArg);
   addModelOptions(cmd)
     .option('--optimizer <name>', 'adam or sgd', choiceArg(['adam', 'sgd'] as const), 'adam')
-    .option('--lr <rate>', 'learning rate (default 3e-3)', floatArg(0))
+    .option('--lr <rate>', 'learning rate (default 3e-3; the peak rate of a schedule)', floatArg(0))
     .option('--momentum <mu>', 'sgd momentum', floatArg(0, { max: 1 }), 0)
     .option('--weight-decay <wd>', 'weight decay (AdamW-style for adam, L2 for sgd); thresholds and biases are not decayed', floatArg(0), 0)
     .option('--clip <norm>', 'global-norm gradient clipping (0 = off)', floatArg(0), 0)
     .option('--dropout <p>', 'inverted dropout rate on the events a layer passes up and on the readout inputs, in [0, 1) (0 = off)', floatArg(0, { max: 1 }), 0)
+  addScheduleOptions(cmd)
     .option('--batch <B>', 'sequences per optimiser step (default 32)', intArg(1))
     .option('--steps <n>', 'run length in optimiser steps (instead of --epochs)', intArg(1))
     .option('--epochs <n>', 'run length in epochs (default: the task preset, row-mnist 2)', intArg(1))
@@ -128,6 +133,8 @@ export function trainCommand(): Command {
     .option('--log-every <n>', 'write a metrics.jsonl step record every n steps', intArg(1), 50)
     .option('--save-every <n>', 'also write checkpoint.egru every n steps (0 = only after each epoch)', intArg(0), 0)
     .option('--max-minutes <m>', 'stop (with checkpoint and summary) after m minutes of training', floatArg(0, { exclusive: true }))
+    .option('--early-stop <patience>', 'stop when the validation metric (accuracy; bits per character for per-step targets) has not improved for PATIENCE validations (0 = off)', intArg(0))
+    .option('--config <run.json>', "repeat a run: take every option from its config.json (options given here win)")
     .addOption(new Option('--progress <mode>', 'auto (bar on a terminal, lines otherwise), bar, plain or none').argParser(progressArg).default('auto'))
     .option('--no-report', 'do not write report.html (the plots of egru report) into the run directory at the end')
     .addHelpText(
@@ -141,10 +148,15 @@ export function trainCommand(): Command {
         'egru train --model gru --out runs/gru-baseline  # dense GRU of the same shape, for comparison',
         'egru train --resume runs/mine --epochs 30       # continue a run (bit-identical to one long run)',
         'egru train --init runs/mine/checkpoint.egru --task row-mnist --lr 1e-3',
+        'egru train --lr 3e-3 --lr-schedule cosine --warmup 100 --lr-min 1e-4 --early-stop 5 --eval-every 200',
+        'egru train --lr-schedule step --lr-step-every 1000 --lr-gamma 0.5',
+        'egru train --config runs/mine/config.json --out runs/mine-again  # repeat a run exactly',
+        'egru eval --checkpoint runs/mine/checkpoint-best.egru  # the weights of the best validation',
         '',
         'Run directory: config.json, metrics.jsonl (step/eval/epoch records), summary.json (the figures of the',
         'final validation, nested: {"messages": {"forward": {"packets": …}}, "macs": {…}}, plus "train": the figures',
-        'of all training steps), checkpoint.egru (final) and checkpoint-epochN.egru (docs/formats.md, docs/figures.md),',
+        'of all training steps), checkpoint.egru (final), checkpoint-epochN.egru and checkpoint-best.egru (the best',
+        'validation so far) (docs/formats.md, docs/figures.md),',
         'report.html (plots; see egru report --help) unless --no-report.',
         'Exit codes: 0 done, 1 an actor failed, 2 bad input, 3 training diverged (NaN loss), 130 interrupted (Ctrl-C), 143 stopped by SIGTERM (both save a checkpoint first).',
         '',
@@ -241,6 +253,7 @@ function faultFromEnv(): FaultSpec | undefined {
 async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   const version = packageVersion();
   if (o.resume !== undefined) return runResume(o, cmd);
+  if (o.config !== undefined) applyRunConfigFile(o as unknown as Record<string, unknown>, cmd, o.config);
 
   // ---- what to train on
   if (o.data !== undefined && o.task !== undefined) throw new InputError('give either --task or --data, not both');
@@ -309,6 +322,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
     evalEvery: o.evalEvery,
     logEvery: o.logEvery,
     saveEvery: o.saveEvery,
+    earlyStop: o.earlyStop || null,
     maxMinutes: o.maxMinutes ?? (preset?.maxMinutes !== undefined && o.steps === undefined && o.epochs === undefined ? (applied.maxMinutes = preset.maxMinutes) : null),
     init: o.init !== undefined ? resolve(o.init) : null,
     preset: task ? { task, applied } : null,
@@ -319,6 +333,8 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   };
   if (o.momentum !== 0 && o.optimizer !== 'sgd') throw new InputError('--momentum applies to --optimizer sgd only');
   cfg.totalSteps = totalSteps(cfg);
+  cfg.optimizer.schedule = lrScheduleOf(o, lr, cfg.totalSteps);
+  if (cfg.earlyStop && !val) throw new InputError('--early-stop needs validation data (--val with --data)');
   checkTrainingMemory(model, batch, Math.max(train.steps, val?.steps ?? 0));
 
   const nats = natsUse ? { servers: natsUse.servers, ...natsAuth(o) } : undefined;
@@ -398,12 +414,14 @@ async function resumeLocked(o: TrainOptions, cmd: Command, dir: string): Promise
   if (given(cmd, 'nats')) cfg.nats = recordableNatsServers(o.nats!);
   if (given(cmd, 'actorHosts')) cfg.actorHosts = o.actorHosts;
   if (given(cmd, 'actors')) cfg.actors = o.actors;
+  if (given(cmd, 'earlyStop')) cfg.earlyStop = o.earlyStop || null;
 
   const { train, val } = loadData(cfg, cfg.data ? cfg.model.classes : undefined);
   if (train.n !== cfg.trainSamples)
     throw new InputError(`the training data now has ${train.n} samples, the run was started with ${cfg.trainSamples}; cannot resume`);
   checkModelFitsData(cfg.model, train, `the checkpoint in ${dir}`);
   cfg.totalSteps = totalSteps(cfg);
+  noteScheduleLength(cfg);
   // The recorded server list holds no credentials: those come from this command line.
   const nats = cfg.transport === 'nats' ? { servers: o.nats ?? cfg.nats ?? DEFAULT_NATS, ...natsAuth(o) } : undefined;
   if (ck.step >= cfg.totalSteps) {
@@ -437,6 +455,13 @@ async function trainAndReport(o: TrainOptions, input: TrainInput): Promise<numbe
   }
   report();
   return exitCodeOf(out);
+}
+
+/** A resumed run keeps its cosine schedule's length: say so when the run now ends elsewhere. */
+function noteScheduleLength(cfg: TrainConfig): void {
+  const s = cfg.optimizer.schedule;
+  if (s?.kind !== 'cosine' || s.steps === cfg.totalSteps) return;
+  printNote(`the cosine learning-rate schedule keeps its length: it reaches --lr-min ${s.lrMin} at step ${s.steps}, the run now ends at step ${cfg.totalSteps}`);
 }
 
 function kebab(k: string): string {

@@ -6,6 +6,7 @@
  * records the configuration exactly as it was stored.
  */
 import { validateModelConfig, type ModelConfig } from '../../model/config.js';
+import { LR_SCHEDULES, validateLrSchedule, type LrSchedule } from '../../model/lr-schedule.js';
 import type { OptimizerConfig } from '../../model/optim.js';
 import type { BenchConfig, CheckpointConfig, ImportConfig, TrainConfig } from '../run-config.js';
 import { InputError } from './errors.js';
@@ -14,6 +15,8 @@ import { InputError } from './errors.js';
 interface Rule<T> {
   expected: string;
   read(value: unknown, path: string): T;
+  /** Objects: the rules of the fields a (checked) value may have, for the check of unknown fields. */
+  fieldsOf?(value: Record<string, unknown>): Record<string, Rule<unknown>>;
 }
 
 /** A field that is missing or of the wrong type; `message` starts with its path (`config.model.hidden[1] …`). */
@@ -37,6 +40,32 @@ export function readCheckpointConfig(config: unknown, label: string): Checkpoint
   } catch (e) {
     if (e instanceof FieldError) throw new InputError(`${label}: checkpoint ${e.message}`);
     throw e;
+  }
+}
+
+/**
+ * Reads a run's config.json given to `egru train --config`: the checks of a checkpoint's training configuration,
+ * and besides, no field the program does not know (a misspelt field would otherwise be silently ignored).
+ */
+export function readTrainConfigFile(config: unknown, label: string): TrainConfig {
+  try {
+    if (!isPlainObject(config)) fail('config', 'an object', config);
+    const cfg = TRAIN_CONFIG.read(config, 'config');
+    rejectUnknownFields(TRAIN_CONFIG, cfg as unknown as Record<string, unknown>, 'config');
+    return cfg;
+  } catch (e) {
+    if (e instanceof FieldError) throw new InputError(`${label}: ${e.message.replace(/^config\./, '')}`);
+    throw e;
+  }
+}
+
+function rejectUnknownFields(r: Rule<unknown>, value: Record<string, unknown>, path: string): void {
+  const fields = r.fieldsOf?.(value);
+  if (!fields) return;
+  for (const [key, v] of Object.entries(value)) {
+    const field = fields[key];
+    if (!field) throw new FieldError(`${path}.${key}`, `${path}.${key} is not a known field (known: ${Object.keys(fields).join(', ')})`);
+    if (isPlainObject(v)) rejectUnknownFields(field, v, `${path}.${key}`);
   }
 }
 
@@ -68,6 +97,7 @@ function orNull<T>(r: Rule<T>): Rule<T | null> {
   const expected = `${r.expected} or null`;
   return {
     expected,
+    fieldsOf: r.fieldsOf,
     read(value, path) {
       if (value === null) return null;
       try {
@@ -82,12 +112,12 @@ function orNull<T>(r: Rule<T>): Rule<T | null> {
 
 /** A field that may be absent (written by older versions). */
 function optional<T>(r: Rule<T>): Rule<T | undefined> {
-  return { expected: r.expected, read: (value, path) => (value === undefined ? undefined : r.read(value, path)) };
+  return { expected: r.expected, fieldsOf: r.fieldsOf, read: (value, path) => (value === undefined ? undefined : r.read(value, path)) };
 }
 
 /** An absent field reads as `fallback` (and is filled in). */
 function withDefault<T>(r: Rule<T>, fallback: T): Rule<T> {
-  return { expected: r.expected, read: (value, path) => (value === undefined ? fallback : r.read(value, path)) };
+  return { expected: r.expected, fieldsOf: r.fieldsOf, read: (value, path) => (value === undefined ? fallback : r.read(value, path)) };
 }
 
 function list<T>(item: Rule<T>): Rule<T[]> {
@@ -106,6 +136,7 @@ function list<T>(item: Rule<T>): Rule<T[]> {
 function object<T extends object>(fields: { [K in keyof T]-?: Rule<T[K]> }, check?: (value: T, path: string) => void): Rule<T> {
   return {
     expected: 'an object',
+    fieldsOf: () => fields as Record<string, Rule<unknown>>,
     read(value, path) {
       if (!isPlainObject(value)) return fail(path, 'an object', value);
       for (const [key, r] of Object.entries(fields) as [string, Rule<unknown>][]) {
@@ -146,15 +177,43 @@ const MODEL_CONFIG = object<ModelConfig>(
   },
 );
 
-const OPTIMIZER_CONFIG = object<OptimizerConfig>({
-  kind: oneOf('adam', 'sgd'),
-  lr: atLeast(0),
-  beta1: optional(finite),
-  beta2: optional(finite),
-  eps: optional(finite),
-  weightDecay: optional(atLeast(0)),
-  momentum: optional(atLeast(0)),
-});
+/** The fields of each kind of learning-rate schedule (model/lr-schedule.ts). */
+const LR_SCHEDULE_FIELDS: { [K in LrSchedule['kind']]: Rule<Extract<LrSchedule, { kind: K }>> } = {
+  constant: object({ kind: oneOf('constant'), warmup: integerFrom(0) }),
+  cosine: object({ kind: oneOf('cosine'), warmup: integerFrom(0), lrMin: atLeast(0), steps: integerFrom(0) }),
+  step: object({ kind: oneOf('step'), warmup: integerFrom(0), lrMin: atLeast(0), every: integerFrom(1), gamma: above(0) }),
+};
+
+const LR_SCHEDULE: Rule<LrSchedule> = {
+  expected: 'an object',
+  fieldsOf: (value) => LR_SCHEDULE_FIELDS[value.kind as LrSchedule['kind']]?.fieldsOf?.(value) ?? {},
+  read(value, path) {
+    if (!isPlainObject(value)) return fail(path, 'an object', value);
+    const kind = oneOf(...LR_SCHEDULES).read(value.kind, `${path}.kind`);
+    return LR_SCHEDULE_FIELDS[kind].read(value, path);
+  },
+};
+
+const OPTIMIZER_CONFIG = object<OptimizerConfig>(
+  {
+    kind: oneOf('adam', 'sgd'),
+    lr: atLeast(0),
+    beta1: optional(finite),
+    beta2: optional(finite),
+    eps: optional(finite),
+    weightDecay: optional(atLeast(0)),
+    momentum: optional(atLeast(0)),
+    schedule: optional(LR_SCHEDULE), // absent in runs from before schedules: constant
+  },
+  (optimizer, path) => {
+    if (!optimizer.schedule) return;
+    try {
+      validateLrSchedule(optimizer.lr, optimizer.schedule);
+    } catch (e) {
+      throw new FieldError(path, `${path}.schedule is invalid: ${(e as Error).message}`);
+    }
+  },
+);
 
 const TRAIN_CONFIG = object<TrainConfig>({
   command: oneOf('train'),
@@ -180,6 +239,7 @@ const TRAIN_CONFIG = object<TrainConfig>({
   logEvery: integerFrom(1),
   saveEvery: integerFrom(0),
   maxMinutes: orNull(above(0)),
+  earlyStop: optional(orNull(integerFrom(1))),
   init: orNull(string),
   preset: orNull(object<{ task: string; applied: Record<string, unknown> }>({ task: string, applied: record })),
   trainSamples: integerFrom(0),
