@@ -12,7 +12,7 @@ export interface Energy {
   /** Gates computed on embedded CPUs (workaround). */
   hostGates: number;
   /** Packets sent, at the source core (axon out). */
-  packets: number;
+  packetsSent: number;
   routingOnChip: number;
   routingChipToChip: number;
   routing: number;
@@ -69,10 +69,10 @@ export function energyOf(q: Priced, prices: Prices, time: number): Energy {
   const synapses = q.synops * prices.synapticOp;
   const neurons = q.updates * prices.neuronUpdate;
   const hostGates = q.hostGates * prices.hostGate;
-  const packets = q.eventPackets * prices.packet;
+  const packetsSent = q.eventPackets * prices.packet;
   const routingOnChip = q.onChipSrc * prices.onChipHop;
   const routingChipToChip = (q.onChip - q.onChipSrc) * prices.onChipHop + q.chipHops * prices.chipHop;
-  const dynamic = synapses + neurons + hostGates + packets + routingOnChip + routingChipToChip;
+  const dynamic = synapses + neurons + hostGates + packetsSent + routingOnChip + routingChipToChip;
   const stat = prices.staticPower * time;
-  return { synapses, neurons, hostGates, packets, routingOnChip, routingChipToChip, routing: routingOnChip + routingChipToChip, dynamic, static: stat, total: dynamic + stat };
+  return { synapses, neurons, hostGates, packetsSent, routingOnChip, routingChipToChip, routing: routingOnChip + routingChipToChip, dynamic, static: stat, total: dynamic + stat };
 }

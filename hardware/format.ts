@@ -43,7 +43,7 @@ const DEPENDS: Record<string, ParamName[]> = {
   synapses: ['energyPerSynapticOp'],
   neurons: ['energyPerNeuronUpdate'],
   hostGates: ['energyPerHostGate', 'nativeGates'],
-  packets: ['energyPerPacket'],
+  packetsSent: ['energyPerPacket'],
   routingOnChip: ['energyPerOnChipHop', 'nodesX', 'nodesY'],
   routingChipToChip: ['energyPerChipHop', 'energyPerOnChipHop', 'chipsX', 'chipsY', 'coresPerChip', 'neuronsPerCore', 'memoryPerCore'],
   static: ['staticPowerPerChip', 'staticPowerPerCore', 'tick'],
@@ -55,7 +55,7 @@ const DEPENDS: Record<string, ParamName[]> = {
 
 function mark(r: HardwareReport, what: string): string {
   const deps = DEPENDS[what] ?? [];
-  if (what === 'dynamic') return ['synapses', 'neurons', 'hostGates', 'packets', 'routingOnChip', 'routingChipToChip'].some((w) => mark(r, w) === '*') ? '*' : '';
+  if (what === 'dynamic') return ['synapses', 'neurons', 'hostGates', 'packetsSent', 'routingOnChip', 'routingChipToChip'].some((w) => mark(r, w) === '*') ? '*' : '';
   if (what === 'total') return mark(r, 'dynamic') || mark(r, 'static');
   return deps.some((p) => r.preset.parameters[p].assumption) ? '*' : '';
 }
@@ -136,7 +136,7 @@ export function formatReport(r: HardwareReport): string {
     energyRow('energy: synapses', 'synapses'),
     energyRow('energy: neurons', 'neurons'),
     ...(r.feasibility.gatesOnHost ? [energyRow('energy: gates on embedded CPUs', 'hostGates')] : []),
-    energyRow('energy: packets sent', 'packets'),
+    ...(r.preset.parameters.energyPerPacket.value > 0 ? [energyRow('energy: packets sent', 'packetsSent')] : []),
     energyRow('energy: routing on-chip', 'routingOnChip'),
     energyRow('energy: routing chip-to-chip', 'routingChipToChip'),
     energyRow('energy: dynamic total', 'dynamic'),
