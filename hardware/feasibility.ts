@@ -1,11 +1,11 @@
 /**
- * Can the preset run this EGRU at all? Checks graded payloads, gate nonlinearities, fan-in, fan-out and routing
- * tables (synapse memory per core and neurons per core are checked by the placement). Where a chip lacks a
+ * Can the preset run this EGRU at all? Checks graded payloads, gate nonlinearities, synapse memory, fan-in, fan-out
+ * and routing tables (the placement refuses a core over its synapse memory or neurons; here the fullest core is shown). Where a chip lacks a
  * feature but a workaround exists — a graded value sent as several binary spikes, the gates computed on the chip's
  * embedded CPUs — the workaround is named and its cost is charged by the emulator. Model: docs/hardware.md.
  */
 import { HardwareError } from './errors.js';
-import { groupName, type Placement } from './placement.js';
+import { fmtBytes, groupName, type Placement } from './placement.js';
 import { pv, type Preset } from './presets.js';
 import { consumerCores, route } from './routing.js';
 import { linkTarget, nodeX, nodeY } from './topology.js';
@@ -15,7 +15,7 @@ import type { NetworkShape } from './trace.js';
 export type CheckStatus = 'ok' | 'workaround' | 'fails';
 
 export interface FeasibilityCheck {
-  check: 'graded payload' | 'gate nonlinearities' | 'fan-in' | 'fan-out' | 'router entries';
+  check: 'graded payload' | 'gate nonlinearities' | 'memory per core' | 'fan-in' | 'fan-out' | 'router entries';
   status: CheckStatus;
   /** Why, in one sentence; for a workaround, what it is and what it costs. */
   detail: string;
@@ -84,7 +84,7 @@ export function gatePlan(preset: Preset): { gatesOnHost: boolean; check: Feasibi
 export function assessFeasibility(shape: NetworkShape, placement: Placement, preset: Preset, gradedBits: number): Feasibility {
   const payload = payloadPlan(preset, gradedBits);
   const gates = gatePlan(preset);
-  const checks = [payload.check, gates.check, fanInCheck(shape, preset, payload.packetsPerEvent), fanOutCheck(placement, preset), routerCheck(placement, preset)];
+  const checks = [payload.check, gates.check, memoryCheck(placement, preset), fanInCheck(shape, preset, payload.packetsPerEvent), fanOutCheck(placement, preset), routerCheck(placement, preset)];
   const verdict = checks.some((c) => c.status === 'fails') ? 'cannot run' : checks.some((c) => c.status === 'workaround') ? 'runs with workarounds' : 'runs as is';
   return { verdict, checks, gradedBits, packetsPerEvent: payload.packetsPerEvent, gatesOnHost: gates.gatesOnHost };
 }
@@ -99,6 +99,12 @@ export function requireFeasible(preset: Preset, f: Feasibility, workarounds: boo
   if (!workarounds && needed.length > 0) {
     throw new InfeasibleError(preset.name, f, `${preset.name} runs this EGRU only with workarounds (not allowed): ${needed.map((c) => `${c.check}: ${c.detail}`).join('; ')}`);
   }
+}
+
+/** Synapse memory: the placement refuses a core over the limit, so here it is reported (the fullest core). */
+function memoryCheck(placement: Placement, preset: Preset): FeasibilityCheck {
+  const fullest = Math.max(...placement.cores.map((c) => c.synapseBytes));
+  return { check: 'memory per core', status: 'ok', detail: `the fullest core holds ${fmtBytes(fullest)} of synapses, a core has ${fmtBytes(pv(preset, 'memoryPerCore'))}` };
 }
 
 /** Distinct inputs (axons) of a core: one per input of its units' weight columns, times the axons per value. */
@@ -123,7 +129,7 @@ function fanOutCheck(placement: Placement, preset: Preset): FeasibilityCheck {
   let worst = 0;
   let layer = 0;
   for (let l = 0; l < L; l++) {
-    const n = consumerCores(placement, l, placement.shape.readout !== 'last' || l === L - 1).length;
+    const n = consumerCores(placement, l, true).length; // readout `last` too: it is reached at the last step
     if (n > worst) [worst, layer] = [n, l];
   }
   if (limit === 0) return { check: 'fan-out', status: 'ok', detail: `multicast: an event of layer ${layer} reaches ${worst} cores` };
@@ -145,7 +151,7 @@ function routerCheck(placement: Placement, preset: Preset): FeasibilityCheck {
   };
   const visited = (src: number, links: number[]): Set<number> => new Set([src, ...links.map((id) => linkTarget(placement.chipGrid, id))]);
   for (let l = 0; l < L; l++) {
-    const dests = consumerCores(placement, l, placement.shape.readout !== 'last' || l === L - 1);
+    const dests = consumerCores(placement, l, true);
     for (const k of placement.groupCores[l]!) count(visited(placement.cores[k]!.chip, route(placement, preset, { core: k }, dests).links));
   }
   count(visited(placement.inputChip, route(placement, preset, { chip: placement.inputChip }, placement.groupCores[0]!).links));

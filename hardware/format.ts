@@ -161,10 +161,10 @@ export function formatReport(r: HardwareReport): string {
     b === null
       ? `chip-to-chip links ${km}: none used`
       : `chip-to-chip links ${km}: ${s.links.used} used; busiest (${b.from.join(',')})→(${b.to.join(',')}) carries ${si(b.bytes, 'B')}, ` +
-          `${pct(b.utilisation)} of its bandwidth on average, ${pct(b.peakUtilisation)} in its busiest step; overflow in ${s.links.overflowSteps} steps (dense: ${d.links.overflowSteps}, peak ${pct(d.links.peakUtilisation)})`,
+          `${pct(b.utilisation)} of its bandwidth on average, ${pct(b.peakUtilisation)} in its busiest step; some link over its bandwidth in ${s.links.overflowSteps} steps (dense: ${d.links.overflowSteps}, peak ${pct(d.links.peakUtilisation)})`,
   );
   for (const l of r.breakdown.busiestLinks.slice(1)) {
-    out.push(`  next busiest (${l.from.join(',')})→(${l.to.join(',')}): ${si(l.bytes, 'B')}, peak ${pct(l.peakUtilisation)}, overflow in ${l.overflowSteps} steps`);
+    out.push(`  next busiest (${l.from.join(',')})→(${l.to.join(',')}): ${si(l.bytes, 'B')}, peak ${pct(l.peakUtilisation)}, over its bandwidth in ${l.overflowSteps} steps`);
   }
   const h = r.breakdown.host;
   out.push(

@@ -220,6 +220,9 @@ describe('hardware feasibility: refusals and workarounds', () => {
     expect(reports.map((r) => (isRefusal(r) ? 'refused' : r.feasibility.verdict))).toEqual(['runs as is', 'runs with workarounds', 'refused']);
     const tn = reports[2]!;
     expect(isRefusal(tn) && tn.feasibility!.checks.filter((c) => c.status === 'fails').map((c) => c.check)).toEqual(['gate nonlinearities', 'fan-in', 'fan-out']);
+    const l1 = reports[1]!;
+    // Loihi 1: 8 synapses per weight; layer 0 units need 3·(28 + 32) × 8 B = 1440 B, so 32 units fill 45 KiB.
+    expect(!isRefusal(l1) && l1.feasibility.checks.find((c) => c.check === 'memory per core')!.detail).toBe('the fullest core holds 45.0 KiB of synapses, a core has 128.0 KiB');
   });
 });
 
