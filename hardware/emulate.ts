@@ -30,8 +30,6 @@ export interface EmulateOptions extends PlaceOptions {
   perStep?: boolean;
   /** Include the per-step series (one row per sample and step). */
   series?: boolean;
-  /** Bits per graded value (event outputs, input items) the chip must carry (default 8). */
-  gradedBits?: number;
   /** Allow workarounds for missing chip features (default true); false refuses a chip that needs one. */
   workarounds?: boolean;
 }
@@ -148,7 +146,7 @@ export function emulate(trace: EventTrace, presetIn: Preset | string, opts: Emul
   const inputMode = inputModeOf(trace, opts.input);
   const gradedBits = opts.gradedBits ?? 8;
   const { packetsPerEvent } = payloadPlan(preset, gradedBits);
-  const placement = placementFor(trace, preset, { ...opts, axonsPerInput: packetsPerEvent });
+  const placement = placementFor(trace, preset, packetsPerEvent, opts);
   const feasibility = assessFeasibility(trace.shape, placement, preset, gradedBits);
   requireFeasible(preset, feasibility, opts.workarounds ?? true);
   const em = new Emulator(placement, preset, { stepTime: opts.stepTime, packetsPerEvent, gatesOnHost: feasibility.gatesOnHost }); // routes the events of every core
@@ -205,13 +203,16 @@ function inputModeOf(trace: EventTrace, asked: InputMode | undefined): InputMode
 }
 
 /** The placement given (checked against the preset and the trace), or a new one by the strategy asked for. */
-function placementFor(trace: EventTrace, preset: Preset, opts: EmulateOptions): Placement {
+function placementFor(trace: EventTrace, preset: Preset, packetsPerEvent: number, opts: EmulateOptions): Placement {
   const placement = opts.placement;
-  if (!placement) return place(trace.shape, preset, opts.strategy ?? 'contiguous', { ...opts, trace });
+  if (!placement) return place(trace.shape, preset, opts.strategy ?? 'contiguous', { ...opts, axonsPerInput: packetsPerEvent, trace });
   if (placement.preset !== preset.name) throw new HardwareError(`the placement was made for preset ${placement.preset}, not ${preset.name}`);
   if (!sameShape(placement.shape, trace.shape)) throw new HardwareError(`the placement is of network ${describeShape(placement.shape)}, the trace of ${describeShape(trace.shape)}`);
   if (placement.chipGrid.width !== pv(preset, 'chipsX') || placement.chipGrid.height !== pv(preset, 'chipsY')) {
     throw new HardwareError(`the placement's chip grid does not match preset ${preset.name}`);
+  }
+  if (placement.axonsPerInput !== packetsPerEvent) {
+    throw new HardwareError(`the placement stores ${placement.axonsPerInput} synapses per weight, ${preset.name} needs ${packetsPerEvent} (one per packet of a graded value): make it with axonsPerInput ${packetsPerEvent}`);
   }
   validatePlacement(placement, preset, opts.coresPerChip ?? pv(preset, 'coresPerChip'));
   return placement;

@@ -6,7 +6,7 @@
  */
 import { HardwareError } from './errors.js';
 import { fmtBytes, groupName, type Placement } from './placement.js';
-import { pv, type Preset } from './presets.js';
+import { packetsPerValue, pv, type Preset } from './presets.js';
 import { consumerCores, route } from './routing.js';
 import { linkTarget, nodeX, nodeY } from './topology.js';
 import { si } from './format.js';
@@ -46,14 +46,13 @@ export interface FeasibilityOptions {
   workarounds?: boolean;
 }
 
-/** The graded-payload plan, needed before placement (it sets the synapses per incoming weight). */
+/** The graded-payload check and the packets per graded value (the placement stores as many synapses per weight). */
 export function payloadPlan(preset: Preset, gradedBits: number): { packetsPerEvent: number; check: FeasibilityCheck } {
-  if (!Number.isInteger(gradedBits) || gradedBits < 1 || gradedBits > 32) throw new HardwareError(`graded bits must be an integer in 1..32, got ${gradedBits}`);
+  const packets = packetsPerValue(preset, gradedBits);
   const payload = pv(preset, 'payloadBits');
-  if (payload >= gradedBits) {
+  if (packets === 1) {
     return { packetsPerEvent: 1, check: { check: 'graded payload', status: 'ok', detail: `a packet carries ${payload} payload bits, the graded value needs ${gradedBits}` } };
   }
-  const packets = payload === 0 ? gradedBits : Math.ceil(gradedBits / payload);
   const how = payload === 0
     ? `binary spikes only: each ${gradedBits}-bit graded value is sent as ${packets} spikes on ${packets} axons weighted 1, 2, 4, …`
     : `a packet carries ${payload} of the ${gradedBits} graded bits: each value is sent as ${packets} packets on ${packets} axons`;

@@ -5,7 +5,7 @@
  * 3 gate blocks × (I_l + H_l) incoming weights (kernel column + recurrent_kernel column); readout units H_{L−1}.
  */
 import { HardwareError } from './errors.js';
-import { pv, type Preset } from './presets.js';
+import { packetsPerValue, pv, type Preset } from './presets.js';
 import { distance, nodeId, nodeX, nodeY, snakeOrder, type Grid } from './topology.js';
 import { validateShape, type EventTrace, type NetworkShape } from './trace.js';
 
@@ -21,9 +21,11 @@ export type ActorSpec = number | number[] | Array<Array<[number, number]>>;
 export interface PlaceOptions {
   /** Bits per stored weight (default 8). */
   weightBits?: number;
+  /** Bits per graded value (event outputs, input items) the chip must carry (default 8). */
+  gradedBits?: number;
   /**
-   * Synapses per incoming weight (default 1). A graded value sent as k binary spikes on k axons (a chip without
-   * graded payloads) needs k synapses per weight, weighted 1, 2, 4, …
+   * Synapses per incoming weight (default: the packets per graded value on the preset, see packetsPerValue). A graded
+   * value sent as k binary spikes on k axons (a chip without graded payloads) needs k synapses per weight, weighted 1, 2, 4, …
    */
   axonsPerInput?: number;
   /** Strategy `spread`: chips each hidden layer is spread over (default: every chip of the preset). */
@@ -130,7 +132,7 @@ export function makeLayout(shape: NetworkShape, preset: Preset, opts: PlaceOptio
   validateShape(shape);
   const weightBits = opts.weightBits ?? 8;
   if (!Number.isInteger(weightBits) || weightBits < 1 || weightBits > 64) throw new HardwareError(`weight bits must be an integer in 1..64, got ${weightBits}`);
-  const axonsPerInput = opts.axonsPerInput ?? 1;
+  const axonsPerInput = opts.axonsPerInput ?? packetsPerValue(preset, opts.gradedBits ?? 8);
   if (!Number.isInteger(axonsPerInput) || axonsPerInput < 1 || axonsPerInput > 64) throw new HardwareError(`axons per input must be an integer in 1..64, got ${axonsPerInput}`);
   const chipGrid: Grid = { width: pv(preset, 'chipsX'), height: pv(preset, 'chipsY'), wrap: preset.topology === 'torus' };
   const nodeGrid: Grid = { width: pv(preset, 'nodesX'), height: pv(preset, 'nodesY'), wrap: false };

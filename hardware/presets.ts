@@ -223,6 +223,17 @@ export function resolvePreset(preset: Preset | string): Preset {
   return typeof preset === 'string' ? loadPreset(preset) : preset;
 }
 
+/**
+ * Packets (and synapses per weight) one graded value of `gradedBits` needs on the preset: 1 when a packet's payload
+ * holds it, one per bit on binary-spike chips, ⌈bits / payload⌉ otherwise.
+ */
+export function packetsPerValue(preset: Preset, gradedBits: number): number {
+  if (!Number.isInteger(gradedBits) || gradedBits < 1 || gradedBits > 32) throw new HardwareError(`graded bits must be an integer in 1..32, got ${gradedBits}`);
+  const payload = pv(preset, 'payloadBits');
+  if (payload >= gradedBits) return 1;
+  return payload === 0 ? gradedBits : Math.ceil(gradedBits / payload);
+}
+
 /** The parameters marked as assumptions. */
 export function presetAssumptions(preset: Preset): Array<{ parameter: ParamName; value: number; source: string }> {
   return PARAMETER_NAMES.filter((k) => preset.params[k].assumption).map((k) => ({ parameter: k, value: preset.params[k].value, source: preset.params[k].source }));

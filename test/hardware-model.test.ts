@@ -197,6 +197,12 @@ describe('hardware feasibility: refusals and workarounds', () => {
     // Layer 0 core: 2 units × 3·(1 + 2) weights × 4 axons × 8 bit.
     expect(rep.placement.groups[0]!.maxSynapseBytesPerCore).toBe(72);
     expect(rep.notes[0]).toMatch(/^workaround \(graded payload\): binary spikes only: each 4-bit graded value is sent as 4 spikes/);
+    // A placement made beforehand stores the synapses per weight the chip needs, or is refused.
+    expect(place(toyShape, toyPreset({ payloadBits: 0 }), 'contiguous', { gradedBits: 4 }).axonsPerInput).toBe(4);
+    const one = place(toyShape, toyPreset({ payloadBits: 0 }), 'contiguous', { axonsPerInput: 1 });
+    expect(() => emulate(toyTrace(), toyPreset({ payloadBits: 0 }), { placement: one, gradedBits: 4 })).toThrow(
+      /the placement stores 1 synapses per weight, toy needs 4 \(one per packet of a graded value\)/,
+    );
     // A payload of 3 bits carries an 8-bit value in 3 packets.
     expect(emulate(toyTrace(), toyPreset({ payloadBits: 3 })).feasibility.packetsPerEvent).toBe(3);
   });
