@@ -39,6 +39,8 @@ export class StepSums {
   hostGates = 0;
   events = 0;
   inputItems = 0;
+  /** Packets of the input items (sent by the host, not by a core). */
+  inputPackets = 0;
   latency = 0;
   /** Packets over the busiest chip link of this step, and that link (compact index, −1: none). */
   maxLinkPackets = 0;
@@ -50,7 +52,7 @@ export class StepSums {
   hostDelay = 0;
   reset(): void {
     this.eventPackets = this.eventPacketsOffChip = this.onChip = this.onChipSrc = this.chipHops = 0;
-    this.synops = this.updates = this.hostGates = this.events = this.inputItems = this.latency = 0;
+    this.synops = this.updates = this.hostGates = this.events = this.inputItems = this.inputPackets = this.latency = 0;
     this.maxLinkPackets = this.linksUsed = this.linkDelay = this.hostBytes = this.hostDelay = 0;
     this.busiestLink = -1;
   }
@@ -68,6 +70,7 @@ export class Totals {
   hostGates = 0;
   events = 0;
   inputItems = 0;
+  inputPackets = 0;
   latencySum = 0;
   latencyMax = 0;
   /** Steps whose computed latency exceeds the fixed step time. */
@@ -284,6 +287,7 @@ export class Emulator {
     const ppe = this.packetsPerEvent;
     this.readoutNow = readoutNow;
     s.inputItems = inputItems;
+    s.inputPackets = inputItems * ppe;
     if (inputItems > 0) {
       this.addRoute(this.inputRoute, inputItems * ppe);
       s.synops += inputItems * ppe * 3 * this.H[0]!;
@@ -391,6 +395,7 @@ export class Emulator {
     t.hostGates += times * s.hostGates;
     t.events += times * s.events;
     t.inputItems += times * s.inputItems;
+    t.inputPackets += times * s.inputPackets;
     t.latencySum += times * s.latency;
     if (s.latency > t.latencyMax) t.latencyMax = s.latency;
     const st = this.stepTimeOf(s);

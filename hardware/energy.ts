@@ -11,7 +11,7 @@ export interface Energy {
   neurons: number;
   /** Gates computed on embedded CPUs (workaround). */
   hostGates: number;
-  /** Packets sent, at the source core (axon out). */
+  /** Packets sent by cores (axon out); the host's input packets are not charged. */
   packetsSent: number;
   routingOnChip: number;
   routingChipToChip: number;
@@ -38,6 +38,7 @@ export interface Priced {
   updates: number;
   hostGates: number;
   eventPackets: number;
+  inputPackets: number;
   onChip: number;
   onChipSrc: number;
   chipHops: number;
@@ -69,7 +70,7 @@ export function energyOf(q: Priced, prices: Prices, time: number): Energy {
   const synapses = q.synops * prices.synapticOp;
   const neurons = q.updates * prices.neuronUpdate;
   const hostGates = q.hostGates * prices.hostGate;
-  const packetsSent = q.eventPackets * prices.packet;
+  const packetsSent = (q.eventPackets - q.inputPackets) * prices.packet;
   const routingOnChip = q.onChipSrc * prices.onChipHop;
   const routingChipToChip = (q.onChip - q.onChipSrc) * prices.onChipHop + q.chipHops * prices.chipHop;
   const dynamic = synapses + neurons + hostGates + packetsSent + routingOnChip + routingChipToChip;

@@ -103,13 +103,13 @@ describe('hardware energy: static power × time + dynamic', () => {
 
   it('sums the dynamic parts in one fixed order, and total = dynamic + static exactly', () => {
     // Prices whose sum rounds differently in 708 of the 720 orders of its six parts.
-    const p = toyPreset({ energyPerSynapticOp: 1e-17, energyPerNeuronUpdate: 1e-17, energyPerPacket: 0.3, energyPerOnChipHop: 0.1, energyPerChipHop: 0.6, staticPowerPerChip: 0.1 });
+    const p = toyPreset({ energyPerSynapticOp: 0.01, energyPerNeuronUpdate: 1 / 3, energyPerPacket: 1e-16, energyPerOnChipHop: 0.1, energyPerChipHop: 0.01, staticPowerPerChip: 0.1 });
     const e = emulate(toyTrace(), p).sparse.energy;
-    expect(e.synapses).toBe(49 * 1e-17);
-    expect(e.neurons).toBe(10 * 1e-17);
-    expect(e.packetsSent).toBe(5 * 0.3);
+    expect(e.synapses).toBe(49 * 0.01);
+    expect(e.neurons).toBe(10 * (1 / 3));
+    expect(e.packetsSent).toBe(4 * 1e-16); // 4 events; the input item's packet comes from the host
     expect(e.routingOnChip).toBe(5 * 0.1);
-    expect(e.routingChipToChip).toBe(1 * 0.1 + 1 * 0.6);
+    expect(e.routingChipToChip).toBe(1 * 0.1 + 1 * 0.01);
     expect(e.dynamic).toBe(e.synapses + e.neurons + e.hostGates + e.packetsSent + e.routingOnChip + e.routingChipToChip);
     expect(e.dynamic).not.toBe(e.routingOnChip + e.routingChipToChip + e.packetsSent + e.hostGates + e.neurons + e.synapses);
     expect(e.static).toBe(0.1 * 2 * 2);
@@ -208,14 +208,14 @@ describe('hardware feasibility: refusals and workarounds', () => {
   });
 
   it('gates on embedded CPUs: their energy per unit update and their time per chip are charged', () => {
-    const p = toyPreset({ nativeGates: 0, hostCoresPerChip: 2, timePerHostGate: 10, energyPerHostGate: 1000, tick: 0 });
+    const p = toyPreset({ nativeGates: 0, hostCoresPerChip: 3, timePerHostGate: 10, energyPerHostGate: 1000, tick: 0 });
     const rep = emulate(toyTrace(), p);
     expect(rep.feasibility).toMatchObject({ verdict: 'runs with workarounds', gatesOnHost: true });
     // 4 hidden units × 2 steps; the readout has no gates.
     expect(rep.sparse.total.hostGateUpdates).toBe(8);
     expect(rep.sparse.energy.hostGates).toBe(8000);
     expect(rep.sparse.energy.dynamic).toBe(1749 + 8000);
-    // Each layer: 2 units on chip (0,0) over 2 CPUs → 1 × 10 s; step 1 adds the 0.5 s link serialisation.
+    // Each layer: 2 units on chip (0,0) over 3 CPUs → ⌈2/3⌉ × 10 s; step 1 adds the 0.5 s link serialisation.
     expect(rep.sparse.latency.maxStep).toBe(20.5);
     expect(rep.sparse.time).toBe(20 + 20.5);
   });
@@ -266,17 +266,22 @@ describe('hardware series and breakdowns', () => {
   });
 
   it('per-core and per-chip totals add up to the run\'s, per-link bytes to the chip-link bytes', () => {
-    const rep = emulate(trace, 'spinnaker1', { strategy: 'spread', spreadChips: 3 });
-    const b = rep.breakdown;
-    const t = rep.sparse.total;
-    expect(b.cores.reduce((a, c) => a + c.synapticOps, 0)).toBe(t.synapticOps);
-    expect(b.cores.reduce((a, c) => a + c.neuronUpdates, 0)).toBe(t.neuronUpdates);
-    expect(b.cores.reduce((a, c) => a + c.packetsSent, 0)).toBe(t.eventPackets - t.inputItems); // input packets come from the host
-    expect(b.chips.reduce((a, c) => a + c.synapticOps, 0)).toBe(t.synapticOps);
-    expect(b.chips.reduce((a, c) => a + c.energyStatic, 0)).toBeCloseTo(rep.sparse.energy.static, 15);
-    expect(b.links.reduce((a, l) => a + l.bytes, 0)).toBe(t.chipLinkBytes);
-    expect(b.chips.reduce((a, c) => a + c.bytesOut, 0)).toBe(t.chipLinkBytes);
-    expect(b.chips).toHaveLength(3);
+    for (const name of ['spinnaker1', 'loihi1']) {
+      const rep = emulate(trace, name, { strategy: 'spread', spreadChips: 3 });
+      const b = rep.breakdown;
+      const t = rep.sparse.total;
+      const k = rep.feasibility.packetsPerEvent; // 1 on SpiNNaker, 8 on Loihi 1 (binary spikes)
+      expect(b.cores.reduce((a, c) => a + c.synapticOps, 0)).toBe(t.synapticOps);
+      expect(b.cores.reduce((a, c) => a + c.neuronUpdates, 0)).toBe(t.neuronUpdates);
+      expect(b.cores.reduce((a, c) => a + c.packetsSent, 0)).toBe(t.eventPackets - k * t.inputItems); // input packets come from the host
+      expect(b.chips.reduce((a, c) => a + c.synapticOps, 0)).toBe(t.synapticOps);
+      expect(b.chips.reduce((a, c) => a + c.energyStatic, 0)).toBeCloseTo(rep.sparse.energy.static, 15);
+      expect(b.cores.reduce((a, c) => a + c.energyCompute, 0)).toBeCloseTo(rep.sparse.energy.synapses + rep.sparse.energy.neurons + rep.sparse.energy.hostGates + rep.sparse.energy.packetsSent, 12);
+      expect(b.links.reduce((a, l) => a + l.bytes, 0)).toBe(t.chipLinkBytes);
+      expect(b.chips.reduce((a, c) => a + c.bytesOut, 0)).toBe(t.chipLinkBytes);
+      expect(b.chips.reduce((a, c) => a + c.bytesIn, 0)).toBe(t.chipLinkBytes);
+      expect(b.chips).toHaveLength(3);
+    }
   });
 
   it('spread: each hidden layer over the chips asked for, core j on chip j mod chips', () => {
