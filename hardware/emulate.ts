@@ -8,7 +8,7 @@ import { breakdownOf, busiestLinks, type Breakdown } from './breakdown.js';
 import { Emulator, type Totals } from './emulator.js';
 import { energyOf, pricesOf, type Energy, type Prices } from './energy.js';
 import { HardwareError } from './errors.js';
-import { assessFeasibility, InfeasibleError, payloadPlan, requireFeasible, type Feasibility } from './feasibility.js';
+import { assessFeasibility, gatePlan, InfeasibleError, payloadPlan, requireFeasible, type Feasibility } from './feasibility.js';
 import { describeShape, place, sameShape } from './place.js';
 import { STRATEGIES, summarisePlacement, validatePlacement, type PlaceOptions, type Placement, type PlacementSummary, type Strategy } from './placement.js';
 import { presetAssumptions, pv, resolvePreset, type ParamName, type Preset, type Sourced } from './presets.js';
@@ -146,7 +146,7 @@ export function emulate(trace: EventTrace, presetIn: Preset | string, opts: Emul
   const inputMode = inputModeOf(trace, opts.input);
   const gradedBits = opts.gradedBits ?? 8;
   const { packetsPerEvent } = payloadPlan(preset, gradedBits);
-  const placement = placementFor(trace, preset, packetsPerEvent, opts);
+  const placement = placeOrRefuse(trace, preset, gradedBits, packetsPerEvent, opts);
   const feasibility = assessFeasibility(trace.shape, placement, preset, gradedBits);
   requireFeasible(preset, feasibility, opts.workarounds ?? true);
   const em = new Emulator(placement, preset, { stepTime: opts.stepTime, packetsPerEvent, gatesOnHost: feasibility.gatesOnHost }); // routes the events of every core
@@ -200,6 +200,21 @@ function inputModeOf(trace: EventTrace, asked: InputMode | undefined): InputMode
   if (mode !== 'trace' && mode !== 'dense' && mode !== 'none') throw new HardwareError(`input must be trace, dense or none, got ${String(mode)}`);
   if (mode === 'trace' && !trace.inputCounts) throw new HardwareError('input "trace" asked for, but the trace has no input activity recorded');
   return mode;
+}
+
+/**
+ * The placement; when it fails (e.g. synapse memory) on a chip that could not run the network anyway (no gates),
+ * the refusal names that reason first.
+ */
+function placeOrRefuse(trace: EventTrace, preset: Preset, gradedBits: number, packetsPerEvent: number, opts: EmulateOptions): Placement {
+  try {
+    return placementFor(trace, preset, packetsPerEvent, opts);
+  } catch (e) {
+    const gates = gatePlan(preset);
+    if (!(e instanceof HardwareError) || gates.check.status !== 'fails') throw e;
+    const f: Feasibility = { verdict: 'cannot run', checks: [payloadPlan(preset, gradedBits).check, gates.check], gradedBits, packetsPerEvent, gatesOnHost: false };
+    throw new InfeasibleError(preset.name, f, `${preset.name} cannot run this EGRU: gate nonlinearities: ${gates.check.detail}; and ${e.message}`);
+  }
 }
 
 /** The placement given (checked against the preset and the trace), or a new one by the strategy asked for. */

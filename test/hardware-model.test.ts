@@ -186,6 +186,10 @@ describe('hardware feasibility: refusals and workarounds', () => {
     // Chip (0,0): the trees of layer 0's core, layer 1's core and the input: 3 entries.
     expect(refusal({ routerEntries: 2 })).toMatch(/router entries: chip \(0,0\) needs 3 routing entries, its router has 2/);
     expect(emulate(toyTrace(), toyPreset({ routerEntries: 3, maxFanIn: 4, maxFanOut: 2 })).feasibility.verdict).toBe('runs as is');
+    // A chip without gates whose cores are also too small: the gates are named first, then the memory.
+    expect(refusal({ nativeGates: 0, memoryPerCore: 10 })).toBe(
+      'toy cannot run this EGRU: gate nonlinearities: no sigmoid/tanh in the cores and no embedded CPU to compute them; and one unit of layer 1 needs 12 B of synapse memory (12 weights × 8 bit), more than a toy core has (10 B)',
+    );
     // Without workarounds, a chip that needs one is refused too.
     expect(refusal({ payloadBits: 0 }, { workarounds: false })).toMatch(/^toy runs this EGRU only with workarounds \(not allowed\): graded payload: binary spikes only/);
   });
