@@ -55,7 +55,7 @@ interface HardwareOptions {
 
 export function hardwareCommand(): Command {
   return new Command('hardware')
-    .description('estimate event packets, hops, energy and latency of a trained checkpoint on neuromorphic hardware')
+    .description('check that neuromorphic chips can run a trained checkpoint and estimate its event packets, hops, static and dynamic energy, latency and late steps')
     .requiredOption('--checkpoint <ckpt>', 'checkpoint (.egru) whose events are recorded')
     .option('--task <name>', `built-in task (${Object.keys(TASKS).join(', ')}); default: the checkpoint's task`, taskArg)
     .option('--data <file.npz>', 'record the events on your own sequences instead')
@@ -66,7 +66,7 @@ export function hardwareCommand(): Command {
     .option('--hardware <file.json>', 'a custom preset file (see docs/hardware.md; may "extends" a built-in)')
     .option('--compare <list>', 'comma-separated presets to compare side by side')
     .addOption(new Option('--placement <strategy>', 'placement of units onto cores').choices([...STRATEGIES]).default('contiguous'))
-    .option('--step-time <seconds>', 'time budget per step for link load (default: the preset tick)', floatArg(0, { exclusive: true }))
+    .option('--step-time <seconds>', 'time budget per step for link load and late steps (default: the preset tick)', floatArg(0, { exclusive: true }))
     .option('--weight-bits <bits>', 'bits per stored synaptic weight (core memory check)', intArg(1), 8)
     .option('--graded-bits <bits>', 'bits per graded value an event carries (chips without graded payloads send several spikes)', intArg(1), 8)
     .option('--no-workarounds', 'refuse a chip that needs a workaround (graded values as spikes, gates on embedded CPUs)')
