@@ -1,35 +1,47 @@
 /**
- * `emulate`: replays a recorded event trace on a placement (with the engine of emulator.ts) and counts synaptic
- * operations, neuron updates, packets, hops, bytes, energy and per-step latency; the same network with every unit
- * firing every step gives the dense equivalent. Model and formulas: docs/hardware.md.
+ * `emulate`: checks that the preset can run the network (feasibility.ts), replays a recorded event trace on a
+ * placement (with the engine of emulator.ts) and counts synaptic operations, neuron updates, packets, hops, bytes,
+ * static and dynamic energy and per-step latency; the same network with every unit firing every step gives the
+ * dense equivalent. Model and formulas: docs/hardware.md.
  */
-import { Emulator, Totals, type StepSums } from './emulator.js';
+import { breakdownOf, busiestLinks, type Breakdown } from './breakdown.js';
+import { Emulator, type Totals } from './emulator.js';
+import { energyOf, pricesOf, type Energy, type Prices } from './energy.js';
 import { HardwareError } from './errors.js';
+import { assessFeasibility, gatePlan, InfeasibleError, payloadPlan, requireFeasible, type Feasibility } from './feasibility.js';
 import { describeShape, place, sameShape } from './place.js';
-import { summarisePlacement, validatePlacement, type PlaceOptions, type Placement, type PlacementSummary, type Strategy } from './placement.js';
+import { STRATEGIES, summarisePlacement, validatePlacement, type PlaceOptions, type Placement, type PlacementSummary, type Strategy } from './placement.js';
 import { presetAssumptions, pv, resolvePreset, type ParamName, type Preset, type Sourced } from './presets.js';
-import { linkTarget, nodeX, nodeY } from './topology.js';
+import { seriesRow, type SeriesRow } from './series.js';
 import { traceTotals, validateTrace, type EventTrace, type NetworkShape } from './trace.js';
+
+export type { Energy } from './energy.js';
 
 export interface EmulateOptions extends PlaceOptions {
   /** A placement made beforehand (by `place` or `buildPlacement`); otherwise one is made with `strategy`. */
   placement?: Placement;
   /** Placement strategy when no placement is given (default `contiguous`). */
   strategy?: Strategy;
-  /** Step time budget in seconds for link overflow and utilisation (default: the preset tick; none → the computed latency). */
+  /** Step time budget in seconds for link overflow and late steps (default: the preset tick; none → the computed latency). */
   stepTime?: number;
   /** Input items: `trace` (recorded counts), `dense` (every input non-zero every step), `none` (not counted). Default: trace if recorded, else dense. */
   input?: 'trace' | 'dense' | 'none';
   /** Include the per-step profile (mean over samples for each step index). */
   perStep?: boolean;
+  /** Include the per-step series (one row per sample and step). */
+  series?: boolean;
+  /** Allow workarounds for missing chip features (default true); false refuses a chip that needs one. */
+  workarounds?: boolean;
 }
 
-/** Counted quantities. `eventPackets` = events + input items (one multicast packet each; not the actor messages of `egru eval`). */
+/** Counted quantities. `eventPackets` = packets of events + input items (one each, or several per value with the binary-spike workaround). */
 export interface Counts {
   events: number;
   inputItems: number;
   synapticOps: number;
   neuronUpdates: number;
+  /** Unit updates whose gates ran on an embedded CPU (workaround). */
+  hostGateUpdates: number;
   eventPackets: number;
   /** Event packets whose multicast tree leaves the source chip. */
   eventPacketsOffChip: number;
@@ -39,18 +51,8 @@ export interface Counts {
   bytes: number;
   /** Bytes over chip-to-chip links: chip hops × packet bytes. */
   chipLinkBytes: number;
-}
-
-/** Joules. routingChipToChip = chip-link hops + router passes on chips reached over a link. */
-export interface Energy {
-  synapses: number;
-  neurons: number;
-  routingOnChip: number;
-  routingChipToChip: number;
-  routing: number;
-  dynamic: number;
-  static: number;
-  total: number;
+  /** Bytes over the host input link. */
+  hostBytes: number;
 }
 
 export interface BusiestLink {
@@ -70,8 +72,8 @@ export interface Figures {
   energy: Energy;
   energyPerSample: Energy;
   energyPerStep: Energy;
-  /** Seconds. `stepsOverBudget`: steps whose computed latency exceeds a fixed step time (late steps). */
-  latency: { meanStep: number; maxStep: number; stepsOverBudget: number };
+  /** Seconds. `lateSteps`: steps whose computed latency exceeds a fixed step time, out of `steps`. */
+  latency: { meanStep: number; maxStep: number; lateSteps: number; steps: number };
   /** Σ step times (s). */
   time: number;
   links: {
@@ -83,6 +85,8 @@ export interface Figures {
     /** Steps in which some link had to carry more than bandwidth × step time. */
     overflowSteps: number;
   };
+  /** The host input link: highest per-step utilisation, steps over its bandwidth × step time (0 when not modelled). */
+  host: { peakUtilisation: number; overflowSteps: number };
   /** Shares of chip-to-chip traffic: packets leaving their chip, routing energy, dynamic energy. */
   chipToChip: { eventPacketShare: number; routingEnergyShare: number; dynamicEnergyShare: number };
 }
@@ -98,44 +102,65 @@ export interface StepProfile {
 
 export interface HardwareReport {
   format: 'egru-hardware-report';
-  version: 1;
+  version: 2;
   preset: { name: string; description: string; topology: string; parameters: Record<ParamName, Sourced> };
   network: NetworkShape;
+  /** Whether the preset runs the network as is, with workarounds (their costs are in the figures), and why. */
+  feasibility: Feasibility;
   placement: PlacementSummary;
   trace: { samples: number; steps: number; events: number; unitSteps: number; activitySparsity: number; input: 'recorded' | 'dense (assumed)' | 'none' };
   stepTime: { seconds: number | null; source: 'option' | 'tick' | 'computed latency' };
   /** The recorded (event-driven) run. */
   sparse: Figures;
-  /** The same network with every hidden unit firing every step (same input). */
+  /** The same network with every hidden unit firing every step (same input): the dense GRU on this chip. */
   dense: Figures;
   /** dense ÷ sparse (null where sparse is 0): the saving from activity sparsity. */
-  saving: { synapticOps: number | null; eventPackets: number | null; chipHops: number | null; energyDynamic: number | null; energyTotal: number | null };
+  saving: { synapticOps: number | null; eventPackets: number | null; chipHops: number | null; energyDynamic: number | null; energyStatic: number | null; energyTotal: number | null };
+  /** Per chip, core and chip-to-chip link of the recorded run; the busiest links; the host link. */
+  breakdown: Breakdown;
   /** Preset parameters without a public figure. */
   assumptions: Array<{ parameter: ParamName; value: number; source: string }>;
   notes: string[];
   perStep?: StepProfile[];
+  /** With option `series`: one row per sample and step of the recorded run. */
+  series?: SeriesRow[];
+}
+
+/** A preset that cannot run the network, in place of its report (compare). */
+export interface HardwareRefusal {
+  format: 'egru-hardware-refusal';
+  version: 2;
+  preset: { name: string; description: string };
+  /** Absent when the refusal came before the feasibility checks (e.g. synapse memory, chips). */
+  feasibility: Feasibility | null;
+  reason: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 
-/** Emulates the recorded trace on the preset; returns a JSON-serialisable report. */
+/** Emulates the recorded trace on the preset; returns a JSON-serialisable report. Refuses (InfeasibleError) a preset that cannot run it. */
 export function emulate(trace: EventTrace, presetIn: Preset | string, opts: EmulateOptions = {}): HardwareReport {
   const preset = resolvePreset(presetIn);
   validateTrace(trace);
   checkStepTime(opts.stepTime);
   const inputMode = inputModeOf(trace, opts.input);
-  const placement = placementFor(trace, preset, opts);
-  const em = new Emulator(placement, preset, opts.stepTime); // routes the events of every core
+  const gradedBits = opts.gradedBits ?? 8;
+  const { packetsPerEvent } = payloadPlan(preset, gradedBits);
+  const placement = placeOrRefuse(trace, preset, gradedBits, packetsPerEvent, opts);
+  const feasibility = assessFeasibility(trace.shape, placement, preset, gradedBits);
+  requireFeasible(preset, feasibility, opts.workarounds ?? true);
+  const em = new Emulator(placement, preset, { stepTime: opts.stepTime, packetsPerEvent, gatesOnHost: feasibility.gatesOnHost }); // routes the events of every core
   const prices = pricesOf(preset, placement);
-  const recorded = replayTrace(em, trace, inputMode, prices, !!opts.perStep);
+  const recorded = replayTrace(em, trace, inputMode, prices, { perStep: !!opts.perStep, series: !!opts.series });
   const sparse = figuresOf(recorded.totals, em, prices, trace);
   const dense = figuresOf(replayDense(em, trace, inputMode), em, prices, trace);
   const shape = trace.shape;
   const report: HardwareReport = {
     format: 'egru-hardware-report',
-    version: 1,
+    version: 2,
     preset: { name: preset.name, description: preset.description, topology: preset.topology, parameters: structuredClone(preset.params) },
     network: { inputSize: shape.inputSize, layers: [...shape.layers], classes: shape.classes, readout: shape.readout },
+    feasibility,
     placement: summarisePlacement(placement, preset),
     trace: traceSummary(trace, inputMode),
     stepTime: {
@@ -149,12 +174,15 @@ export function emulate(trace: EventTrace, presetIn: Preset | string, opts: Emul
       eventPackets: ratio(dense.total.eventPackets, sparse.total.eventPackets),
       chipHops: ratio(dense.total.chipHops, sparse.total.chipHops),
       energyDynamic: ratio(dense.energy.dynamic, sparse.energy.dynamic),
+      energyStatic: ratio(dense.energy.static, sparse.energy.static),
       energyTotal: ratio(dense.energy.total, sparse.energy.total),
     },
+    breakdown: breakdownOf(recorded.totals, em, prices),
     assumptions: presetAssumptions(preset),
-    notes: reportNotes(trace, inputMode, preset, em, sparse),
+    notes: reportNotes(trace, inputMode, preset, em, sparse, feasibility),
   };
   if (recorded.profile) report.perStep = meanPerSample(recorded.profile, trace.samples);
+  if (recorded.series) report.series = recorded.series;
   return report;
 }
 
@@ -174,37 +202,35 @@ function inputModeOf(trace: EventTrace, asked: InputMode | undefined): InputMode
   return mode;
 }
 
+/**
+ * The placement; when it fails (e.g. synapse memory) on a chip that could not run the network anyway (no gates),
+ * the refusal names that reason first.
+ */
+function placeOrRefuse(trace: EventTrace, preset: Preset, gradedBits: number, packetsPerEvent: number, opts: EmulateOptions): Placement {
+  try {
+    return placementFor(trace, preset, packetsPerEvent, opts);
+  } catch (e) {
+    const gates = gatePlan(preset);
+    if (!(e instanceof HardwareError) || gates.check.status !== 'fails') throw e;
+    const f: Feasibility = { verdict: 'cannot run', checks: [payloadPlan(preset, gradedBits).check, gates.check], gradedBits, packetsPerEvent, gatesOnHost: false };
+    throw new InfeasibleError(preset.name, f, `${preset.name} cannot run this EGRU: gate nonlinearities: ${gates.check.detail}; and ${e.message}`);
+  }
+}
+
 /** The placement given (checked against the preset and the trace), or a new one by the strategy asked for. */
-function placementFor(trace: EventTrace, preset: Preset, opts: EmulateOptions): Placement {
+function placementFor(trace: EventTrace, preset: Preset, packetsPerEvent: number, opts: EmulateOptions): Placement {
   const placement = opts.placement;
-  if (!placement) return place(trace.shape, preset, opts.strategy ?? 'contiguous', { ...opts, trace });
+  if (!placement) return place(trace.shape, preset, opts.strategy ?? 'contiguous', { ...opts, axonsPerInput: packetsPerEvent, trace });
   if (placement.preset !== preset.name) throw new HardwareError(`the placement was made for preset ${placement.preset}, not ${preset.name}`);
   if (!sameShape(placement.shape, trace.shape)) throw new HardwareError(`the placement is of network ${describeShape(placement.shape)}, the trace of ${describeShape(trace.shape)}`);
   if (placement.chipGrid.width !== pv(preset, 'chipsX') || placement.chipGrid.height !== pv(preset, 'chipsY')) {
     throw new HardwareError(`the placement's chip grid does not match preset ${preset.name}`);
   }
+  if (placement.axonsPerInput !== packetsPerEvent) {
+    throw new HardwareError(`the placement stores ${placement.axonsPerInput} synapses per weight, ${preset.name} needs ${packetsPerEvent} (one per packet of a graded value): make it with axonsPerInput ${packetsPerEvent}`);
+  }
   validatePlacement(placement, preset, opts.coresPerChip ?? pv(preset, 'coresPerChip'));
   return placement;
-}
-
-/** Joules per operation, and the static power (W) of the chips and cores the placement uses. */
-interface Prices {
-  synapticOp: number;
-  neuronUpdate: number;
-  onChipHop: number;
-  chipHop: number;
-  staticPower: number;
-}
-
-function pricesOf(preset: Preset, placement: Placement): Prices {
-  const chipsUsed = new Set(placement.cores.map((c) => c.chip)).size;
-  return {
-    synapticOp: pv(preset, 'energyPerSynapticOp'),
-    neuronUpdate: pv(preset, 'energyPerNeuronUpdate'),
-    onChipHop: pv(preset, 'energyPerOnChipHop'),
-    chipHop: pv(preset, 'energyPerChipHop'),
-    staticPower: pv(preset, 'staticPowerPerChip') * chipsUsed + pv(preset, 'staticPowerPerCore') * placement.cores.length,
-  };
 }
 
 function inputCountAt(trace: EventTrace, mode: InputMode, s: number, t: number): number {
@@ -218,31 +244,42 @@ function readoutAt(trace: EventTrace, t: number): boolean {
   return trace.shape.readout !== 'last' || t === trace.steps - 1;
 }
 
-/** The recorded events, step by step; with `perStep`, also the sums over samples for each step index. */
-function replayTrace(em: Emulator, trace: EventTrace, inputMode: InputMode, prices: Prices, perStep: boolean): { totals: Totals; profile: StepProfile[] | null } {
+interface Recorded {
+  totals: Totals;
+  profile: StepProfile[] | null;
+  series: SeriesRow[] | null;
+}
+
+/** The recorded events, step by step; optionally the sums over samples for each step index, and the series. */
+function replayTrace(em: Emulator, trace: EventTrace, inputMode: InputMode, prices: Prices, want: { perStep: boolean; series: boolean }): Recorded {
   const { samples, steps, offsets, units } = trace;
   const L = em.L;
-  const totals = new Totals(em.linkIds.length);
-  const profile = perStep ? Array.from({ length: steps }, (_, t) => ({ t, events: 0, eventPackets: 0, chipHops: 0, energy: 0, latency: 0 })) : null;
+  const totals = em.newTotals();
+  const profile = want.perStep ? Array.from({ length: steps }, (_, t) => ({ t, events: 0, eventPackets: 0, chipHops: 0, energy: 0, latency: 0 })) : null;
+  const series: SeriesRow[] | null = want.series ? [] : null;
   for (let s = 0; s < samples; s++) {
     for (let t = 0; t < steps; t++) {
       const row = (s * steps + t) * L;
       em.step.reset();
       for (let l = 0; l < L; l++) em.fillFromEvents(l, units, offsets[row + l]!, offsets[row + l + 1]!);
       em.closeStep(inputCountAt(trace, inputMode, s, t), readoutAt(trace, t));
-      if (profile) addToProfile(profile[t]!, em.step, prices);
+      if (profile || series) {
+        const r = seriesRow(em, em.step, prices, s, t);
+        if (series) series.push(r);
+        if (profile) addToProfile(profile[t]!, r);
+      }
       em.commit(totals);
     }
   }
-  return { totals, profile };
+  return { totals, profile, series };
 }
 
-function addToProfile(p: StepProfile, st: StepSums, prices: Prices): void {
-  p.events += st.events;
-  p.eventPackets += st.eventPackets;
-  p.chipHops += st.chipHops;
-  p.energy += st.synops * prices.synapticOp + st.updates * prices.neuronUpdate + st.onChip * prices.onChipHop + st.chipHops * prices.chipHop;
-  p.latency += st.latency;
+function addToProfile(p: StepProfile, r: SeriesRow): void {
+  p.events += r.events;
+  p.eventPackets += r.eventPackets;
+  p.chipHops += r.chipHops;
+  p.energy += r.energyDynamic;
+  p.latency += r.latency;
 }
 
 /**
@@ -250,7 +287,7 @@ function addToProfile(p: StepProfile, st: StepSums, prices: Prices): void {
  * by whether the readout integrates, so each distinct kind of step is computed once and replayed.
  */
 function replayDense(em: Emulator, trace: EventTrace, inputMode: InputMode): Totals {
-  const dense = new Totals(em.linkIds.length);
+  const dense = em.newTotals();
   const kinds = new Map<number, number>(); // inputs × 2 + readout → steps of that kind
   for (let s = 0; s < trace.samples; s++) {
     for (let t = 0; t < trace.steps; t++) {
@@ -262,7 +299,7 @@ function replayDense(em: Emulator, trace: EventTrace, inputMode: InputMode): Tot
     em.step.reset();
     for (let l = 0; l < em.L; l++) em.fillDense(l);
     em.closeStep(Math.floor(key / 2), key % 2 === 1);
-    em.replay(dense, em.record(), times);
+    em.commitRecord(dense, em.record(), times);
   }
   return dense;
 }
@@ -270,7 +307,7 @@ function replayDense(em: Emulator, trace: EventTrace, inputMode: InputMode): Tot
 /** The figures of one run (sparse or dense): counts and energy in total, per sample and per step; latency; links. */
 function figuresOf(t: Totals, em: Emulator, prices: Prices, trace: EventTrace): Figures {
   const total = countsOf(t, em.packetBytes);
-  const energy = energyOf(t, prices);
+  const energy = energyOf(t, prices, t.time);
   const n = Math.max(1, trace.samples);
   const ns = Math.max(1, trace.samples * trace.steps);
   return {
@@ -280,9 +317,10 @@ function figuresOf(t: Totals, em: Emulator, prices: Prices, trace: EventTrace): 
     energy,
     energyPerSample: scale(energy, 1 / n),
     energyPerStep: scale(energy, 1 / ns),
-    latency: { meanStep: t.steps > 0 ? t.latencySum / t.steps : 0, maxStep: t.latencyMax, stepsOverBudget: t.stepsOverBudget },
+    latency: { meanStep: t.steps > 0 ? t.latencySum / t.steps : 0, maxStep: t.latencyMax, lateSteps: t.lateSteps, steps: t.steps },
     time: t.time,
     links: { ...linkUse(t, em), peakUtilisation: t.peakUtil, overflowSteps: t.overflowSteps },
+    host: { peakUtilisation: t.hostPeakUtil, overflowSteps: t.hostOverflowSteps },
     chipToChip: {
       eventPacketShare: ratio(t.eventPacketsOffChip, t.eventPackets) ?? 0,
       routingEnergyShare: ratio(energy.routingChipToChip, energy.routing) ?? 0,
@@ -297,53 +335,25 @@ function countsOf(t: Totals, packetBytes: number): Counts {
     inputItems: t.inputItems,
     synapticOps: t.synops,
     neuronUpdates: t.updates,
+    hostGateUpdates: t.hostGates,
     eventPackets: t.eventPackets,
     eventPacketsOffChip: t.eventPacketsOffChip,
     onChipHops: t.onChip,
     chipHops: t.chipHops,
     bytes: t.eventPackets * packetBytes,
     chipLinkBytes: t.chipHops * packetBytes,
+    hostBytes: t.hostBytes,
   };
 }
 
-function energyOf(t: Totals, prices: Prices): Energy {
-  const routingOnChip = t.onChipSrc * prices.onChipHop;
-  const routingChipToChip = (t.onChip - t.onChipSrc) * prices.onChipHop + t.chipHops * prices.chipHop;
-  const dyn = t.synops * prices.synapticOp + t.updates * prices.neuronUpdate + routingOnChip + routingChipToChip;
-  return {
-    synapses: t.synops * prices.synapticOp,
-    neurons: t.updates * prices.neuronUpdate,
-    routingOnChip,
-    routingChipToChip,
-    routing: routingOnChip + routingChipToChip,
-    dynamic: dyn,
-    static: prices.staticPower * t.time,
-    total: dyn + prices.staticPower * t.time,
-  };
-}
-
-/** Chip-to-chip links that carried anything, and the one that carried most (the first of equals). */
+/** Chip-to-chip links that carried anything, and the one that carried most (ties: the lower link id). */
 function linkUse(t: Totals, em: Emulator): { used: number; busiest: BusiestLink | null } {
   let used = 0;
-  let best = -1;
-  for (let i = 0; i < t.linkPackets.length; i++) {
-    if (t.linkPackets[i]! > 0) used++;
-    if (t.linkPackets[i]! > 0 && (best < 0 || t.linkPackets[i]! > t.linkPackets[best]!)) best = i;
-  }
-  if (best < 0) return { used, busiest: null };
-  const g = em.placement.chipGrid;
-  const id = em.linkIds[best]!;
-  const from = Math.floor(id / 4);
-  const to = linkTarget(g, id);
-  const bytes = t.linkPackets[best]! * em.packetBytes;
-  const busiest: BusiestLink = {
-    from: [nodeX(g, from), nodeY(g, from)],
-    to: [nodeX(g, to), nodeY(g, to)],
-    bytes,
-    utilisation: t.time > 0 ? bytes / (em.bandwidth * t.time) : 0,
-    peakUtilisation: t.linkPeakUtil[best]!,
-  };
-  return { used, busiest };
+  for (let i = 0; i < t.linkPackets.length; i++) if (t.linkPackets[i]! > 0) used++;
+  const top = busiestLinks(t, em)[0];
+  if (!top) return { used, busiest: null };
+  const { from, to, bytes, utilisation, peakUtilisation } = top;
+  return { used, busiest: { from, to, bytes, utilisation, peakUtilisation } };
 }
 
 function traceSummary(trace: EventTrace, inputMode: InputMode): HardwareReport['trace'] {
@@ -360,14 +370,17 @@ function traceSummary(trace: EventTrace, inputMode: InputMode): HardwareReport['
   };
 }
 
-function reportNotes(trace: EventTrace, inputMode: InputMode, preset: Preset, em: Emulator, sparse: Figures): string[] {
+function reportNotes(trace: EventTrace, inputMode: InputMode, preset: Preset, em: Emulator, sparse: Figures, f: Feasibility): string[] {
   const notes: string[] = [];
+  for (const c of f.checks) if (c.status === 'workaround') notes.push(`workaround (${c.check}): ${c.detail}; its cost is in the figures`);
   if (inputMode === 'dense') notes.push('input activity not recorded: every input item counted as non-zero at every step');
   if (inputMode === 'none') notes.push('input items not counted');
   if (trace.shape.readout === 'last') notes.push('readout "last": only the last step\'s events of the last layer reach the readout');
   if (em.fixedStepTime === null) notes.push('no fixed step time: each step lasts its computed latency, so links cannot overflow (utilisation shows how link-bound steps are)');
-  if (sparse.latency.stepsOverBudget > 0) notes.push(`${sparse.latency.stepsOverBudget} steps take longer than the step time (late steps)`);
+  if (sparse.latency.lateSteps > 0) notes.push(`${sparse.latency.lateSteps} of ${sparse.latency.steps} steps take longer than the step time (late steps)`);
+  if (pv(preset, 'hostBandwidth') === 0) notes.push('host input link not modelled (hostBandwidth 0)');
   if (preset.params.chipsX.assumption || preset.params.chipsY.assumption) notes.push('chip grid layout is an assumption; hop counts depend on it');
+  notes.push('static energy counts the chips used, not the idle chips of the rest of the board');
   return notes;
 }
 
@@ -383,19 +396,31 @@ function meanPerSample(profile: StepProfile[], samples: number): StepProfile[] {
   }));
 }
 
-/** The same trace on several presets (same strategy and options for each). */
-export function compare(trace: EventTrace, presets: Array<Preset | string>, opts: Omit<EmulateOptions, 'placement'> = {}): HardwareReport[] {
+/**
+ * The same trace on several presets (same strategy and options for each). A preset that cannot run the network
+ * (infeasible, or a placement that does not fit) gives a refusal with its reason instead of a report; options
+ * that are wrong for every preset are refused at once.
+ */
+export function compare(trace: EventTrace, presets: Array<Preset | string>, opts: Omit<EmulateOptions, 'placement'> = {}): Array<HardwareReport | HardwareRefusal> {
   if (presets.length === 0) throw new HardwareError('compare needs at least one preset');
+  validateTrace(trace);
+  checkStepTime(opts.stepTime);
+  inputModeOf(trace, opts.input);
+  if (opts.strategy !== undefined && !STRATEGIES.includes(opts.strategy)) throw new HardwareError(`unknown placement strategy "${String(opts.strategy)}"; known: ${STRATEGIES.join(', ')}`);
   return presets.map((p) => {
     const preset = resolvePreset(p);
     try {
       return emulate(trace, preset, opts);
     } catch (e) {
-      if (e instanceof HardwareError && !e.message.includes(preset.name)) throw new HardwareError(`${preset.name}: ${e.message}`);
-      throw e;
+      if (!(e instanceof HardwareError)) throw e;
+      const reason = e.message.startsWith(preset.name) ? e.message : `${preset.name}: ${e.message}`;
+      return { format: 'egru-hardware-refusal', version: 2, preset: { name: preset.name, description: preset.description }, feasibility: e instanceof InfeasibleError ? e.feasibility : null, reason };
     }
   });
 }
+
+/** Whether a compare entry is a refusal. */
+export const isRefusal = (r: HardwareReport | HardwareRefusal): r is HardwareRefusal => r.format === 'egru-hardware-refusal';
 
 function ratio(a: number, b: number): number | null {
   return b > 0 ? a / b : null;

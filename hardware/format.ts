@@ -1,5 +1,6 @@
 /** Text rendering of hardware reports: one report as a table, several as a comparison. */
-import type { Counts, Energy, HardwareReport } from './emulate.js';
+import type { Counts, Energy, HardwareRefusal, HardwareReport } from './emulate.js';
+import type { Feasibility } from './feasibility.js';
 import type { ParamName } from './presets.js';
 
 const PREFIXES: Record<number, string> = { [-15]: 'f', [-12]: 'p', [-9]: 'n', [-6]: 'µ', [-3]: 'm', 0: '', 3: 'k', 6: 'M', 9: 'G', 12: 'T', 15: 'P' };
@@ -41,16 +42,20 @@ const DEPENDS: Record<string, ParamName[]> = {
   bytes: ['packetBits'],
   synapses: ['energyPerSynapticOp'],
   neurons: ['energyPerNeuronUpdate'],
+  hostGates: ['energyPerHostGate', 'nativeGates'],
+  packetsSent: ['energyPerPacket'],
   routingOnChip: ['energyPerOnChipHop', 'nodesX', 'nodesY'],
   routingChipToChip: ['energyPerChipHop', 'energyPerOnChipHop', 'chipsX', 'chipsY', 'coresPerChip', 'neuronsPerCore', 'memoryPerCore'],
   static: ['staticPowerPerChip', 'staticPowerPerCore', 'tick'],
-  latency: ['timePerSynapticOp', 'timePerNeuronUpdate', 'latencyOnChipHop', 'latencyChipHop', 'latencyBarrier', 'latencyBarrierPerDoubling', 'linkBandwidth', 'packetBits'],
+  latency: ['timePerSynapticOp', 'timePerNeuronUpdate', 'timePerPacket', 'timePerHostGate', 'latencyOnChipHop', 'latencyChipHop', 'latencyBarrier', 'latencyBarrierPerDoubling', 'linkBandwidth', 'hostBandwidth', 'packetBits'],
   links: ['linkBandwidth', 'packetBits', 'tick', 'chipsX', 'chipsY'],
+  host: ['hostBandwidth', 'packetBits', 'tick'],
+  feasibility: ['payloadBits', 'nativeGates', 'hostCoresPerChip', 'maxFanIn', 'maxFanOut', 'routerEntries'],
 };
 
 function mark(r: HardwareReport, what: string): string {
   const deps = DEPENDS[what] ?? [];
-  if (what === 'dynamic') return ['synapses', 'neurons', 'routingOnChip', 'routingChipToChip'].some((w) => mark(r, w) === '*') ? '*' : '';
+  if (what === 'dynamic') return ['synapses', 'neurons', 'hostGates', 'packetsSent', 'routingOnChip', 'routingChipToChip'].some((w) => mark(r, w) === '*') ? '*' : '';
   if (what === 'total') return mark(r, 'dynamic') || mark(r, 'static');
   return deps.some((p) => r.preset.parameters[p].assumption) ? '*' : '';
 }
@@ -72,7 +77,7 @@ export function formatReport(r: HardwareReport): string {
   );
   out.push(
     `placement ${pl.strategy} · ${pl.coresUsed} cores on ${pl.chipsUsed} of ${pl.grid.width * pl.grid.height} chips (${pl.grid.topology} ${pl.grid.width}×${pl.grid.height}) · ` +
-      `weights ${pl.weightBits} bit · limits ${pl.limits.neuronsPerCore} neurons, ${memory(pl.limits.memoryPerCore)} per core`,
+      `weights ${pl.weightBits} bit${pl.axonsPerInput > 1 ? ` × ${pl.axonsPerInput} axons per input` : ''} · limits ${pl.limits.neuronsPerCore} neurons, ${memory(pl.limits.memoryPerCore)} per core`,
   );
   out.push(
     ...table(
@@ -86,6 +91,7 @@ export function formatReport(r: HardwareReport): string {
       ['l', 'r', 'r', 'l', 'l'],
     ),
   );
+  out.push(...feasibilityLines(r.feasibility, mark(r, 'feasibility')));
   out.push('');
   const s = r.sparse;
   const d = r.dense;
@@ -97,7 +103,7 @@ export function formatReport(r: HardwareReport): string {
     count(d.perStep[key]),
     times(s.total[key] > 0 ? d.total[key] / s.total[key] : null),
   ];
-  const bytesRow = (label: string, key: 'bytes' | 'chipLinkBytes'): string[] => [
+  const bytesRow = (label: string, key: 'bytes' | 'chipLinkBytes' | 'hostBytes'): string[] => [
     `${label} ${mark(r, 'bytes')}`,
     si(s.perStep[key], 'B'),
     si(s.perSample[key], 'B'),
@@ -119,18 +125,22 @@ export function formatReport(r: HardwareReport): string {
     countRow('input items', 'inputItems'),
     countRow('synaptic ops', 'synapticOps'),
     countRow('neuron updates', 'neuronUpdates'),
+    ...(r.feasibility.gatesOnHost ? [countRow('  gates on embedded CPUs', 'hostGateUpdates')] : []),
     countRow('event packets', 'eventPackets'),
     countRow('  leaving their chip', 'eventPacketsOffChip', 'hops'),
     countRow('on-chip hops (router passes)', 'onChipHops', 'hops'),
     countRow('chip-to-chip hops', 'chipHops', 'hops'),
     bytesRow('bytes injected', 'bytes'),
     bytesRow('bytes over chip links', 'chipLinkBytes'),
+    bytesRow('bytes over the host link', 'hostBytes'),
     energyRow('energy: synapses', 'synapses'),
     energyRow('energy: neurons', 'neurons'),
+    ...(r.feasibility.gatesOnHost ? [energyRow('energy: gates on embedded CPUs', 'hostGates')] : []),
+    ...(r.preset.parameters.energyPerPacket.value > 0 ? [energyRow('energy: packets sent', 'packetsSent')] : []),
     energyRow('energy: routing on-chip', 'routingOnChip'),
     energyRow('energy: routing chip-to-chip', 'routingChipToChip'),
     energyRow('energy: dynamic total', 'dynamic'),
-    energyRow('energy: static (idle power)', 'static'),
+    energyRow('energy: static (power × time)', 'static'),
     energyRow('energy: total', 'total'),
   ];
   out.push(...table(rows, ['l', 'r', 'r', 'r', 'r', 'r']));
@@ -143,7 +153,7 @@ export function formatReport(r: HardwareReport): string {
   out.push(
     st.seconds === null
       ? 'step time: none fixed — each step lasts its computed latency'
-      : `step time ${si(st.seconds, 's')} (${st.source}): ${s.latency.stepsOverBudget} of ${r.trace.samples * r.trace.steps} steps need longer (dense: ${d.latency.stepsOverBudget})`,
+      : `step time ${si(st.seconds, 's')} (${st.source}): late steps ${s.latency.lateSteps} of ${s.latency.steps} (dense: ${d.latency.lateSteps})`,
   );
   const b = s.links.busiest;
   const km = mark(r, 'links');
@@ -151,14 +161,23 @@ export function formatReport(r: HardwareReport): string {
     b === null
       ? `chip-to-chip links ${km}: none used`
       : `chip-to-chip links ${km}: ${s.links.used} used; busiest (${b.from.join(',')})→(${b.to.join(',')}) carries ${si(b.bytes, 'B')}, ` +
-          `${pct(b.utilisation)} of its bandwidth on average, ${pct(b.peakUtilisation)} in its busiest step; overflow in ${s.links.overflowSteps} steps (dense: ${d.links.overflowSteps}, peak ${pct(d.links.peakUtilisation)})`,
+          `${pct(b.utilisation)} of its bandwidth on average, ${pct(b.peakUtilisation)} in its busiest step; some link over its bandwidth in ${s.links.overflowSteps} steps (dense: ${d.links.overflowSteps}, peak ${pct(d.links.peakUtilisation)})`,
+  );
+  for (const l of r.breakdown.busiestLinks.slice(1)) {
+    out.push(`  next busiest (${l.from.join(',')})→(${l.to.join(',')}): ${si(l.bytes, 'B')}, peak ${pct(l.peakUtilisation)}, over its bandwidth in ${l.overflowSteps} steps`);
+  }
+  const h = r.breakdown.host;
+  out.push(
+    h.bandwidth === 0
+      ? 'host input link: not modelled'
+      : `host input link ${mark(r, 'host')}: ${si(h.bytes, 'B')} at ${si(h.bandwidth, 'B/s')}, peak ${pct(h.peakUtilisation)} of a step, over its bandwidth in ${h.overflowSteps} steps`,
   );
   out.push(
     `chip-to-chip share: ${pct(s.chipToChip.eventPacketShare)} of event packets leave their chip; ${pct(s.chipToChip.routingEnergyShare)} of routing energy, ` +
       `${pct(s.chipToChip.dynamicEnergyShare)} of dynamic energy`,
   );
   out.push(
-    `saving from activity sparsity (dense ÷ event-driven): dynamic energy ${times(r.saving.energyDynamic)}, total energy ${times(r.saving.energyTotal)}, ` +
+    `saving from activity sparsity (dense GRU ÷ event-driven): dynamic energy ${times(r.saving.energyDynamic)}, static ${times(r.saving.energyStatic)}, total ${times(r.saving.energyTotal)}, ` +
       `synaptic ops ${times(r.saving.synapticOps)}, event packets ${times(r.saving.eventPackets)}`,
   );
   for (const note of r.notes) out.push(`note: ${note}`);
@@ -190,31 +209,60 @@ const UNITS: Partial<Record<ParamName, string>> = {
   tick: 's',
   staticPowerPerChip: 'W',
   staticPowerPerCore: 'W',
+  payloadBits: 'bit',
+  timePerHostGate: 's',
+  energyPerHostGate: 'J',
+  energyPerPacket: 'J',
+  timePerPacket: 's',
+  hostBandwidth: 'B/s',
 };
 
-/** One row per preset: where the network lands and what it costs; `*` marks figures resting on assumptions. */
-export function formatComparison(reports: HardwareReport[]): string {
+const STATUS: Record<string, string> = { ok: 'ok', workaround: 'workaround', fails: 'FAILS' };
+
+/** The verdict, then one line per check. */
+function feasibilityLines(f: Feasibility, m: string): string[] {
+  return [`feasibility ${m}: ${f.verdict}`.replace(' :', ':'), ...table(f.checks.map((c) => [`  ${c.check}`, STATUS[c.status]!, c.detail]), ['l', 'l', 'l'])];
+}
+
+/**
+ * One row per preset: whether it runs the network, where it lands, static, dynamic and total energy per sample and
+ * their dense ÷ event-driven ratios, latency and late steps; then each preset's feasibility reasons.
+ * `*` marks figures resting on assumptions.
+ */
+export function formatComparison(reports: Array<HardwareReport | HardwareRefusal>): string {
   const rows: string[][] = [
-    ['preset', 'chips', 'cores', 'energy/sample', 'static/sample', 'chip-chip energy', 'event packets off chip', 'latency/step', 'busiest link', 'overflow steps', 'dense÷event'],
+    ['preset', 'runs', 'chips', 'cores', 'static/sample', 'dynamic/sample', 'total/sample', 'dense÷event dyn', 'dense÷event total', 'latency/step', 'late steps', 'chip-chip energy', 'busiest link peak'],
   ];
+  const why: string[] = [];
   for (const r of reports) {
+    if (r.format === 'egru-hardware-refusal') {
+      rows.push([r.preset.name, 'no', ...new Array<string>(11).fill('—')]);
+      why.push(`${r.preset.name}: REFUSED — ${r.reason}`);
+      continue;
+    }
     const s = r.sparse;
     const withMark = (text: string, what: string): string => `${text}${mark(r, what)}`;
     rows.push([
       r.preset.name,
+      r.feasibility.verdict === 'runs as is' ? 'as is' : 'workarounds',
       String(r.placement.chipsUsed),
       String(r.placement.coresUsed),
-      withMark(si(s.energyPerSample.dynamic, 'J'), 'dynamic'),
       withMark(si(s.energyPerSample.static, 'J'), 'static'),
-      withMark(pct(s.chipToChip.dynamicEnergyShare), 'routingChipToChip'),
-      withMark(pct(s.chipToChip.eventPacketShare), 'hops'),
-      withMark(si(s.latency.meanStep, 's'), 'latency'),
-      s.links.busiest ? withMark(pct(s.links.busiest.utilisation), 'links') : '—',
-      withMark(String(s.links.overflowSteps), 'links'),
+      withMark(si(s.energyPerSample.dynamic, 'J'), 'dynamic'),
+      withMark(si(s.energyPerSample.total, 'J'), 'total'),
       withMark(times(r.saving.energyDynamic), 'dynamic'),
+      withMark(times(r.saving.energyTotal), 'total'),
+      withMark(si(s.latency.meanStep, 's'), 'latency'),
+      r.stepTime.seconds === null ? 'no tick' : withMark(`${s.latency.lateSteps}/${s.latency.steps}`, 'latency'),
+      withMark(pct(s.chipToChip.dynamicEnergyShare), 'routingChipToChip'),
+      s.links.busiest ? withMark(pct(s.links.busiest.peakUtilisation), 'links') : '—',
     ]);
+    const worked = r.feasibility.checks.filter((c) => c.status === 'workaround');
+    why.push(`${r.preset.name}: ${r.feasibility.verdict}${worked.length ? ` — ${worked.map((c) => `${c.check}: ${c.detail}`).join('; ')}` : ''}`);
   }
-  const out = table(rows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']);
-  out.push('energy = dynamic (synapses + neurons + routing); * = rests on an assumed parameter (see each preset\'s report)');
+  const out = table(rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']);
+  out.push('total = static (power × time) + dynamic (synapses, neurons, gates on CPUs, packets, routing); dense = the same network with every unit firing every step');
+  out.push('late steps: steps whose computed latency exceeds the fixed tick (no tick: a step lasts as long as it needs); * = rests on an assumed parameter');
+  out.push('', ...why);
   return out.join('\n');
 }

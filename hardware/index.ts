@@ -46,6 +46,21 @@ export {
 } from './placement.js';
 export { place } from './place.js';
 export { PORT_NODE, consumerCores, route, type Route, type RouteSource } from './routing.js';
-export { compare, emulate, type BusiestLink, type Counts, type EmulateOptions, type Energy, type Figures, type HardwareReport, type StepProfile } from './emulate.js';
+export {
+  compare,
+  emulate,
+  isRefusal,
+  type BusiestLink,
+  type Counts,
+  type EmulateOptions,
+  type Energy,
+  type Figures,
+  type HardwareRefusal,
+  type HardwareReport,
+  type StepProfile,
+} from './emulate.js';
+export { InfeasibleError, type Feasibility, type FeasibilityCheck } from './feasibility.js';
+export { SERIES_COLUMNS, seriesCsv, type SeriesRow } from './series.js';
+export type { Breakdown, ChipBreakdown, CoreBreakdown, LinkBreakdown } from './breakdown.js';
 export { formatComparison, formatReport } from './format.js';
 export type { Grid } from './topology.js';

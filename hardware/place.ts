@@ -9,6 +9,7 @@ import {
   makeLayout,
   nearestChips,
   needChips,
+  packSizes,
   packedCoreSizes,
   placeActors,
   placeContiguous,
@@ -36,10 +37,43 @@ export function place(shape: NetworkShape, preset: Preset | string, strategy: St
       return placeRoundRobin(layout);
     case 'actors':
       return placeActors(layout, opts.actors);
+    case 'spread':
+      return placeSpread(layout, opts.spreadChips);
     case 'traffic':
       if (!opts.trace) throw new HardwareError('strategy "traffic" needs the recorded event trace (option trace)');
       return placeTraffic(layout, opts.trace);
   }
+}
+
+/**
+ * `spread`: every hidden layer split over `chips` chips (default: all of the preset's), one core or more per
+ * chip, so that its recurrence and its events to the next layer cross chip-to-chip links; the readout's cores
+ * are dealt over the same chips. Core j of a group sits on chip j mod chips (chips in snake order from the input chip).
+ */
+export function placeSpread(layout: Layout, chips: number | undefined): Placement {
+  const shape = layout.shape;
+  const L = shape.layers.length;
+  const available = layout.chipGrid.width * layout.chipGrid.height;
+  const n = chips ?? available;
+  if (!Number.isInteger(n) || n < 1) throw new HardwareError(`spread: chips must be a positive integer, got ${n}`);
+  needChips(layout, n);
+  const free = new Array<number>(n).fill(0);
+  const coreChips: Array<{ chip: number; slot: number; group: number }> = [];
+  const sizes: number[][] = [];
+  for (let g = 0; g <= L; g++) {
+    const size = g === L ? shape.classes : shape.layers[g]!;
+    const per = g === L ? layout.perCore[g]! : Math.min(layout.perCore[g]!, Math.ceil(size / Math.min(n, size)));
+    const s = packSizes(size, per);
+    s.forEach((_, j) => {
+      const i = j % n;
+      if (free[i]! >= layout.coresPerChip) {
+        throw new HardwareError(`spread: chip ${i} of ${n} has no free core for ${g === L ? 'the readout' : `layer ${g}`} (${layout.coresPerChip} cores per chip)`);
+      }
+      coreChips.push({ chip: layout.chipOrder[i]!, slot: free[i]!++, group: g });
+    });
+    sizes.push(s);
+  }
+  return assemble(layout, 'spread', coreChips, contiguousUnits(layout, sizes));
 }
 
 export function sameShape(a: NetworkShape, b: NetworkShape): boolean {

@@ -5,12 +5,12 @@
  * 3 gate blocks × (I_l + H_l) incoming weights (kernel column + recurrent_kernel column); readout units H_{L−1}.
  */
 import { HardwareError } from './errors.js';
-import { pv, type Preset } from './presets.js';
+import { packetsPerValue, pv, type Preset } from './presets.js';
 import { distance, nodeId, nodeX, nodeY, snakeOrder, type Grid } from './topology.js';
 import { validateShape, type EventTrace, type NetworkShape } from './trace.js';
 
-export type Strategy = 'contiguous' | 'round-robin' | 'traffic' | 'actors';
-export const STRATEGIES: readonly Strategy[] = Object.freeze(['contiguous', 'round-robin', 'traffic', 'actors']);
+export type Strategy = 'contiguous' | 'round-robin' | 'traffic' | 'actors' | 'spread';
+export const STRATEGIES: readonly Strategy[] = Object.freeze(['contiguous', 'round-robin', 'traffic', 'actors', 'spread']);
 
 /**
  * The runtime's actors: a count per layer for all layers (split as evenly as possible, the first ones one unit
@@ -21,6 +21,15 @@ export type ActorSpec = number | number[] | Array<Array<[number, number]>>;
 export interface PlaceOptions {
   /** Bits per stored weight (default 8). */
   weightBits?: number;
+  /** Bits per graded value (event outputs, input items) the chip must carry (default 8). */
+  gradedBits?: number;
+  /**
+   * Synapses per incoming weight (default: the packets per graded value on the preset, see packetsPerValue). A graded
+   * value sent as k binary spikes on k axons (a chip without graded payloads) needs k synapses per weight, weighted 1, 2, 4, …
+   */
+  axonsPerInput?: number;
+  /** Strategy `spread`: chips each hidden layer is spread over (default: every chip of the preset). */
+  spreadChips?: number;
   /** At most this many units per core (default: as many as neurons and synapse memory per core allow); a layer is spread evenly over the fewest cores. */
   unitsPerCore?: number;
   /** Use at most this many cores of each chip (default: all the preset has). */
@@ -51,6 +60,7 @@ export interface Placement {
   preset: string;
   shape: NetworkShape;
   weightBits: number;
+  axonsPerInput: number;
   chipGrid: Grid;
   nodeGrid: Grid;
   coresPerNode: number;
@@ -71,6 +81,8 @@ export interface ExplicitPlacement {
 export interface PlacementSummary {
   strategy: string;
   weightBits: number;
+  /** Synapses per incoming weight (> 1: graded values sent as several binary spikes). */
+  axonsPerInput: number;
   chipsUsed: number;
   coresUsed: number;
   grid: { topology: string; width: number; height: number };
@@ -92,14 +104,19 @@ export function weightsPerUnit(shape: NetworkShape, g: number): number {
   return 3 * (I + shape.layers[g]!);
 }
 
-export const synapseBytes = (shape: NetworkShape, g: number, units: number, weightBits: number): number =>
-  Math.ceil((units * weightsPerUnit(shape, g) * weightBits) / 8);
+export const synapseBytes = (shape: NetworkShape, g: number, units: number, weightBits: number, axonsPerInput = 1): number =>
+  Math.ceil((units * weightsPerUnit(shape, g) * axonsPerInput * weightBits) / 8);
+
+/** "3156 weights × 8 bit", or "3156 weights × 8 axons × 1 bit" with the graded-value workaround. */
+const weightText = (shape: NetworkShape, g: number, weightBits: number, axons: number): string =>
+  `${weightsPerUnit(shape, g)} weights${axons > 1 ? ` × ${axons} axons` : ''} × ${weightBits} bit`;
 
 /** Geometry shared by every strategy. */
 export interface Layout {
   shape: NetworkShape;
   preset: Preset;
   weightBits: number;
+  axonsPerInput: number;
   chipGrid: Grid;
   nodeGrid: Grid;
   coresPerNode: number;
@@ -115,6 +132,8 @@ export function makeLayout(shape: NetworkShape, preset: Preset, opts: PlaceOptio
   validateShape(shape);
   const weightBits = opts.weightBits ?? 8;
   if (!Number.isInteger(weightBits) || weightBits < 1 || weightBits > 64) throw new HardwareError(`weight bits must be an integer in 1..64, got ${weightBits}`);
+  const axonsPerInput = opts.axonsPerInput ?? packetsPerValue(preset, opts.gradedBits ?? 8);
+  if (!Number.isInteger(axonsPerInput) || axonsPerInput < 1 || axonsPerInput > 64) throw new HardwareError(`axons per input must be an integer in 1..64, got ${axonsPerInput}`);
   const chipGrid: Grid = { width: pv(preset, 'chipsX'), height: pv(preset, 'chipsY'), wrap: preset.topology === 'torus' };
   const nodeGrid: Grid = { width: pv(preset, 'nodesX'), height: pv(preset, 'nodesY'), wrap: false };
   const presetCores = pv(preset, 'coresPerChip');
@@ -127,11 +146,11 @@ export function makeLayout(shape: NetworkShape, preset: Preset, opts: PlaceOptio
   const L = shape.layers.length;
   const perCore: number[] = [];
   for (let g = 0; g <= L; g++) {
-    const bitsPerUnit = weightsPerUnit(shape, g) * weightBits;
+    const bitsPerUnit = weightsPerUnit(shape, g) * axonsPerInput * weightBits;
     const byMemory = Math.floor((pv(preset, 'memoryPerCore') * 8) / bitsPerUnit);
     if (byMemory < 1) {
       throw new HardwareError(
-        `one unit of ${groupName(shape, g)} needs ${fmtBytes(bitsPerUnit / 8)} of synapse memory (${weightsPerUnit(shape, g)} weights × ${weightBits} bit), ` +
+        `one unit of ${groupName(shape, g)} needs ${fmtBytes(bitsPerUnit / 8)} of synapse memory (${weightText(shape, g, weightBits, axonsPerInput)}), ` +
           `more than a ${preset.name} core has (${fmtBytes(pv(preset, 'memoryPerCore'))})`,
       );
     }
@@ -144,7 +163,7 @@ export function makeLayout(shape: NetworkShape, preset: Preset, opts: PlaceOptio
   const order = snakeOrder(chipGrid);
   const start = order.indexOf(inputChip);
   const chipOrder = [...order.slice(start), ...order.slice(0, start)];
-  return { shape, preset, weightBits, chipGrid, nodeGrid, coresPerNode, coresPerChip, inputChip, perCore, chipOrder };
+  return { shape, preset, weightBits, axonsPerInput, chipGrid, nodeGrid, coresPerNode, coresPerChip, inputChip, perCore, chipOrder };
 }
 
 function resolveChip(grid: Grid, chip: number | [number, number], what: string): number {
@@ -202,6 +221,7 @@ export function assemble(
     preset: layout.preset.name,
     shape: layout.shape,
     weightBits: layout.weightBits,
+    axonsPerInput: layout.axonsPerInput,
     chipGrid: layout.chipGrid,
     nodeGrid: layout.nodeGrid,
     coresPerNode: layout.coresPerNode,
@@ -430,10 +450,10 @@ export function validatePlacement(placement: Placement, preset: Preset, coresPer
   cores.forEach((c, k) => {
     const where = `core ${k} (chip ${chipLabel(placement, c.chip)}, slot ${c.slot}, ${groupName(shape, c.group)})`;
     if (c.units > neurons) throw new HardwareError(`${where} holds ${c.units} units; ${preset.name} allows ${neurons} neurons per core`);
-    c.synapseBytes = synapseBytes(shape, c.group, c.units, placement.weightBits);
+    c.synapseBytes = synapseBytes(shape, c.group, c.units, placement.weightBits, placement.axonsPerInput);
     if (c.synapseBytes > memory) {
       throw new HardwareError(
-        `${where} needs ${fmtBytes(c.synapseBytes)} of synapse memory (${c.units} units × ${weightsPerUnit(shape, c.group)} weights × ${placement.weightBits} bit); ` +
+        `${where} needs ${fmtBytes(c.synapseBytes)} of synapse memory (${c.units} units × ${weightText(shape, c.group, placement.weightBits, placement.axonsPerInput)}); ` +
           `${preset.name} has ${fmtBytes(memory)} per core`,
       );
     }
@@ -449,6 +469,7 @@ export function summarisePlacement(placement: Placement, preset: Preset): Placem
   return {
     strategy: placement.strategy,
     weightBits: placement.weightBits,
+    axonsPerInput: placement.axonsPerInput,
     chipsUsed: chipIds.length,
     coresUsed: cores.length,
     grid: { topology: preset.topology, width: chipGrid.width, height: chipGrid.height },

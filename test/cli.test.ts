@@ -620,9 +620,16 @@ describe('egru CLI: failures during training', () => {
     expect(rep.sparse.total.eventPackets).toBeGreaterThan(0);
     expect(JSON.stringify(rep)).not.toMatch(/"packets"/);
     expect(Object.keys(JSON.parse(ev.stdout).messages.forward)).toContain('packets');
-    const table = await egru(['hardware', '--checkpoint', ck, '--samples', '8', '--transport', 'inline', '--compare', 'spinnaker1,loihi2']);
+    const series = join(tmp, 'hw-series.csv');
+    const table = await egru(['hardware', '--checkpoint', ck, '--samples', '8', '--transport', 'inline', '--compare', 'spinnaker1,loihi2,truenorth', '--spread', '2', '--series', series]);
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout).toMatch(/spinnaker1[\s\S]*loihi2/);
+    expect(table.stdout).toMatch(/spinnaker1[\s\S]*loihi2[\s\S]*\ntruenorth +no[\s\S]*truenorth: REFUSED — truenorth cannot run this EGRU: gate nonlinearities/);
+    // One CSV row per preset that runs, sample and step.
+    const csv = readFileSync(series, 'utf8').trimEnd().split('\n');
+    expect(csv[0]).toMatch(/^preset,sample,step,events,/);
+    expect(csv.length - 1).toBe(2 * 8 * rep.trace.steps);
+    expectError(await egru(['hardware', '--checkpoint', ck, '--samples', '2', '--transport', 'inline', '--preset', 'truenorth']), 2, /truenorth cannot run this EGRU: gate nonlinearities: no sigmoid\/tanh/);
+    expectError(await egru(['hardware', '--checkpoint', ck, '--samples', '2', '--transport', 'inline', '--preset', 'loihi1', '--no-workarounds']), 2, /loihi1 runs this EGRU only with workarounds/);
     expectError(await egru(['hardware', '--checkpoint', ck, '--compare', 'nope']), 2, /unknown preset "nope"/);
     const bad = join(tmp, 'bad-preset.json');
     writeFileSync(bad, JSON.stringify({ extends: 'loihi1', energyPerSynapticOp: -1 }));
