@@ -65,7 +65,7 @@ export const TASKS = {
   'pixel-mnist': { description: 'MNIST, one pixel per step (raster order)', steps: 784, inputSize: 1, classes: 10, perStep: false, size: { train: 60000, test: 10000 } },
   'perm-mnist': { description: 'MNIST, one pixel per step in a fixed permuted order', steps: 784, inputSize: 1, classes: 10, perStep: false, size: { train: 60000, test: 10000 } },
   'adding-class': { description: '10-way classification of the sum of two marked values (adding-problem inputs)', steps: 100, inputSize: 2, classes: 10, perStep: false, size: { train: 10000, test: 2000 } },
-  // text tasks: inputSize = classes = the vocabulary (unknown symbol included); size = characters of the split
+  // text tasks: inputSize = classes = the vocabulary (unknown symbol included); size: characters of the train and test splits
   'moby-dick': { description: 'Moby Dick, next character (character-level language model)', steps: 100, inputSize: 80, classes: 80, perStep: true, size: { train: 1071285, test: 59516 } },
   sotu: { description: 'State of the Union addresses, next character (language model)', steps: 100, inputSize: 86, classes: 86, perStep: true, size: { train: 9684455, test: 538026 } },
 } satisfies Record<string, TaskInfo>;
