@@ -138,6 +138,7 @@ export function trainCommand(): Command {
       examples([
         'egru train                                      # row-MNIST, 128 EGRU units, 2 actors on threads (< 10 min)',
         'egru train --task adding-class --hidden 32 --epochs 3 --out runs/adding',
+        'egru train --task moby-dick --out runs/moby                # character-level language model, bits per character',
         'egru train --task pixel-mnist --hidden 128,64 --actors 4 --max-minutes 60',
         'egru train --data train.npz --val val.npz --hidden 64 --epochs 20 --out runs/mine',
         'egru train --task pixel-mnist --hidden 128,128 --dropout 0.1 --activity-reg 0.3  # regularised 2-layer run',
