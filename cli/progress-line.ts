@@ -16,6 +16,8 @@ export interface LineState {
   sparsity: number;
   /** Learning rate of the last step (train only). */
   lr?: number;
+  /** Bits per character (language models): shown after the loss when given. */
+  bpc?: number;
 }
 
 export interface LineStyle {
@@ -55,6 +57,7 @@ function lineFields(s: LineState, rate: number, style: LineStyle): Field[] {
   } else fields.push({ text: `${style.label} ${count}`, dropRank: DROP.never });
   if (s.epoch !== undefined) fields.push({ text: `${compact ? 'ep' : 'epoch'} ${s.epoch}${s.epochs ? `/${s.epochs}` : ''}`, dropRank: DROP.epoch });
   fields.push({ text: `loss ${num(s.loss)}`, dropRank: DROP.loss });
+  if (s.bpc !== undefined) fields.push({ text: `bpc ${num(s.bpc, 3)}`, dropRank: DROP.loss });
   fields.push({ text: `acc ${p(s.accuracy)}`, dropRank: DROP.acc });
   fields.push({ text: `sparsity ${p(s.sparsity)}`, dropRank: DROP.sparsity });
   if (s.lr !== undefined) fields.push({ text: `lr ${s.lr.toExponential(2)}`, dropRank: DROP.lr });

@@ -20,7 +20,10 @@ export interface Figures {
   loss: number;
   /** Classification accuracy (per-step targets: over the steps with a target). */
   accuracy: number;
-  /** Per-step targets only (language modelling): exp(loss) and loss / ln 2. */
+  /**
+   * Per-step targets only (language modelling): exp(CE) and CE / ln 2 (bits per character), from the mean
+   * cross-entropy CE over the steps with a target (the loss less the activity penalty).
+   */
   perplexity?: number;
   bpc?: number;
   activity_sparsity: number;
@@ -59,20 +62,35 @@ export function totalsFrom(v: unknown): CounterTotals {
   return o;
 }
 
-/** Loss / accuracy accumulator over batches (loss weighted by the targets counted). */
+/** Loss / accuracy accumulator over batches (loss and cross-entropy weighted by the targets counted). */
 export class LossMeter {
   lossSum = 0;
+  /** Σ cross-entropy × targets, over the batches that reported it (ceCount targets). */
+  ceSum = 0;
+  ceCount = 0;
   correct = 0;
   count = 0;
   samples = 0;
-  add(r: { loss: number; correct: number; count: number }, samples: number): void {
+  add(r: { loss: number; crossEntropy?: number; correct: number; count: number }, samples: number): void {
     this.lossSum += r.loss * r.count;
+    if (r.crossEntropy !== undefined) {
+      this.ceSum += r.crossEntropy * r.count;
+      this.ceCount += r.count;
+    }
     this.correct += r.correct;
     this.count += r.count;
     this.samples += samples;
   }
   get loss(): number {
     return this.count > 0 ? this.lossSum / this.count : NaN;
+  }
+  /** Mean cross-entropy in nats per target (the loss where no batch reported it, as before it was kept). */
+  get crossEntropy(): number {
+    return this.ceCount > 0 ? this.ceSum / this.ceCount : this.loss;
+  }
+  /** Bits per character: the mean cross-entropy / ln 2. */
+  get bpc(): number {
+    return this.crossEntropy / Math.LN2;
   }
   get accuracy(): number {
     return this.count > 0 ? this.correct / this.count : NaN;
@@ -106,8 +124,8 @@ export function figures(t: CounterTotals, m: LossMeter, opts: { backward: boolea
     samples: m.samples,
   };
   if (opts.perStep) {
-    f.perplexity = Math.exp(m.loss);
-    f.bpc = m.loss / Math.LN2;
+    f.perplexity = Math.exp(m.crossEntropy);
+    f.bpc = m.bpc;
   }
   return f;
 }
@@ -174,7 +192,7 @@ export function figuresTable(columns: [string, Figures | null][], wallSeconds?: 
     ['MACs / dense (fwd)', (f) => pct(f.macs.dense_forward > 0 ? f.macs.forward / f.macs.dense_forward : NaN)],
     ['samples', (f) => String(f.samples)],
   ];
-  if (cols.some(([, f]) => f.perplexity !== undefined)) rows.splice(2, 0, ['perplexity', (f) => num(f.perplexity, 3)]);
+  if (cols.some(([, f]) => f.perplexity !== undefined)) rows.splice(2, 0, ['bits per character', (f) => num(f.bpc, 3)], ['perplexity', (f) => num(f.perplexity, 3)]);
   const body = rows.map(([name, fn]) => [name, ...cols.map(([, f]) => fn(f))]);
   if (wallSeconds !== undefined) body.push(['wall time', duration(wallSeconds), ...cols.slice(1).map(() => '')]);
   return table(['', ...cols.map(([n]) => n)], body);

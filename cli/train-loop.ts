@@ -7,12 +7,18 @@
  * step, the epoch in progress, the position in it (batches done) and the optimiser state, so `--resume` continues
  * with exactly the batches and state an uninterrupted run would have used.
  *
+ * Contiguous data (the text tasks, cli/data/text.ts): no shuffling; the samples run as `batch` parallel streams
+ * in streamOrder, ⌊n/batch⌋ full batches an epoch, and every batch but an epoch's first carries the state on from
+ * the previous one (truncated BPTT: SequenceBatch.carry). The state is reset (zeros) at the start of every epoch
+ * and of every evaluation; the checkpoint stores the carried state (`rng.carried`).
+ *
  * Checkpoint layout used here (cli/io/checkpoint.ts, docs/formats.md):
  *   config    the resolved TrainConfig (cli/run-config.ts; config.model = ModelConfig)
  *   optimizer {kind, step, m, v}: the optimiser state of every actor, assembled into the EvNN native layout
  *             (paramShapes order), so it is split again for any actor count on resume (cli/optimizer-layout.ts)
  *   step      optimiser steps done;  epoch: 0-based epoch in progress
- *   rng       {shuffle: 'permutation(n, seed, Stream.shuffle, epoch)', seed, epoch, position}
+ *   rng       {shuffle: 'permutation(n, seed, Stream.shuffle, epoch)' (contiguous data: 'streams'), seed, epoch,
+ *             position, carried (contiguous data: the state the next batch carries on from, per layer [B, H])}
  *   meta      {version, wallSeconds, samplesSeen, totals (training counters so far), pairs (the same per actor
  *             pair: cli/pair-traffic.ts), pairsSince, runMeter, epochMeter, unitEvents (training events per unit,
  *             per layer: cli/unit-firing.ts), unitEventsSince, best (the best validation so far and the
@@ -30,11 +36,12 @@ import { Trainer, type CounterTotals, type SequenceBatch } from '../runtime/coor
 import { writeFileAtomic } from './io/atomic.js';
 import { saveCheckpoint, type Checkpoint } from './io/checkpoint.js';
 import type { Dataset } from './data/tasks.js';
+import { streamOrder } from './data/text.js';
 import { getOptimizer, setOptimizer } from './optimizer-layout.js';
 import { addPairs, diffPairs, pairItems, storedPairs, zeroPairs, type PairCounts } from './pair-traffic.js';
 import type { Progress, ProgressState } from './progress.js';
 import type { TrainConfig } from './run-config.js';
-import { EpochMeter, restoreState, storedNumber, type RunState } from './run-state.js';
+import { carriedTensors, EpochMeter, restoreState, storedNumber, type RunState } from './run-state.js';
 import { UnitFiring } from './unit-firing.js';
 import {
   addTotals,
@@ -65,8 +72,9 @@ export const RUN_FILES = {
 } as const;
 export const epochCheckpointName = (n: number) => `checkpoint-epoch${n}.egru`;
 
-export function stepsPerEpoch(n: number, batch: number): number {
-  return Math.ceil(n / batch);
+/** Batches of an epoch: the last one may be short; contiguous data (streams) has only full ones. */
+export function stepsPerEpoch(n: number, batch: number, contiguous = false): number {
+  return contiguous ? Math.floor(n / batch) : Math.ceil(n / batch);
 }
 
 export function totalSteps(cfg: Pick<TrainConfig, 'steps' | 'epochs' | 'stepsPerEpoch'>): number {
@@ -96,6 +104,10 @@ export class Batcher {
     const B = to - from;
     for (let k = 0; k < B; k++) {
       const i = idx ? idx[from + k]! : from + k;
+      if (ds.source) {
+        ds.source(i, this.x, k * rowX, this.y, k * rowY);
+        continue;
+      }
       this.x.set(ds.x.subarray(i * rowX, (i + 1) * rowX), k * rowX);
       if (rowY === 1) this.y[k] = ds.y[i]!;
       else this.y.set(ds.y.subarray(i * rowY, (i + 1) * rowY), k * rowY);
@@ -104,7 +116,10 @@ export class Batcher {
   }
 }
 
-/** Forward-only evaluation of a whole dataset in order: the figures of docs/figures.md (backward figures null/0). */
+/**
+ * Forward-only evaluation of a whole dataset in order: the figures of docs/figures.md (backward figures null/0).
+ * Contiguous data runs as min(batch, n) streams from a zero state, carried from batch to batch.
+ */
 export async function evaluateDataset(
   trainer: Trainer,
   ds: Dataset,
@@ -113,12 +128,14 @@ export async function evaluateDataset(
 ): Promise<Figures> {
   const before = trainer.counters().totals;
   const meter = new LossMeter();
-  const batcher = new Batcher(ds, batch);
-  const total = Math.ceil(ds.n / batch);
+  const B = ds.contiguous ? Math.min(batch, ds.n) : batch;
+  const batcher = new Batcher(ds, B);
+  const order = ds.contiguous ? streamOrder(ds.n, B) : null;
+  const total = stepsPerEpoch(ds.n, B, ds.contiguous);
   for (let k = 0; k < total; k++) {
-    const from = k * batch;
-    const to = Math.min(ds.n, from + batch);
-    const r = await trainer.evaluate(batcher.batch(null, from, to));
+    const from = k * B;
+    const to = Math.min(ds.n, from + B);
+    const r = await trainer.evaluate({ ...batcher.batch(order, from, to), carry: !!ds.contiguous && k > 0 });
     meter.add(r, to - from);
     onBatch?.(k + 1, total, meter, diffTotals(trainer.counters().totals, before));
   }
@@ -208,6 +225,7 @@ async function openRunFiles(run: TrainingRun): Promise<void> {
   const s = run.state;
   if (ck) {
     await setOptimizer(run.trainer, ck.optimizer ?? { step: 0, m: [], v: [] });
+    if (s.carried) await run.trainer.setCarriedState(s.carried, 'train');
     truncateMetrics(run.path(RUN_FILES.metrics), s.step);
     run.metricsLine({ kind: 'resume', step: s.step, epoch: s.epoch + 1, position: s.position });
   } else {
@@ -221,7 +239,7 @@ async function openRunFiles(run: TrainingRun): Promise<void> {
 async function trainSteps(run: TrainingRun, stop: StopSignal): Promise<void> {
   const { cfg, train, progress } = run.input;
   const s = run.state;
-  const order = new EpochOrder(train.n, cfg.seed);
+  const order = new EpochOrder(train.n, cfg.seed, train.contiguous ? cfg.batch : 0);
   const batcher = new Batcher(train, cfg.batch);
   const deadline = cfg.maxMinutes !== null ? performance.now() + cfg.maxMinutes * 60_000 : Infinity;
   run.skipCounters();
@@ -262,7 +280,8 @@ async function trainOneStep(run: TrainingRun, batcher: Batcher, order: EpochOrde
   const s = run.state;
   const from = s.position * cfg.batch;
   const to = Math.min(train.n, from + cfg.batch);
-  const r = await run.trainer.train(batcher.batch(order.of(s.epoch), from, to));
+  // contiguous data: every batch of an epoch but the first carries the state on
+  const r = await run.trainer.train({ ...batcher.batch(order.of(s.epoch), from, to), carry: !!train.contiguous && s.position > 0 });
   // Let timers and signals run (the inline transport never yields to the event loop by itself).
   await new Promise((res) => setImmediate(res));
   s.step++;
@@ -291,6 +310,7 @@ function logSteps(run: TrainingRun, window: StepWindow): void {
     epoch: s.epoch + 1,
     loss: window.meter.loss,
     accuracy: window.meter.accuracy,
+    ...(run.input.train.perStep ? { bpc: window.meter.bpc } : {}),
     activity_sparsity: sparsity(t),
     backward_sparsity: t.unit_steps > 0 ? 1 - t.backward_active / t.unit_steps : null,
     events: t.events,
@@ -315,7 +335,9 @@ async function validateIfDue(run: TrainingRun): Promise<boolean> {
   if (vf) await run.noteValidation(vf);
   if (vf && !epochDone) {
     run.metricsLine({ kind: 'eval', step: s.step, epoch: s.epoch + 1, split: 'validation', ...vf });
-    progress.note(`step ${s.step}: validation accuracy ${pct(vf.accuracy, 2)}, loss ${num(vf.loss)}, activity sparsity ${pct(vf.activity_sparsity)}`);
+    progress.note(
+      `step ${s.step}: validation accuracy ${pct(vf.accuracy, 2)}, loss ${num(vf.loss)}${vf.bpc !== undefined ? `, bpc ${num(vf.bpc, 3)}` : ''}, activity sparsity ${pct(vf.activity_sparsity)}`,
+    );
   }
   if (epochDone) await endEpoch(run, vf);
   return vf !== null;
@@ -328,14 +350,19 @@ async function endEpoch(run: TrainingRun, vf: Figures | null): Promise<void> {
   const tf = figures(s.epochMeter.totals, s.epochMeter.meter, { backward: true, perStep: train.perStep });
   run.metricsLine({ kind: 'epoch', step: s.step, epoch: s.epoch + 1, train: tf, validation: vf, wall_seconds: run.wall() });
   progress.note(
-    `epoch ${s.epoch + 1}: train loss ${num(tf.loss)}, acc ${pct(tf.accuracy, 2)}, sparsity ${pct(tf.activity_sparsity)}` +
-      (vf ? ` | validation loss ${num(vf.loss)}, acc ${pct(vf.accuracy, 2)}, sparsity ${pct(vf.activity_sparsity)}` : '') +
+    `epoch ${s.epoch + 1}: train loss ${num(tf.loss)}, acc ${pct(tf.accuracy, 2)}${bpcText(tf)}, sparsity ${pct(tf.activity_sparsity)}` +
+      (vf ? ` | validation loss ${num(vf.loss)}, acc ${pct(vf.accuracy, 2)}${bpcText(vf)}, sparsity ${pct(vf.activity_sparsity)}` : '') +
       ` | ${duration(run.wall())}`,
   );
   s.epoch++;
   s.position = 0;
   s.epochMeter = new EpochMeter();
   await run.checkpoint([epochCheckpointName(s.epoch), RUN_FILES.checkpoint]);
+}
+
+/** ", bpc 1.234" where the figures have bits per character (per-step targets), else nothing. */
+function bpcText(f: Figures): string {
+  return f.bpc !== undefined ? `, bpc ${num(f.bpc, 3)}` : '';
 }
 
 /**
@@ -506,6 +533,7 @@ class TrainingRun {
       accuracy: s.epochMeter.meter.accuracy,
       sparsity: sparsity(s.epochMeter.totals),
       lr: this.rateOfStep(s.step - 1),
+      ...(this.input.train.contiguous ? { bpc: s.epochMeter.meter.bpc } : {}),
     };
   }
 
@@ -531,7 +559,9 @@ class TrainingRun {
       optimizer,
       step: s.step,
       epoch: s.epoch,
-      rng: { shuffle: 'permutation(n, seed, Stream.shuffle, epoch)', seed: cfg.seed, epoch: s.epoch, position: s.position },
+      rng: this.input.train.contiguous
+        ? { shuffle: 'streams', seed: cfg.seed, epoch: s.epoch, position: s.position, carried: carriedTensors(await this.trainer.getCarriedState('train'), cfg.batch) }
+        : { shuffle: 'permutation(n, seed, Stream.shuffle, epoch)', seed: cfg.seed, epoch: s.epoch, position: s.position },
       meta: {
         version: cfg.version,
         wallSeconds: this.wall(),
@@ -539,7 +569,7 @@ class TrainingRun {
         totals: s.totals,
         pairs: this.pairs,
         pairsSince: this.pairsSince,
-        runMeter: { lossSum: s.meter.lossSum, correct: s.meter.correct, count: s.meter.count, samples: s.meter.samples },
+        runMeter: { lossSum: s.meter.lossSum, ceSum: s.meter.ceSum, ceCount: s.meter.ceCount, correct: s.meter.correct, count: s.meter.count, samples: s.meter.samples },
         epochMeter: s.epochMeter.toJSON(),
         ...(await this.firing.meta(this.trainer)),
         best: s.best,
@@ -600,7 +630,10 @@ export function exitCodeOf(out: TrainOutcome): number {
   return out.stopped === 'interrupted' ? STOP_SIGNALS[out.signal ?? 'SIGINT'] : 0;
 }
 
-/** The sample order of each epoch: permutation(n, seed, Stream.shuffle, epoch), made once per epoch. */
+/**
+ * The sample order of each epoch: permutation(n, seed, Stream.shuffle, epoch), made once per epoch; with
+ * `streams` > 0 (contiguous data) streamOrder(n, streams) in every epoch.
+ */
 class EpochOrder {
   private order: Int32Array = new Int32Array(0);
   private epoch = -1;
@@ -608,11 +641,12 @@ class EpochOrder {
   constructor(
     private readonly n: number,
     private readonly seed: number,
+    private readonly streams: number,
   ) {}
 
   of(epoch: number): Int32Array {
     if (this.epoch !== epoch) {
-      this.order = permutation(this.n, this.seed, Stream.shuffle, epoch);
+      this.order = this.streams > 0 ? streamOrder(this.n, this.streams) : permutation(this.n, this.seed, Stream.shuffle, epoch);
       this.epoch = epoch;
     }
     return this.order;

@@ -170,6 +170,13 @@ export class GroupKernel {
 
   /** State history [T × B × n]: v (evnn, gru) or c (paper), float32, before the reset. */
   private state: Float32Array;
+  /**
+   * Truncated BPTT: the state at step −1 ([B × n], v or c) when the sequence carries on from an earlier one
+   * (beginSequence's `initial`); o, y and h of step −1 follow from it with the current thresholds. Gradients stop
+   * there: nothing flows into it.
+   */
+  private readonly initial: Float32Array;
+  private carried = false;
   private readonly poolX: StepPool; // inputs at t
   private readonly poolE: StepPool; // recurrent events at t−1, recorded at t
   private readonly poolM: StepPool; // paper: reset messages r_m·y_{t−1,m}, recorded at t
@@ -335,6 +342,7 @@ export class GroupKernel {
     this.invSupport = 1 / cfg.support;
     this.inputDropout = layer > 0 && cfg.dropout > 0 ? new DropoutMask(cfg.dropout, cfg.seed, layer - 1) : null;
     this.state = new Float32Array(16 * batch * units);
+    this.initial = new Float32Array(batch * units);
     this.poolX = new StepPool(batch);
     this.poolE = new StepPool(batch);
     this.poolM = new StepPool(batch);
@@ -372,14 +380,19 @@ export class GroupKernel {
    * Start a sequence of `steps` steps. `activeBatch` (≤ the batch capacity) leaves the trailing batch
    * elements out of all work and counts: a short last batch costs and counts only what it holds.
    * `dropoutStep`: the optimiser step whose dropout masks apply to the inputs (training); null = no dropout.
+   * `initial`: the state at step −1 ([B × n], from finalState of an earlier sequence; null = zeros). With it, the
+   * recurrent lists of step 0 must hold the layer's events of step −1 (carriedEvents of every group).
    */
-  beginSequence(steps: number, activeBatch: number = this.batch, dropoutStep: number | null = null): void {
+  beginSequence(steps: number, activeBatch: number = this.batch, dropoutStep: number | null = null, initial: Float32Array | null = null): void {
     if (!(Number.isInteger(steps) && steps > 0)) throw new Error(`steps must be a positive integer, got ${steps}`);
     if (!(Number.isInteger(activeBatch) && activeBatch >= 1 && activeBatch <= this.batch))
       throw new Error(`active batch must lie in 1..${this.batch}, got ${activeBatch}`);
+    if (initial && initial.length < activeBatch * this.n) throw new Error(`initial state has ${initial.length} values, expected ${activeBatch * this.n}`);
     this.steps = steps;
     this.activeBatch = activeBatch;
     this.rows.activeBatch = activeBatch;
+    this.carried = initial !== null;
+    if (initial) copyFloats(this.initial, 0, initial, 0, activeBatch * this.n);
     this.recomputed = -1;
     this.forwarded = 0;
     this.nearStep = -1;
@@ -400,6 +413,31 @@ export class GroupKernel {
     const drop = this.inputDropout;
     if (drop) drop.begin(dropoutStep);
     this.inputScale = drop && drop.active ? drop.keepScale : 1;
+  }
+
+  /** The state at the last step of the sequence (v or c, [activeBatch × n]) into `out`: what a next sequence carries on from. */
+  finalState(out: Float32Array): void {
+    if (this.forwarded < this.steps) throw new Error(`the final state needs all ${this.steps} forward steps (${this.forwarded} ran)`);
+    const len = this.activeBatch * this.n;
+    if (out.length < len) throw new Error(`final state needs ${len} values, got ${out.length}`);
+    copyFloats(out, 0, this.state, (this.steps - 1) * this.batch * this.n, len);
+  }
+
+  /**
+   * The events of step −1 of a carried sequence (after beginSequence with `initial`), as the forward step emits
+   * them: (unit, v) where v > ϑ (GRU: every unit). Other groups of the layer read them as step 0's recurrent input.
+   */
+  carriedEvents(out: ItemList): void {
+    out.clear();
+    const n = this.n;
+    const thr = this.params.thr;
+    const v = this.initial;
+    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
+      out.begin(b);
+      if (!this.carried) continue;
+      for (let j = 0; j < n; j++) if (this.gru || v[b * n + j]! > thr[j]!) out.push(this.unitStart + j, v[b * n + j]!);
+    }
+    out.end();
   }
 
   /** Record the inputs of step t (after dropout, if on); returns the item count. */
@@ -513,6 +551,7 @@ export class GroupKernel {
     const pThr = this.params.thr.byteOffset;
     const pV = this.vOut.byteOffset;
     const pPrev = this.stateAt.byteOffset; // v_{t−1} of the batch element, copied in from the history
+    const hasPrev = t > 0 || this.carried;
     let events = 0;
     const perUnit = this.countUnitEvents ? this.unitEvents : null;
     const eventIndex = this.eventIndex;
@@ -522,9 +561,10 @@ export class GroupKernel {
       near.begin(b);
       const cur = (t * B + b) * n;
       if (t > 0) copyFloats(this.stateAt, 0, state, cur - B * n, n);
+      else if (hasPrev) copyFloats(this.stateAt, 0, this.initial, b * n, n);
       gates(this.pGate, this.pAcc + 12 * n * b, this.pRg + 4 * n * b, n, 1);
       const ev = cellForward(
-        this.pGate, t > 0 ? pPrev : -1, pThr, pV, n, gru, this.invSupport, this.unitStart,
+        this.pGate, hasPrev ? pPrev : -1, pThr, pV, n, gru, this.invSupport, this.unitStart,
         this.eventIndex.byteOffset, this.eventValue.byteOffset,
         this.nearIndex.byteOffset, this.counts.byteOffset,
       );
@@ -622,12 +662,13 @@ export class GroupKernel {
     const us = this.unitStart;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       out.begin(b);
-      if (t === 0) continue;
-      const prev = ((t - 1) * B + b) * n;
+      if (t === 0 && !this.carried) continue;
+      const before = t > 0 ? state : this.initial;
+      const prev = t > 0 ? ((t - 1) * B + b) * n : b * n;
       // σ only: the g block is not complete before the messages, and only r is used here
       gates(this.pGate, this.pAcc + 12 * n * b, this.pRg + 4 * n * b, n, 2);
       for (let j = 0; j < n; j++) {
-        const cp = state[prev + j]!;
+        const cp = before[prev + j]!;
         if (cp > thr[j]!) {
           const r = gate[n + j]!;
           out.push(us + j, r * cp);
@@ -654,20 +695,22 @@ export class GroupKernel {
     const state = this.state;
     const us = this.unitStart;
     const n2 = 2 * n;
+    const hasPrev = t > 0 || this.carried;
     let events = 0;
     const perUnit = this.countUnitEvents ? this.unitEvents : null;
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       out.begin(b);
       const cur = (t * B + b) * n;
-      const prev = cur - B * n;
+      const before = t > 0 ? state : this.initial;
+      const prev = t > 0 ? cur - B * n : b * n;
       gates(this.pGate, this.pAcc + 4 * n3 * b, this.pRg + 4 * n * b, n, 0);
       for (let j = 0; j < n; j++) {
         const u = gate[j]!;
         const g = gate[n2 + j]!;
         let cp = 0;
         let yp = 0;
-        if (t > 0) {
-          cp = state[prev + j]!;
+        if (hasPrev) {
+          cp = before[prev + j]!;
           if (cp > thr[j]!) yp = cp;
         }
         const cv = Math.fround(u * g + (1 - u) * cp - yp);
@@ -792,7 +835,9 @@ export class GroupKernel {
     this.recomputeBlock(t, false);
     // the state at t and t − 1 into wasm memory, for the SIMD elementwise step
     copyFloats(this.stateAt, 0, this.state, t * B * n, BA * n);
+    const hasPrev = t > 0 || this.carried;
     if (t > 0) copyFloats(this.stateBefore, 0, this.state, (t - 1) * B * n, BA * n);
+    else if (hasPrev) copyFloats(this.stateBefore, 0, this.initial, 0, BA * n);
     const { axpy, gates, cellBackward } = this.simd;
     const pThr = this.params.thr.byteOffset;
     const pGthr = this.grads.thr.byteOffset;
@@ -808,7 +853,7 @@ export class GroupKernel {
       gates(this.pGate, this.pAcc + a0, this.pRg + r0, n, 1); // the forward's gates, recomputed
       // elementwise: dv, dϑ, gate gradients; dwx → dw, drh; dh_{t−1} → carry
       active += cellBackward(
-        this.pGate, this.pRg + r0, pAt + r0, t > 0 ? pBefore + r0 : -1, pThr, pDy + r0, pCarry + r0, this.pDw + a0, this.pDrh + a0, pGthr,
+        this.pGate, this.pRg + r0, pAt + r0, hasPrev ? pBefore + r0 : -1, pThr, pDy + r0, pCarry + r0, this.pDw + a0, this.pDrh + a0, pGthr,
         n, this.gamma, this.support, this.invSupport, this.activityCoef, gru,
       );
       if ((n & 3) !== 0) active += this.cellBackwardTail(t, b);
@@ -820,10 +865,15 @@ export class GroupKernel {
     let macs = this.inputRows(t, outBelow);
     const dBytes = 4 * n3;
     outRecurrent.clear();
-    macs += 3 * n3 * this.rows.dotRows(this.poolE, t, Hl, this.pR, 0, this.pDrh, dBytes, n3, 1); // recompute + dR + partial sum
-    const announced = t > 0 && this.poolAL.present[t - 1] === 1;
-    if (announced) macs += n3 * this.rows.announcedRows(this.poolAL, t - 1, Hl, this.pR, 0, this.pDrh, dBytes, n3, 1);
-    this.rows.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
+    if (t === 0 && this.carried) {
+      // the carried y_{−1}: its dR rows follow in flushGrads, but no partial sums (the gradient stops there)
+      macs += 2 * n3 * this.rows.slotSize(this.poolE, t);
+    } else {
+      macs += 3 * n3 * this.rows.dotRows(this.poolE, t, Hl, this.pR, 0, this.pDrh, dBytes, n3, 1); // recompute + dR + partial sum
+      const announced = t > 0 && this.poolAL.present[t - 1] === 1;
+      if (announced) macs += n3 * this.rows.announcedRows(this.poolAL, t - 1, Hl, this.pR, 0, this.pDrh, dBytes, n3, 1);
+      this.rows.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
+    }
     outRecurrent.end();
     if (t % GRAD_BLOCK === 0) this.flushGrads(t);
     const c = this.counters;
@@ -863,7 +913,7 @@ export class GroupKernel {
     }
     const p = st.byteOffset;
     const active = this.simd.cellBackward(
-      p + 4 * STAGE.gate, p + 4 * STAGE.rg, p + 4 * STAGE.cur, t > 0 ? p + 4 * STAGE.prev : -1, p + 4 * STAGE.thr, p + 4 * STAGE.dy,
+      p + 4 * STAGE.gate, p + 4 * STAGE.rg, p + 4 * STAGE.cur, t > 0 || this.carried ? p + 4 * STAGE.prev : -1, p + 4 * STAGE.thr, p + 4 * STAGE.dy,
       p + 4 * STAGE.carry, p + 4 * STAGE.dw, p + 4 * STAGE.drh, p + 4 * STAGE.gthr,
       4, this.gamma, this.support, this.invSupport, this.activityCoef, this.gru ? 1 : 0,
     );
@@ -918,7 +968,7 @@ export class GroupKernel {
         const g = gate[n2 + j]!;
         const th = thr[j]!;
         const cv = state[cur + j]!;
-        const cp = t > 0 ? state[prev + j]! : 0;
+        const cp = t > 0 ? state[prev + j]! : this.carried ? this.initial[r0 + j]! : 0;
         const o = cv > th ? 1 : 0;
         const dist = Math.abs(cv - th);
         const hp = dist < w ? gamma * (1 - sup * dist) : 0;
@@ -982,8 +1032,8 @@ export class GroupKernel {
         const p = P[r0 + j]!;
         const r = rsave[r0 + j]!;
         let yp = 0;
-        if (t > 0) {
-          const cp = state[prev + j]!;
+        if (t > 0 || this.carried) {
+          const cp = t > 0 ? state[prev + j]! : this.initial[r0 + j]!;
           if (cp > thr[j]!) yp = cp;
         }
         dwAll[a0 + n + j] = p * yp * r * (1 - r);
@@ -995,10 +1045,15 @@ export class GroupKernel {
     let macs = this.inputRows(t, outBelow); // (the recompute was phase 0's)
     const dBytes = 4 * n3;
     outRecurrent.clear();
-    macs += 3 * n2 * this.rows.dotRows(this.poolE, t, Hl, this.pR, 0, this.pDw, dBytes, n2, 1); // recompute + dR_{u,r} + partial sum
-    const announced = t > 0 && this.poolAL.present[t - 1] === 1;
-    if (announced) macs += n2 * this.rows.announcedRows(this.poolAL, t - 1, Hl, this.pR, 0, this.pDw, dBytes, n2, 1);
-    this.rows.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
+    if (t === 0 && this.carried) {
+      // the carried y_{−1}: its dR_{u,r} rows follow in flushGrads, but no partial sums (the gradient stops there)
+      macs += 2 * n2 * this.rows.slotSize(this.poolE, t);
+    } else {
+      macs += 3 * n2 * this.rows.dotRows(this.poolE, t, Hl, this.pR, 0, this.pDw, dBytes, n2, 1); // recompute + dR_{u,r} + partial sum
+      const announced = t > 0 && this.poolAL.present[t - 1] === 1;
+      if (announced) macs += n2 * this.rows.announcedRows(this.poolAL, t - 1, Hl, this.pR, 0, this.pDw, dBytes, n2, 1);
+      this.rows.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
+    }
     outRecurrent.end();
     if (t % GRAD_BLOCK === 0) this.flushGrads(t);
     const c = this.counters;

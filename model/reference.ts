@@ -52,6 +52,21 @@ export interface ReferenceOptions {
    * and the readout then see y ⊙ D_l instead of y; unset (evaluation) means no dropout.
    */
   dropoutStep?: number;
+  /**
+   * Truncated BPTT (docs/math.md "Carried state"): per layer, the step −1 values the first step reads instead of
+   * zeros, from stateFromCarried. They are constants of the batch: no gradient flows into them.
+   */
+  initialState?: StepBefore[];
+}
+
+/**
+ * What step 0 of a layer reads from step −1, per batch element and unit ([B, H] each): o (event indicator,
+ * smooth under smoothHeaviside), y (output events) and h (evnn: the state after the reset; paper: c; GRU: v).
+ */
+export interface StepBefore {
+  o: Float64Array;
+  y: Float64Array;
+  h: Float64Array;
 }
 
 export interface ReferenceResult {
@@ -67,6 +82,8 @@ export interface ReferenceResult {
   perLayerEvents: number[];
   /** Per layer, the events of each unit over the batch's steps and sequences (the dense GRU: T·B each). */
   perUnitEvents: number[][];
+  /** Per layer, the state a next segment carries on from, [B, H]: v at the last step (paper: c; GRU: h = v). */
+  finalState: Float64Array[];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -119,6 +136,17 @@ interface LayerTape {
   h: Float64Array; // [T,B,H] evnn: state after reset; paper: c (same as v)
 }
 
+/** y_{t−1} and h_{t−1} of batch element b: from the tape, at t = 0 from the carried state (or zeros). */
+function previousStep(tape: LayerTape, before: StepBefore | undefined, t: number, b: number, B: number): { yPrev: Float64Array; hPrev: Float64Array } {
+  const H = tape.H;
+  if (t > 0) {
+    const prev = ((t - 1) * B + b) * H;
+    return { yPrev: tape.y.subarray(prev, prev + H), hPrev: tape.h.subarray(prev, prev + H) };
+  }
+  if (!before) return { yPrev: new Float64Array(H), hPrev: new Float64Array(H) };
+  return { yPrev: before.y.subarray(b * H, (b + 1) * H), hPrev: before.h.subarray(b * H, (b + 1) * H) };
+}
+
 function forwardLayer(
   cfg: ModelConfig,
   l: number,
@@ -128,6 +156,7 @@ function forwardLayer(
   B: number,
   spike: Spike,
   probe: ReferenceOptions['probe'],
+  before: StepBefore | undefined,
 ): LayerTape {
   const I = layerInputSize(cfg, l);
   const H = cfg.hidden[l]!;
@@ -141,15 +170,12 @@ function forwardLayer(
   };
   const wx = new Float64Array(3 * H);
   const rh = new Float64Array(3 * H);
-  const zeros = new Float64Array(H);
 
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
       const xOff = (t * B + b) * I;
       const off = (t * B + b) * H;
-      const prev = ((t - 1) * B + b) * H;
-      const yPrev = t > 0 ? tape.y.subarray(prev, prev + H) : zeros;
-      const hPrev = t > 0 ? tape.h.subarray(prev, prev + H) : zeros;
+      const { yPrev, hPrev } = previousStep(tape, before, t, b, B);
 
       // wx = x·K + b,  rh = y_{t−1}·R + rb (dense products: the reference does not exploit sparsity)
       for (let c = 0; c < 3 * H; c++) {
@@ -229,9 +255,10 @@ interface ForwardState {
   figures: Figures;
   perLayerEvents: number[];
   perUnitEvents: number[][];
+  batch: number;
 }
 
-function checkBatch(cfg: ModelConfig, params: Params, batch: Batch): void {
+function checkBatch(cfg: ModelConfig, params: Params, batch: Batch, opts: ReferenceOptions): void {
   const { batch: B, steps: T, inputSize: I } = batch;
   if (I !== cfg.inputSize) throw new Error(`batch input size ${I} does not match the model's ${cfg.inputSize}`);
   if (!(B > 0 && T > 0)) throw new Error(`batch and steps must be positive, got ${B}, ${T}`);
@@ -241,10 +268,18 @@ function checkBatch(cfg: ModelConfig, params: Params, batch: Batch): void {
   for (const y of batch.targets)
     if (!(y === -1 || (y >= 0 && y < cfg.classes))) throw new Error(`target ${y} outside [0, ${cfg.classes}) and not −1`);
   if (params.layers.length !== cfg.hidden.length) throw new Error(`params have ${params.layers.length} layers, config ${cfg.hidden.length}`);
+  const before = opts.initialState;
+  if (before) {
+    if (before.length !== cfg.hidden.length) throw new Error(`initial state has ${before.length} layers, the model ${cfg.hidden.length}`);
+    before.forEach((s, l) => {
+      const n = B * cfg.hidden[l]!;
+      if (s.o.length !== n || s.y.length !== n || s.h.length !== n) throw new Error(`initial state of layer ${l} must hold B·H = ${n} values per part`);
+    });
+  }
 }
 
 function forwardAll(cfg: ModelConfig, params: Params, batch: Batch, opts: ReferenceOptions): ForwardState {
-  checkBatch(cfg, params, batch);
+  checkBatch(cfg, params, batch, opts);
   const { batch: B, steps: T } = batch;
   const spike = makeSpike(cfg, opts.smoothHeaviside === true);
   const L = cfg.hidden.length;
@@ -260,7 +295,7 @@ function forwardAll(cfg: ModelConfig, params: Params, batch: Batch, opts: Refere
   const masks: (Float64Array | null)[] = [];
   let x: Float64Array = x0;
   for (let l = 0; l < L; l++) {
-    const tape = forwardLayer(cfg, l, params.layers[l]!, x, T, B, spike, opts.probe);
+    const tape = forwardLayer(cfg, l, params.layers[l]!, x, T, B, spike, opts.probe, opts.initialState?.[l]);
     tapes.push(tape);
     const mask = dropoutFactors(cfg, l, T, B, opts.dropoutStep);
     masks.push(mask);
@@ -325,9 +360,9 @@ function forwardAll(cfg: ModelConfig, params: Params, batch: Batch, opts: Refere
     if (cfg.cell === 'egru' && cfg.activityReg > 0) activityPenalty += cfg.activityReg * (m - cfg.activityTarget) ** 2;
   }
 
-  const { figures, perLayerEvents, perUnitEvents } = countFigures(cfg, tapes, masks, params, T, B);
+  const { figures, perLayerEvents, perUnitEvents } = countFigures(cfg, tapes, masks, params, T, B, opts.initialState);
   return {
-    tapes, masks, feat, logits, targets: batch.targets, count, correct, crossEntropy, activityPenalty, meanO, figures, perLayerEvents, perUnitEvents,
+    tapes, masks, feat, logits, targets: batch.targets, count, correct, crossEntropy, activityPenalty, meanO, figures, perLayerEvents, perUnitEvents, batch: B,
   };
 }
 
@@ -346,7 +381,15 @@ function dropoutFactors(cfg: ModelConfig, l: number, T: number, B: number, step:
  * Events, unit-steps, backward-active unit-steps and MACs exactly per docs/math.md "MAC conventions".
  * With dropout, the layer above receives (and works on) only the kept events and backward-active units.
  */
-function countFigures(cfg: ModelConfig, tapes: LayerTape[], masks: (Float64Array | null)[], params: Params, T: number, B: number) {
+function countFigures(
+  cfg: ModelConfig,
+  tapes: LayerTape[],
+  masks: (Float64Array | null)[],
+  params: Params,
+  T: number,
+  B: number,
+  initialState: StepBefore[] | undefined,
+) {
   const egru = cfg.cell === 'egru';
   const halfWidth = 1 / cfg.support;
   // ev[l][t·B+b], act[l][t·B+b]: events and backward-active units of layer l at (t, b);
@@ -400,11 +443,14 @@ function countFigures(cfg: ModelConfig, tapes: LayerTape[], masks: (Float64Array
         let nzIn = 0;
         if (l === 0) for (let i = 0; i < I; i++) nzIn += tape.x[k * I + i] !== 0 ? 1 : 0;
         else nzIn = evUp[l - 1]![k]!;
-        const evPrev = t > 0 ? ev[l]![k - B]! : 0;
+        const evPrev = t > 0 ? ev[l]![k - B]! : carriedEvents(initialState?.[l], b, H, egru);
+        // At t = 0 the gradient into the carried y_{−1} is cut: no partial sums for its units, except the paper
+        // formulation's P sums (H per event), which its reset gates at t = 0 need.
         const actPrev = t > 0 ? act[l]![k - B]! : 0;
+        const cutSums = t === 0 && tape.paper ? evPrev * H : 0;
         const actBelow = l > 0 ? actUp[l - 1]![k]! : 0;
         macs.forward += (nzIn + evPrev) * G;
-        macs.backward += 2 * (nzIn + evPrev) * G + actPrev * G + actBelow * G;
+        macs.backward += 2 * (nzIn + evPrev) * G + actPrev * G + actBelow * G + cutSums;
         macs.denseForward += (I + H) * G;
         macs.denseBackward += (I + H) * G + (t >= 1 ? H * G : 0) + (l > 0 ? I * G : 0);
         layerEvents += ev[l]![k]!;
@@ -427,6 +473,15 @@ function countFigures(cfg: ModelConfig, tapes: LayerTape[], masks: (Float64Array
   return { figures: { events, unitSteps, backwardActive, macs }, perLayerEvents, perUnitEvents };
 }
 
+/** Events of the carried step −1 of batch element b: units with o > 0 (every unit of a GRU). */
+function carriedEvents(before: StepBefore | undefined, b: number, H: number, egru: boolean): number {
+  if (!before) return 0;
+  if (!egru) return H;
+  let n = 0;
+  for (let j = 0; j < H; j++) n += before.o[b * H + j]! > 0 ? 1 : 0;
+  return n;
+}
+
 function result(s: ForwardState): Omit<ReferenceResult, 'grads'> {
   return {
     loss: s.crossEntropy + s.activityPenalty,
@@ -438,6 +493,7 @@ function result(s: ForwardState): Omit<ReferenceResult, 'grads'> {
     figures: s.figures,
     perLayerEvents: s.perLayerEvents,
     perUnitEvents: s.perUnitEvents,
+    finalState: s.tapes.map((tape) => tape.v.slice(tape.v.length - s.batch * tape.H)),
   };
 }
 
@@ -469,6 +525,7 @@ function backwardLayer(
   B: number,
   spike: Spike,
   g: LayerParams<Float64Array>,
+  before: StepBefore | undefined,
 ): Float64Array {
   const { I, H, paper } = tape;
   const egru = cfg.cell === 'egru';
@@ -480,15 +537,13 @@ function backwardLayer(
   const dv = new Float64Array(H); // evnn: ∂/∂v; paper: ∂/∂c
   const dwx = new Float64Array(G); // gradient of the input pre-activations wx
   const drh = new Float64Array(G); // gradient of the recurrent pre-activations rh (evnn)
-  const zeros = new Float64Array(H);
 
   for (let t = T - 1; t >= 0; t--) {
     for (let b = 0; b < B; b++) {
       const off = (t * B + b) * H;
       const xOff = (t * B + b) * I;
-      const prev = ((t - 1) * B + b) * H;
-      const yPrev = t > 0 ? tape.y.subarray(prev, prev + H) : zeros;
-      const hPrev = t > 0 ? tape.h.subarray(prev, prev + H) : zeros;
+      // at t = 0 from the carried state: what flows into it (dyRec, dhRec after the loop) is dropped
+      const { yPrev, hPrev } = previousStep(tape, before, t, b, B);
 
       // Through the event: y = o·v and h = v − o·ϑ (paper: y = o·c, c carries on), o = H(v − ϑ).
       for (let j = 0; j < H; j++) {
@@ -644,10 +699,41 @@ export function referenceForwardBackward(
       cfg.cell === 'egru' && cfg.activityReg > 0
         ? (2 * cfg.activityReg * (s.meanO[l]! - cfg.activityTarget)) / tape.o.length
         : 0;
-    dy = backwardLayer(cfg, params.layers[l]!, tape, dy, dO, T, B, spike, grads.layers[l]!);
+    dy = backwardLayer(cfg, params.layers[l]!, tape, dy, dO, T, B, spike, grads.layers[l]!, opts.initialState?.[l]);
     const below = l > 0 ? s.masks[l - 1] : null;
     if (below) for (let k = 0; k < dy.length; k++) dy[k]! *= below[k]!;
   }
 
   return { ...result(s), grads };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Truncated BPTT: the state carried from one segment into the next
+
+/**
+ * The step −1 values of every layer for a segment that carries on from `carried` (per layer the finalState of the
+ * previous segment, [B, H]), derived with the current parameters as the group kernels do: o = H(v − ϑ) (the smooth
+ * H under smoothHeaviside), y = o·v, h = v − o·ϑ (paper: h = c; GRU: o = 1, y = h = v). With the parameters of
+ * the previous segment this is exactly its last step's o, y, h.
+ */
+export function stateFromCarried(cfg: ModelConfig, params: Params, carried: readonly Float64Array[], opts: Pick<ReferenceOptions, 'smoothHeaviside'> = {}): StepBefore[] {
+  if (carried.length !== cfg.hidden.length) throw new Error(`carried state has ${carried.length} layers, the model ${cfg.hidden.length}`);
+  const spike = makeSpike(cfg, opts.smoothHeaviside === true);
+  const egru = cfg.cell === 'egru';
+  const paper = egru && cfg.formulation === 'paper';
+  return carried.map((v, l) => {
+    const H = cfg.hidden[l]!;
+    if (v.length % H !== 0) throw new Error(`carried state of layer ${l} has ${v.length} values, not a multiple of H = ${H}`);
+    const thr = params.layers[l]!.thr;
+    const o = new Float64Array(v.length);
+    const y = new Float64Array(v.length);
+    const h = new Float64Array(v.length);
+    for (let k = 0; k < v.length; k++) {
+      const th = at(thr, k % H);
+      o[k] = egru ? spike.fire(v[k]! - th) : 1;
+      y[k] = o[k]! * v[k]!;
+      h[k] = egru && !paper ? v[k]! - o[k]! * th : v[k]!;
+    }
+    return { o, y, h };
+  });
 }

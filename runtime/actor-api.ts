@@ -48,6 +48,12 @@ export function actorApi(actor: ActorCore) {
     loadOptimizerState(s: OptimizerState): void {
       actor.loadOptimizerState(s);
     },
+    carriedState(kind: 'train' | 'eval'): Float32Array {
+      return actor.carriedState(kind);
+    },
+    loadCarriedState(kind: 'train' | 'eval', state: Float32Array): void {
+      actor.loadCarriedState(kind, state);
+    },
     setLearningRate(lr: number): void {
       actor.optimizer.setLearningRate(lr);
     },

@@ -108,6 +108,14 @@ export class ActorCore {
   private steps = 0;
   private batchActive = 0;
   private jobKind = 0;
+  /** Whether this job carries on from the state of the previous job of its kind (truncated BPTT). */
+  private carry = false;
+  /**
+   * The state each kind of job carries on from ([B × n], v or c of own units at the last step of the previous job
+   * of that kind): training and evaluation each keep their own, so an evaluation between two training segments
+   * leaves the training streams alone.
+   */
+  private readonly carried: Record<'train' | 'eval', Float32Array>;
   private jobs = 0;
   private eventsAtStart = 0;
   private tracing = false;
@@ -189,6 +197,7 @@ export class ActorCore {
     this.belowRoute = parity.map((p) => new ItemRouter(this.gradsOut[p]!, me.layer > 0 ? this.top.owner[me.layer - 1]! : new Int32Array(0), belowIds));
     this.pRoute = paper ? new ItemRouter(this.gradsPOut, this.top.owner[me.layer]!, this.layerIds) : null;
     this.outputGradBuf = new Float32Array(B * me.units);
+    this.carried = { train: new Float32Array(B * me.units), eval: new Float32Array(B * me.units) };
 
     const Cn = init.model.classes;
     const rows = init.model.readout === 'per-step' ? fab.maxSteps : 1;
@@ -246,7 +255,14 @@ export class ActorCore {
     // Dropout masks are keyed by the optimiser step, which every actor (and a resumed run) agrees on.
     const dropoutStep = this.jobKind === JOB.train ? this.optimizer.stepCount : null;
     this.kernel.countUnitEvents = this.jobKind === JOB.train; // per-unit counts: training only
-    this.kernel.beginSequence(this.steps, this.batchActive, dropoutStep);
+    this.carry = Atomics.load(this.ctrl, CTRL.jobCarry) === 1;
+    this.kernel.beginSequence(this.steps, this.batchActive, dropoutStep, this.carry ? this.carried[this.carriedKind()] : null);
+    if (this.carry) {
+      // The layer's events of step −1 are step 0's recurrent input: where the peers read them at tick `layer`.
+      const out = this.eventsOut[(this.info.layer + 1) & 1]!;
+      this.kernel.carriedEvents(out);
+      this.countForward(out, this.layerIds);
+    }
     if (this.jobKind === JOB.train) {
       this.kernel.zeroGrads();
       this.shard?.gradWeight.fill(0);
@@ -274,7 +290,7 @@ export class ActorCore {
       // Announcements of backward-active units serve only the backward pass.
       if (training && t >= 1) kernel.receiveActive('layer', t - 1, this.layerNear[pin]!);
       if (training && this.info.layer > 0) kernel.receiveActive('below', t, this.belowNear[pin]!);
-      const recurrent = t >= 1 ? this.layerEvents[pin]! : EMPTY;
+      const recurrent = t >= 1 || this.carry ? this.layerEvents[pin]! : EMPTY;
       if (kernel.forwardPhases === 1) {
         kernel.forward(0, t, inputs, recurrent, this.eventsOut[pout]!);
         this.afterStep(t, pout);
@@ -304,7 +320,10 @@ export class ActorCore {
         this.traceOffsets.push(this.traceUnits.length);
       }
     }
-    if (t === this.steps - 1) this.scalars[SCALAR.events] = this.kernel.counters.events - this.eventsAtStart;
+    if (t === this.steps - 1) {
+      this.scalars[SCALAR.events] = this.kernel.counters.events - this.eventsAtStart;
+      this.kernel.finalState(this.carried[this.carriedKind()]);
+    }
   }
 
   private buildInput(t: number): readonly ItemList[] {
@@ -497,6 +516,20 @@ export class ActorCore {
       offsets: Int32Array.from(this.traceOffsets),
       units: Int32Array.from(this.traceUnits),
     };
+  }
+
+  private carriedKind(): 'train' | 'eval' {
+    return this.jobKind === JOB.train ? 'train' : 'eval';
+  }
+
+  /** The state a job of `kind` would carry on from ([B × n], own units). */
+  carriedState(kind: 'train' | 'eval'): Float32Array {
+    return this.carried[kind].slice();
+  }
+  loadCarriedState(kind: 'train' | 'eval', state: Float32Array): void {
+    const own = this.carried[kind];
+    if (state.length !== own.length) throw new Error(`carried state has ${state.length} values, this actor holds ${own.length}`);
+    own.set(state);
   }
 
   optimizerState(): OptimizerState {

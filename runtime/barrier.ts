@@ -12,6 +12,8 @@ export const CTRL = {
   jobBatch: 4,
   jobSteps: 5,
   jobStep: 6,
+  /** 1: the job carries on from the state the previous job of its kind ended in (truncated BPTT); 0: zero state. */
+  jobCarry: 7,
   size: 16,
 } as const;
 

@@ -58,6 +58,11 @@ export interface SequenceBatch {
   targets: Int32Array;
   batch: number;
   steps: number;
+  /**
+   * Truncated BPTT: start from the state the previous batch of the same kind (training or evaluation) ended in,
+   * row by row, instead of zeros; gradients stop at the start of the batch (docs/math.md "Carried state").
+   */
+  carry?: boolean;
 }
 
 export interface StepResult {
@@ -209,7 +214,7 @@ class ThreadsTransport implements Transport {
     // nats: every actor has a private fabric; send each its inputs, then copy its counters and scalars back.
     const f = this.fabric;
     const ctrl = new Int32Array(f.control);
-    const job = [CTRL.jobKind, CTRL.jobBatch, CTRL.jobSteps, CTRL.jobStep].map((i) => Atomics.load(ctrl, i));
+    const job = [CTRL.jobKind, CTRL.jobBatch, CTRL.jobSteps, CTRL.jobStep, CTRL.jobCarry].map((i) => Atomics.load(ctrl, i));
     const B = f.batch;
     const perStep = this.top.model.readout === 'per-step';
     const x = new Float32Array(f.input, 0, B * steps * this.top.model.inputSize);
@@ -323,7 +328,7 @@ class NatsHostsTransport implements Transport {
   async run(train: boolean, trace: boolean, steps: number): Promise<void> {
     const f = this.fabric;
     const ctrl = new Int32Array(f.control);
-    const job = [CTRL.jobKind, CTRL.jobBatch, CTRL.jobSteps, CTRL.jobStep].map((i) => Atomics.load(ctrl, i));
+    const job = [CTRL.jobKind, CTRL.jobBatch, CTRL.jobSteps, CTRL.jobStep, CTRL.jobCarry].map((i) => Atomics.load(ctrl, i));
     const perStep = this.top.model.readout === 'per-step';
     const x = new Float32Array(f.input, 0, f.batch * steps * this.top.model.inputSize).slice();
     const targets = new Int32Array(f.targets, 0, perStep ? f.batch * steps : f.batch).slice();
@@ -459,6 +464,7 @@ export class Trainer {
     Atomics.store(this.ctrl, CTRL.jobBatch, B);
     Atomics.store(this.ctrl, CTRL.jobSteps, T);
     Atomics.store(this.ctrl, CTRL.jobStep, this.trainSteps);
+    Atomics.store(this.ctrl, CTRL.jobCarry, batch.carry ? 1 : 0);
   }
 
   private result(): StepResult {
@@ -549,6 +555,35 @@ export class Trainer {
     if (states.length !== this.topology.size) throw new Error(`optimizer state has ${states.length} actors, the run has ${this.topology.size}`);
     for (const a of this.topology.actors) await this.transport.call(a.id, 'loadOptimizerState', states[a.id]!);
     this.trainSteps = states[0]?.step ?? this.trainSteps;
+  }
+
+  /**
+   * The state the next carrying batch of `kind` starts from, per layer [B × H] (v, or c for the paper
+   * formulation, at the last step of the previous batch of that kind): for checkpoints, and to compare with the
+   * reference. Independent of the split into actors.
+   */
+  async getCarriedState(kind: 'train' | 'eval' = 'train'): Promise<Float32Array[]> {
+    const model = this.options.model;
+    const B = this.options.batch;
+    const out = model.hidden.map((H) => new Float32Array(B * H));
+    for (const a of this.topology.actors) {
+      const own = await this.transport.call(a.id, 'carriedState', kind);
+      const H = model.hidden[a.layer]!;
+      for (let b = 0; b < B; b++) for (let j = 0; j < a.units; j++) out[a.layer]![b * H + a.unitStart + j] = own[b * a.units + j]!;
+    }
+    return out;
+  }
+  async setCarriedState(state: readonly Float32Array[], kind: 'train' | 'eval' = 'train'): Promise<void> {
+    const model = this.options.model;
+    const B = this.options.batch;
+    if (state.length !== model.hidden.length || state.some((s, l) => s.length !== B * model.hidden[l]!))
+      throw new Error(`carried state must hold B·H values for each of the ${model.hidden.length} layers (B = ${B})`);
+    for (const a of this.topology.actors) {
+      const H = model.hidden[a.layer]!;
+      const own = new Float32Array(B * a.units);
+      for (let b = 0; b < B; b++) for (let j = 0; j < a.units; j++) own[b * a.units + j] = state[a.layer]![b * H + a.unitStart + j]!;
+      await this.transport.call(a.id, 'loadCarriedState', kind, own);
+    }
   }
 
   /** Set every actor's learning rate (for schedules); takes effect at the next training step. */

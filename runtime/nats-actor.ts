@@ -40,13 +40,14 @@ export async function startNatsActor({ init, servers, auth, run, batch, maxSteps
       Atomics.store(ctrl, CTRL.jobBatch, job[1]!);
       Atomics.store(ctrl, CTRL.jobSteps, job[2]!);
       Atomics.store(ctrl, CTRL.jobStep, job[3]!);
+      Atomics.store(ctrl, CTRL.jobCarry, job[4] ?? 0);
       exchange.reset();
       let where = 'begin';
       try {
         for (const [phase, k, p] of phaseList(top.ticks(steps), actor.forwardPhases, actor.backwardPhases, train)) {
           where = phaseName(phase, k, p);
           execPhase(actor, phase, k, p, trace);
-          if (NatsExchange.exchanges(phase)) await exchange.sync(phase, k, p, steps, actor.forwardPhases, actor.backwardPhases);
+          if (NatsExchange.exchanges(phase, job[4] === 1)) await exchange.sync(phase, k, p, steps, actor.forwardPhases, actor.backwardPhases);
         }
       } catch (e) {
         throw new Error(`${top.describe(actor.info)} failed in ${where}: ${(e as Error).message}`);

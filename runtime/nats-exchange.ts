@@ -76,9 +76,9 @@ export class NatsExchange {
     this.seq = 0;
   }
 
-  /** Does this phase produce data that peers read in a later phase? */
-  static exchanges(phase: Phase): boolean {
-    return phase === Phase.Forward || phase === Phase.Backward || phase === Phase.Norm;
+  /** Does this phase produce data that peers read in a later phase? `carry`: the job carries a state on (begin sends its events). */
+  static exchanges(phase: Phase, carry = false): boolean {
+    return phase === Phase.Forward || phase === Phase.Backward || phase === Phase.Norm || (phase === Phase.Begin && carry);
   }
 
   /** Publish what this actor wrote in the phase, then wait for every peer's message of the same phase. */
@@ -131,7 +131,11 @@ export class NatsExchange {
       return [0, base + 4 * n, base + 4 * cap, base + 4 * cap + 4 * n];
     };
     const last = this.top.depth - 1;
-    if (phase === Phase.Forward) {
+    if (phase === Phase.Begin) {
+      // a carrying job: the events of step −1, which the layer's peers read at tick `layer` (actor.ts begin)
+      const parity = (me.layer + 1) & 1;
+      if (d.layer === me.layer) out.push({ kind: R.events, index: me.id, parity, ranges: listRanges(this.fab.events[me.id]![parity]!) });
+    } else if (phase === Phase.Forward) {
       const t = k - me.layer;
       if (t < 0 || t >= steps) return out;
       const pout = k & 1;

@@ -321,6 +321,27 @@ describe('egru CLI', () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatch(/^adding-class-\d{8}-\d{6}$/);
   });
+
+  it('a character-level language model: egru train --task moby-dick prints bits per character; eval reports them', async () => {
+    const out = join(tmp, 'moby');
+    const r = await egru(['train', '--task', 'moby-dick', '--steps', '3', '--limit', '3000', '--val-limit', '600', '--hidden', '16',
+      '--batch', '4', '--transport', 'inline', '--progress', 'plain', '--log-every', '1', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/train 3\/3 .*loss \d.*bpc \d\.\d{3} .*acc /);
+    expect(r.stdout).toMatch(/bits per character\s+\d\.\d{3}\s+\d\.\d{3}/);
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect([cfg.model.inputSize, cfg.model.classes, cfg.model.readout, cfg.seqLen, cfg.stepsPerEpoch]).toEqual([80, 80, 'per-step', 100, 7]);
+    expect(cfg.preset.applied).toMatchObject({ seqLen: 100, lr: 3e-3 });
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.bpc).toBeCloseTo(Math.log(summary.perplexity) / Math.LN2, 10);
+    expect(summary.bpc).toBeGreaterThan(3);
+    const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.kind === 'step');
+    expect(steps.map((s) => typeof s.bpc)).toEqual(['number', 'number', 'number']);
+    const ev = await egru(['eval', '--checkpoint', join(out, 'checkpoint.egru'), '--split', 'validation', '--limit', '600', '--transport', 'inline', '--json', '--progress', 'none']);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(JSON.parse(ev.stdout).bpc).toBe(summary.bpc); // the same streams of the same validation text
+    expectError(await egru(['train', '--task', 'moby-dick', '--limit', '300', '--batch', '4']), 2, /makes 2 segments of 100 characters, fewer than the 4 streams of --batch/);
+  });
 });
 
 describe('egru CLI: bad input → one line, exit 2, nothing written', () => {

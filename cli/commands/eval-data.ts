@@ -1,13 +1,13 @@
 /** The data a checkpoint is evaluated on (`eval`, `hardware`): a task's split or an .npz, checked against the model. */
 import type { Checkpoint } from '../io/checkpoint.js';
 import { InputError } from '../io/errors.js';
-import { datasetFromNpz, loadTask, recordedTask, type Dataset } from '../data/tasks.js';
+import { datasetFromNpz, isTextTask, loadTask, recordedTask, type Dataset } from '../data/tasks.js';
 import { trainRunOf } from '../run-config.js';
 
 export interface EvalDataOptions {
   task?: string;
   data?: string;
-  split: 'test' | 'train';
+  split: 'test' | 'train' | 'validation';
   seqLen?: number;
   limit?: number;
 }
@@ -20,15 +20,16 @@ export function resolveEvalData(file: string, ck: Checkpoint, o: EvalDataOptions
   let ds: Dataset;
   let source: string;
   if (o.data !== undefined) {
-    if (o.seqLen !== undefined) throw new InputError('--seq-len applies to the adding-class task only');
+    if (o.seqLen !== undefined) throw new InputError('--seq-len applies to the adding-class, moby-dick and sotu tasks only');
     ds = datasetFromNpz(o.data, { classes: model.classes });
     source = o.data;
   } else {
     const recorded = ck.config.task ? recordedTask(ck.config.task) : undefined;
     const task = o.task ?? recorded;
     if (!task) throw new InputError(`${what} records no task: give --task or --data`);
-    if (o.seqLen !== undefined && task !== 'adding-class') throw new InputError('--seq-len applies to the adding-class task only');
-    const seqLen = o.seqLen ?? (task === 'adding-class' && run && recorded === 'adding-class' ? (run.seqLen ?? undefined) : undefined);
+    const ownLength = task === 'adding-class' || isTextTask(task); // (text tasks: the segment length)
+    if (o.seqLen !== undefined && !ownLength) throw new InputError('--seq-len applies to the adding-class, moby-dick and sotu tasks only');
+    const seqLen = o.seqLen ?? (ownLength && run && recorded === task ? (run.seqLen ?? undefined) : undefined);
     ds = loadTask(task, o.split, { limit: o.limit, steps: seqLen });
     source = `${task} (${o.split})`;
   }

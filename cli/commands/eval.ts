@@ -6,7 +6,7 @@ import { TASKS } from '../data/tasks.js';
 import { resolveEvalData } from './eval-data.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
 import { figuresTable, sparsity, toJson } from '../summary.js';
-import { evaluateDataset } from '../train-loop.js';
+import { evaluateDataset, stepsPerEpoch } from '../train-loop.js';
 import { choiceArg, examples, intArg, progressArg, taskArg, transportArg, natsOption, ACTOR_HOSTS_HELP, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
 import { checkNatsServer } from './nats-options.js';
 import { trainRunOf } from '../run-config.js';
@@ -15,7 +15,7 @@ interface EvalOptions {
   checkpoint: string;
   task?: string;
   data?: string;
-  split: 'test' | 'train';
+  split: 'test' | 'train' | 'validation';
   seqLen?: number;
   limit?: number;
   batch?: number;
@@ -33,9 +33,9 @@ export function evalCommand(): Command {
     .requiredOption('--checkpoint <ckpt>', 'checkpoint (.egru) to evaluate')
     .option('--task <name>', `built-in task (${Object.keys(TASKS).join(', ')}); default: the checkpoint's task`, taskArg)
     .option('--data <file.npz>', 'evaluate on your own sequences (x [N, T, I], y [N] or [N, T])')
-    .option('--split <split>', 'split of a built-in task', choiceArg(['test', 'train'] as const), 'test')
+    .option('--split <split>', 'split of a built-in task (validation: moby-dick and sotu only)', choiceArg(['test', 'train', 'validation'] as const), 'test')
     .option('--seq-len <T>', 'adding-class task: sequence length (default: the checkpoint run\'s, else 100)', intArg(2))
-    .option('--limit <N>', 'evaluate only the first N samples', intArg(1))
+    .option('--limit <N>', 'evaluate only the first N samples (moby-dick, sotu: characters)', intArg(1))
     .option('--batch <B>', "sequences per batch (default: the checkpoint run's batch, else 32)", intArg(1))
     .option('--actors <n>', "actors per layer (default: the checkpoint run's, else 2)", intArg(1))
     .option('--transport <t>', TRANSPORT_HELP, transportArg, 'threads')
@@ -50,7 +50,9 @@ export function evalCommand(): Command {
         'egru eval --checkpoint model.egru --task row-mnist --limit 1000 --json',
         'egru eval --checkpoint model.egru --data test.npz --json > figures.json',
         '',
-        'JSON: {"loss", "accuracy", "activity_sparsity", "backward_sparsity" (null: no backward pass), "events",',
+        'egru eval --checkpoint runs/moby/checkpoint.egru --split test   # bits per character on the held-out text',
+        '',
+        'JSON: {"loss", "accuracy", ("bpc", "perplexity": per-step targets), "activity_sparsity", "backward_sparsity" (null: no backward pass), "events",',
         '"unit_steps", "messages": {"forward"|"backward"|"control": {"packets", "items", "bytes"}},',
         '"macs": {"forward", "backward", "dense_forward", "dense_backward"}, "samples"}.',
       ]),
@@ -74,9 +76,10 @@ async function runEval(o: EvalOptions): Promise<number> {
   const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, nats, batch, maxSteps: ds.steps });
   const progress = makeProgress(o.progress, { label: 'eval', unit: 'batches' });
   try {
-    progress.start({ step: 0, total: Math.ceil(ds.n / batch), loss: NaN, accuracy: NaN, sparsity: NaN });
+    const bpc = (m: { bpc: number }) => (ds.perStep ? { bpc: m.bpc } : {});
+    progress.start({ step: 0, total: stepsPerEpoch(ds.n, batch, ds.contiguous), loss: NaN, accuracy: NaN, sparsity: NaN, ...bpc({ bpc: NaN }) });
     const f = await evaluateDataset(trainer, ds, batch, (done, total, m, t) =>
-      progress.update({ step: done, total, loss: m.loss, accuracy: m.accuracy, sparsity: sparsity(t) }),
+      progress.update({ step: done, total, loss: m.loss, accuracy: m.accuracy, sparsity: sparsity(t), ...bpc(m) }),
     );
     progress.stop();
     if (o.json) process.stdout.write(toJson(f) + '\n');

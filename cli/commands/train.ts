@@ -10,7 +10,7 @@ import { removeOrphanedTempFiles } from '../io/atomic.js';
 import { lockRunDirectory } from '../io/run-lock.js';
 import { checkDatasetMemory, checkTrainingMemory } from '../memory-check.js';
 import { checkNatsServer, natsAuth, recordableNatsServers, NATS_CREDS_HELP, NATS_TLS_CA_HELP, type NatsAuthOptions } from './nats-options.js';
-import { datasetFromNpz, loadTask, recordedTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
+import { datasetFromNpz, isTextTask, loadTask, recordedTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
 import type { TrainConfig } from '../run-config.js';
 import { DivergenceError, exitCodeOf, RUN_FILES, stepsPerEpoch, totalSteps, trainLoop, type TrainInput, type TrainOutcome } from '../train-loop.js';
@@ -45,13 +45,18 @@ import {
  */
 export const PRESETS: Record<
   TaskName,
-  { hidden: number[]; batch: number; lr: number; epochs: number; activityReg?: number; thresholdMean?: number; maxMinutes?: number }
+  { hidden: number[]; batch: number; lr: number; epochs: number; activityReg?: number; thresholdMean?: number; maxMinutes?: number; seqLen?: number }
 > = {
   // maxMinutes: a safety net for the default run only (applied when neither --steps nor --epochs is given).
   'row-mnist': { hidden: [128], batch: 32, lr: 3e-3, epochs: 2, activityReg: 0.3, maxMinutes: 9 },
   'pixel-mnist': { hidden: [128], batch: 32, lr: 1e-3, epochs: 1 },
   'perm-mnist': { hidden: [128], batch: 32, lr: 1e-3, epochs: 1 },
   'adding-class': { hidden: [64], batch: 32, lr: 3e-3, epochs: 5 },
+  // seqLen: the segment length T of truncated BPTT; batch: the parallel streams. moby-dick's, measured on 2 cores:
+  // 2.44 bits per character on the validation text (test 2.42; the unigram entropy is 4.47) at 60 % activity
+  // sparsity after its 1002 steps, in 9m19s (1.8 steps/s).
+  'moby-dick': { hidden: [256], batch: 32, lr: 3e-3, epochs: 3, seqLen: 100 },
+  sotu: { hidden: [256], batch: 32, lr: 3e-3, epochs: 1, seqLen: 100 },
 };
 /** Defaults for user data (`--data`). */
 const DATA_DEFAULTS = { hidden: [128], batch: 32, lr: 3e-3, epochs: 10 };
@@ -102,10 +107,10 @@ export function trainCommand(): Command {
     .option('--task <name>', `built-in task: ${Object.keys(TASKS).join(', ')} (default row-mnist)`, taskArg)
     .option('--data <file.npz>', 'train on your own sequences: x float [N, T, I], y int [N] or [N, T] (docs/formats.md)')
     .option('--val <file.npz>', 'validation sequences for --data (same layout)')
-    .option('--seq-len <T>', 'adding-class task: sequence length (default 100)', intArg(2))
+    .option('--seq-len <T>', 'adding-class task: sequence length (default 100); moby-dick, sotu: segment length of truncated BPTT', intArg(2))
     .option('--classes <C>', '--data: number of classes (default: largest label + 1)', intArg(1))
-    .option('--limit <N>', 'use only the first N training samples', intArg(1))
-    .option('--val-limit <N>', 'use only the first N validation samples', intArg(1))
+    .option('--limit <N>', 'use only the first N training samples (moby-dick, sotu: characters)', intArg(1))
+    .option('--val-limit <N>', 'use only the first N validation samples (moby-dick, sotu: characters)', intArg(1))
     .option('--hidden <sizes>', 'hidden units per layer, e.g. 128 or 128,64 (default 128)', hiddenArg);
   addModelOptions(cmd)
     .option('--optimizer <name>', 'adam or sgd', choiceArg(['adam', 'sgd'] as const), 'adam')
@@ -142,6 +147,7 @@ export function trainCommand(): Command {
       examples([
         'egru train                                      # row-MNIST, 128 EGRU units, 2 actors on threads (< 10 min)',
         'egru train --task adding-class --hidden 32 --epochs 3 --out runs/adding',
+        'egru train --task moby-dick --out runs/moby                # character-level language model, bits per character',
         'egru train --task pixel-mnist --hidden 128,64 --actors 4 --max-minutes 60',
         'egru train --data train.npz --val val.npz --hidden 64 --epochs 20 --out runs/mine',
         'egru train --task pixel-mnist --hidden 128,128 --dropout 0.1 --activity-reg 0.3  # regularised 2-layer run',
@@ -185,9 +191,9 @@ function loadData(cfg: Pick<TrainConfig, 'task' | 'data' | 'val' | 'seqLen' | 'l
   } else {
     const task = recordedTask(cfg.task!);
     const opts = { steps: cfg.seqLen ?? undefined };
-    if (Object.hasOwn(TASKS, task)) checkTaskMemory(task as TaskName, cfg);
+    if (Object.hasOwn(TASKS, task) && !isTextTask(task)) checkTaskMemory(task as TaskName, cfg); // text samples are made on demand
     train = loadTask(task, 'train', { ...opts, limit: cfg.limit ?? undefined });
-    val = loadTask(task, 'test', { ...opts, limit: cfg.valLimit ?? undefined });
+    val = loadTask(task, isTextTask(task) ? 'validation' : 'test', { ...opts, limit: cfg.valLimit ?? undefined });
     if (inputSize !== undefined && train.inputSize !== inputSize) throw new InputError(`task ${task} has ${train.inputSize} inputs per step, the checkpoint's model takes ${inputSize}`);
     if (classes !== undefined && train.classes !== classes) throw new InputError(`task ${task} has ${train.classes} classes, the checkpoint's model has ${classes}`);
   }
@@ -260,7 +266,8 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   if (o.val !== undefined && o.data === undefined) throw new InputError('--val needs --data (built-in tasks validate on their test split)');
   if (o.steps !== undefined && o.epochs !== undefined) throw new InputError('give either --steps or --epochs, not both');
   const task = o.data === undefined ? ((o.task ?? 'row-mnist') as TaskName) : null;
-  if (o.seqLen !== undefined && task !== 'adding-class') throw new InputError('--seq-len applies to the adding-class task only');
+  if (o.seqLen !== undefined && task !== 'adding-class' && !(task && isTextTask(task)))
+    throw new InputError('--seq-len applies to the adding-class, moby-dick and sotu tasks only');
   if (o.classes !== undefined && o.data === undefined) throw new InputError('--classes applies to --data only (built-in tasks have a fixed number of classes)');
   const base = task ? PRESETS[task] : DATA_DEFAULTS;
   const applied: Record<string, unknown> = {};
@@ -277,7 +284,9 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
 
   const data = o.data !== undefined ? resolve(o.data) : null;
   const valPath = o.val !== undefined ? resolve(o.val) : null;
-  const src = { task, data, val: valPath, seqLen: o.seqLen ?? null, limit: o.limit ?? null, valLimit: o.valLimit ?? null };
+  const presetSeqLen = o.seqLen === undefined && task ? PRESETS[task].seqLen : undefined;
+  if (presetSeqLen !== undefined) applied.seqLen = presetSeqLen;
+  const src = { task, data, val: valPath, seqLen: o.seqLen ?? presetSeqLen ?? null, limit: o.limit ?? null, valLimit: o.valLimit ?? null };
   const { train, val } = loadData(src, o.classes ?? (initModel && o.data !== undefined ? initModel.classes : undefined));
 
   let hidden: number[];
@@ -302,7 +311,9 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   const batch = pick('batch', o.batch);
   const lr = pick('lr', o.lr);
   const epochs = o.steps !== undefined ? (o.epochs ?? base.epochs) : pick('epochs', o.epochs);
-  const spe = stepsPerEpoch(train.n, batch);
+  if (train.contiguous && train.n < batch)
+    throw new InputError(`the ${task} training text makes ${train.n} segments of ${train.steps} characters, fewer than the ${batch} streams of --batch`);
+  const spe = stepsPerEpoch(train.n, batch, train.contiguous);
   const natsUse = natsOption(o);
   const cfg: TrainConfig = {
     command: 'train',

@@ -14,6 +14,10 @@
  *                 Generated from `seed` (default 0) with keyed uniforms (uniformAt(seed, Stream.data, split, i, …)),
  *                 so example i is the same whatever `limit` is; train and test use different keys.
  *                 Default size 10000 (train) / 2000 (test); `limit` sets the number of examples.
+ * - `moby-dick`, `sotu` character-level language modelling (cli/data/text.ts): one character per step as one
+ *                 input item, the next character as every step's target; T (default 100) is the segment length of
+ *                 truncated BPTT. Splits train / validation / test (90 / 5 / 5 % of the characters); `limit` keeps
+ *                 the first `limit` characters of the split.
  * MNIST splits are the standard 60000 / 10000; `limit` keeps the first `limit` examples.
  */
 import { permutation, Stream, uniformAt } from '../../model/rng.js';
@@ -21,6 +25,7 @@ import { InputError } from '../io/errors.js';
 import { readNpz } from '../io/npz.js';
 import { elementName, formatShape, toFloat32, toInt32 } from '../io/npy.js';
 import { loadMnist, type Split } from './mnist.js';
+import { buildCorpus, corpusText, encode, textSamples, type Corpus, type SampleWriter, type TextTask } from './text.js';
 
 export interface Dataset {
   /** Inputs [n, steps, inputSize], row-major. */
@@ -32,6 +37,13 @@ export interface Dataset {
   inputSize: number;
   classes: number;
   perStep: boolean;
+  /**
+   * Samples made on demand (text tasks): writes sample i's inputs and targets; `x` and `y` are then empty, and
+   * Batcher (cli/train-loop.ts) uses this instead.
+   */
+  source?: SampleWriter;
+  /** Sample i + 1 continues sample i (segments of one text): trained and evaluated as streams with carried state. */
+  contiguous?: boolean;
 }
 
 export interface TaskInfo {
@@ -53,6 +65,9 @@ export const TASKS = {
   'pixel-mnist': { description: 'MNIST, one pixel per step (raster order)', steps: 784, inputSize: 1, classes: 10, perStep: false, size: { train: 60000, test: 10000 } },
   'perm-mnist': { description: 'MNIST, one pixel per step in a fixed permuted order', steps: 784, inputSize: 1, classes: 10, perStep: false, size: { train: 60000, test: 10000 } },
   'adding-class': { description: '10-way classification of the sum of two marked values (adding-problem inputs)', steps: 100, inputSize: 2, classes: 10, perStep: false, size: { train: 10000, test: 2000 } },
+  // text tasks: inputSize = classes = the vocabulary (unknown symbol included); size: characters of the train and test splits
+  'moby-dick': { description: 'Moby Dick, next character (character-level language model)', steps: 100, inputSize: 80, classes: 80, perStep: true, size: { train: 1071285, test: 59516 } },
+  sotu: { description: 'State of the Union addresses, next character (language model)', steps: 100, inputSize: 86, classes: 86, perStep: true, size: { train: 9684455, test: 538026 } },
 } satisfies Record<string, TaskInfo>;
 
 export type TaskName = keyof typeof TASKS;
@@ -88,22 +103,31 @@ function permOrderShared(): Int32Array {
 }
 
 export interface TaskOptions {
-  /** MNIST tasks: keep the first `limit` examples. `adding-class`: number of examples to generate. */
+  /** MNIST tasks: keep the first `limit` examples. `adding-class`: number of examples to generate. Text: characters. */
   limit?: number;
   /** `adding-class` only: data seed (default 0). */
   seed?: number;
-  /** `adding-class` only: sequence length (default 100, at least 2). MNIST tasks have a fixed length. */
+  /** `adding-class`: sequence length (default 100, at least 2); text tasks: segment length. MNIST: fixed length. */
   steps?: number;
 }
 
+/** Tasks whose data is a text (cli/data/text.ts), with train, validation and test splits. */
+export function isTextTask(name: string): name is TextTask {
+  return name === 'moby-dick' || name === 'sotu';
+}
+
 /** Load a built-in task. Unknown name or bad option → InputError. */
-export function loadTask(name: string, split: Split, opts: TaskOptions = {}): Dataset {
+export function loadTask(name: string, split: Split | 'validation', opts: TaskOptions = {}): Dataset {
   if (!Object.hasOwn(TASKS, name)) throw new InputError(unknownTaskMessage(name));
-  if (split !== 'train' && split !== 'test') throw new InputError(`unknown split '${String(split)}' (train or test)`);
   const task = name as TaskName;
+  const splits = isTextTask(task) ? 'train, validation or test' : 'train or test';
+  if (split !== 'train' && split !== 'test' && !(split === 'validation' && isTextTask(task)))
+    throw new InputError(`unknown split '${String(split)}' of task ${task} (${splits})`);
   const info: TaskInfo = TASKS[task];
   const { limit, seed, steps } = opts;
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new InputError(`limit must be a positive integer, got ${limit}`);
+  if (isTextTask(task)) return textDataset(task, split, steps ?? info.steps, limit);
+  if (split === 'validation') throw new InputError(`task ${task} has no validation split`); // (narrows the type)
   if (task !== 'adding-class') {
     if (steps !== undefined && steps !== info.steps) throw new InputError(`task ${task} has a fixed length of ${info.steps} steps (got steps = ${steps})`);
     // row-mnist and pixel-mnist share the memory layout of the images; perm-mnist reorders while converting.
@@ -114,6 +138,21 @@ export function loadTask(name: string, split: Split, opts: TaskOptions = {}): Da
   if (!(Number.isInteger(T) && T >= 2)) throw new InputError(`adding-class: steps must be an integer ≥ 2, got ${T}`);
   if (seed !== undefined && !Number.isInteger(seed)) throw new InputError(`seed must be an integer, got ${seed}`);
   return addingClass(limit ?? info.size[split], T, seed ?? 0, split);
+}
+
+const corpora = new Map<TextTask, Corpus>();
+
+/** A split of a text task as samples made on demand (cli/data/text.ts). */
+function textDataset(task: TextTask, split: Split | 'validation', steps: number, limit: number | undefined): Dataset {
+  if (!(Number.isInteger(steps) && steps >= 1)) throw new InputError(`${task}: the segment length must be a positive integer, got ${steps}`);
+  let corpus = corpora.get(task);
+  if (!corpus) corpora.set(task, (corpus = buildCorpus(corpusText(task))));
+  const [from, to] = corpus.bounds[split];
+  const ids = encode(corpus, from, limit !== undefined ? Math.min(to, from + limit) : to);
+  const V = corpus.vocabulary.length;
+  const { n, write } = textSamples(ids, steps, V);
+  if (n === 0) throw new InputError(`${task} (${split}): ${ids.length} characters make no segment of ${steps} steps and its next character`);
+  return { x: new Float32Array(0), y: new Int32Array(0), n, steps, inputSize: V, classes: V, perStep: true, source: write, contiguous: true };
 }
 
 /** The adding-class task (see the module comment). Deterministic in (n index, T, seed, split). */

@@ -227,6 +227,9 @@ export const PAGE_SCRIPT = String.raw`
     var grid = s.appendChild(el('div', { class: 'grid' }));
     lineChart(grid, 'Loss', 'step', 'loss', overTraining('loss'), {});
     lineChart(grid, 'Accuracy', 'step', 'accuracy', overTraining('accuracy'), { percent: true });
+    // language models (per-step targets) log bits per character with every step record
+    var hasBpc = runs.some(function (run) { return records(run, 'step').some(function (r) { return finite(r.bpc); }); });
+    if (hasBpc) lineChart(grid, 'Bits per character', 'step', 'bits per character', overTraining('bpc'), {});
     var wall = [];
     runs.forEach(function (run, i) {
       var steps = records(run, 'step').filter(function (r) { return finite(r.wall_seconds); });

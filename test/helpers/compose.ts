@@ -12,7 +12,7 @@ import { boundaries, scatterGroup, sliceGroup, type GroupParams, type Params } f
 import { ReadoutShard, softmaxCrossEntropy } from '../../model/readout-shard.js';
 import type { Batch, Figures, ReferenceResult } from '../../model/reference.js';
 
-export interface ComposeResult extends ReferenceResult {
+export interface ComposeResult extends Omit<ReferenceResult, 'finalState'> {
   /** Item counts of every forward output list, [layer][t] summed over groups (events; GRU: all units). */
   forwardItems: number[][];
 }
