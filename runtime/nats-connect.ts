@@ -11,6 +11,8 @@ import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnectio
 export interface NatsAuth {
   creds?: string;
   tlsCa?: string;
+  /** The shared secret (--secret-file) that seals the messages of runs over actor hosts (runtime/nats-seal.ts). */
+  secret?: Uint8Array;
 }
 
 /** A server to connect to: URL(s), comma-separated, possibly holding credentials, and the files of NatsAuth. */
