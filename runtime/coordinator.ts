@@ -286,7 +286,7 @@ class NatsHostsTransport implements Transport {
     } catch (e) {
       throw new ActorFailure(`cannot reach the NATS server ${redactNatsServers(nats.servers)}: ${(e as Error).message}`);
     }
-    const hosted = new HostedActors(nc, { run: nats.run, secret: nats.secret, callTimeoutMs, heartbeatMs: nats.heartbeatMs ?? 1000 });
+    const hosted = new HostedActors(nc, { run: nats.run, secret: nats.secret, callTimeoutMs, heartbeatMs: nats.heartbeatMs ?? Number(process.env.EGRU_NATS_HEARTBEAT_MS ?? 1000) });
     const t = new NatsHostsTransport(top, fabric, nc, hosted, callTimeoutMs, sequenceTimeoutMs);
     try {
       // Hosts connect with their own URL and credentials: none of the coordinator's travel.

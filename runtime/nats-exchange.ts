@@ -57,7 +57,7 @@ export class NatsExchange {
   /** `key`: the run's data key; every message is sealed with it and must carry its seal (none: unsealed). */
   constructor(
     private readonly nc: NatsConnection,
-    private readonly run: string,
+    run: string,
     private readonly top: Topology,
     private readonly model: ModelConfig,
     private readonly me: number,
@@ -72,7 +72,7 @@ export class NatsExchange {
     this.held = new Array<Uint8Array | null>(2 * G).fill(null);
     this.outgoing = Array.from({ length: 2 * G }, () => new Uint8Array(256));
     this.outgoingViews = this.outgoing.map((o) => new DataView(o.buffer));
-    this.codec = new PieceCodec(top, fab);
+    this.codec = new PieceCodec(fab);
     this.sub = nc.subscribe(this.subject, {
       callback: (err, msg) => {
         if (err) this.fail(err);

@@ -91,10 +91,7 @@ export class PieceCodec {
   private readonly logits: Float32Array[];
   private readonly scalars: Float64Array;
 
-  constructor(
-    private readonly top: Topology,
-    private readonly fab: FabricBuffers,
-  ) {
+  constructor(private readonly fab: FabricBuffers) {
     this.logits = fab.logits.map((b) => new Float32Array(b));
     this.scalars = new Float64Array(fab.scalars);
   }

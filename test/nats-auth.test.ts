@@ -49,7 +49,7 @@ describe.skipIf(!!NATS_MISSING)(needsNats('server URLs with credentials'), () =>
     const up = natsConnectOptions({ servers: 'nats://us%40r:p%3Ass@10.0.0.1:4222' }, 'x');
     expect(up).toMatchObject({ servers: ['nats://10.0.0.1:4222'], user: 'us@r', pass: 'p:ss' });
     expect(natsConnectOptions({ servers: 'nats://tok@h:1,nats://tok@g:2' }, 'x')).toMatchObject({ servers: ['nats://h:1', 'nats://g:2'], token: 'tok' });
-    expect(natsConnectOptions({ servers: '127.0.0.1:4222' }, 'x')).toEqual({ servers: ['127.0.0.1:4222'], name: 'x' });
+    expect(natsConnectOptions({ servers: '127.0.0.1:4222' }, 'x')).toEqual({ servers: ['127.0.0.1:4222'], name: 'x', reconnectTimeWait: 2000 });
     expect(natsConnectOptions({ servers: 'nats://h:1', tlsCa: '/ca.pem' }, 'x').tls).toEqual({ caFile: '/ca.pem' });
     expect(() => parseNatsServers('nats://a:b@h:1,nats://c:d@g:2')).toThrow(/different credentials/);
     expect(() => natsConnectOptions({ servers: 'nats://h:1', creds: join(tmp, 'absent.creds') }, 'x')).toThrow(/cannot read the NATS creds file .*absent\.creds/);
