@@ -96,7 +96,10 @@ export class HostedActors {
       throw new HostCallError(`${what}: ${this.why(e as Error, subject, t0)}`);
     }
     const opened = openControl(key, msg.data);
-    if (opened.ok) return opened.body;
+    if (opened.ok) {
+      if (key === null && isReply(opened.body) && !opened.body.ok) throw new HostCallError(`${what}: ${opened.body.error}`);
+      return opened.body;
+    }
     // A refusal from a host is unsealed: show its reason, marked as such.
     const plain = openControl(null, msg.data);
     if (plain.ok && isReply(plain.body) && !plain.body.ok) throw new HostCallError(`${what}: ${plain.body.error} (an unsealed answer)`);
