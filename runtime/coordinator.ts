@@ -340,8 +340,10 @@ class NatsHostsTransport implements Transport {
       watchdog.catch(() => {});
     }
     const G = this.top.size;
+    // one round trip for all actors, not one per actor (each crosses the network twice)
+    const rows = await Promise.all(this.top.actors.map((a) => this.call(a.id, 'rows')));
     for (const a of this.top.actors) {
-      const r = await this.call(a.id, 'rows');
+      const r = rows[a.id]!;
       new Float64Array(f.counters, 8 * a.id * NCOUNTERS, NCOUNTERS).set(r.counters);
       new Float64Array(f.pairCounters, 8 * a.id * G * PAIR_FIELDS, G * PAIR_FIELDS).set(r.pairs);
       new Float64Array(f.scalars, 8 * a.id * SCALAR.size, SCALAR.size).set(r.scalars);
