@@ -119,7 +119,7 @@ describe.skipIf(!!NATS_MISSING)(needsNats('attacks by another client of the serv
       const from0 = seen.filter((m) => u32(m, 4) === 0);
       const forged = from0[0]!.slice();
       setU32(forged, 12, from0.length + 1);
-      forged[forged.length - 40] ^= 0x40;
+      forged[forged.length - 40]! ^= 0x40;
       attacker.publish('egru.reseal.a1', forged);
     });
     expect(error?.message).toMatch(/egru\.reseal\.a1 claiming to come from actor 0: its seal does not verify/);
