@@ -5,7 +5,7 @@
  * per peer. Nothing here knows the math: which slot is written in which phase follows from the schedule.
  *
  * Anyone who reaches the server can publish on an actor's subject, so nothing is taken on trust: a message must
- * be sealed with the run's key (nats-seal.ts), addressed to this actor by a peer, carry that peer's next sequence
+ * carry the tag of the run's key (nats-seal.ts), addressed to this actor by a peer, carry that peer's next sequence
  * number (numbers run on over the whole run, so an old message cannot be replayed in a later step), name this
  * phase, and hold exactly the planned, well-formed pieces. Any other message fails the run with an error naming
  * the subject, the claimed sender and what was wrong; none is ever applied.
@@ -13,7 +13,7 @@
 import type { NatsConnection, Subscription } from 'nats';
 import type { ModelConfig } from '../model/config.js';
 import type { FabricBuffers } from './fabric.js';
-import { MAC_BYTES, sealInPlace, sealMatches } from './nats-seal.js';
+import { TAG_BYTES, tagInPlace, tagMatches } from './nats-seal.js';
 import { PieceCodec, PiecePlan, u32 } from './nats-pieces.js';
 import { Phase, phaseName } from './schedule.js';
 import type { Topology } from './topology.js';
@@ -31,6 +31,8 @@ export class NatsExchange {
   private readonly subject: string;
   private readonly peerSubjects: string[];
   private readonly macBytes: number;
+  /** The tag's nonce: a message's sender, receiver and sequence number (header bytes 4–15), unique in a run. */
+  private readonly iv = new Uint8Array(12);
   /** Per peer: the sequence number its next message must carry. */
   private readonly nextFrom: Uint32Array;
   /** Received, not yet applied: [sender·2 + seq parity] (a peer is at most one phase ahead). */
@@ -67,7 +69,7 @@ export class NatsExchange {
     const G = top.size;
     this.subject = subjectFor(run, me);
     this.peerSubjects = top.actors.map((a) => subjectFor(run, a.id));
-    this.macBytes = key ? MAC_BYTES : 0;
+    this.macBytes = key ? TAG_BYTES : 0;
     this.nextFrom = new Uint32Array(G).fill(1);
     this.held = new Array<Uint8Array | null>(2 * G).fill(null);
     this.outgoing = Array.from({ length: 2 * G }, () => new Uint8Array(256));
@@ -111,7 +113,7 @@ export class NatsExchange {
     }
     const n = data.byteLength;
     if (n < HEADER + this.macBytes) return this.reject(data, `${n} bytes, shorter than a header (${HEADER + this.macBytes} bytes)`);
-    if (this.key && !sealMatches(this.key, data, n - MAC_BYTES))
+    if (this.key && !tagMatches(this.key, this.ivOf(data), data, n - TAG_BYTES))
       return this.reject(data, "its seal does not verify: not sent by this run's actors (forged, corrupted, or sealed with another --secret-file)");
     if (data[0] !== FORMAT) return this.reject(data, `unknown format ${data[0]} (expected ${FORMAT})`);
     if (data[3] !== (this.key ? 1 : 0)) return this.reject(data, this.key ? 'it is not sealed' : 'it is sealed, this run sends unsealed messages');
@@ -127,6 +129,11 @@ export class NatsExchange {
     this.held[2 * from + (seq & 1)] = data;
     const count = ++this.heldCount[seq & 1]!;
     if (this.waiter && this.waiter.seq === seq && count === this.top.size - 1) this.waiter.resolve(true);
+  }
+
+  private ivOf(msg: Uint8Array): Uint8Array {
+    for (let i = 0; i < 12; i++) this.iv[i] = msg[4 + i]!;
+    return this.iv;
   }
 
   private reject(data: Uint8Array, why: string): void {
@@ -162,7 +169,7 @@ export class NatsExchange {
       dv.setUint32(16, k, true);
       dv.setUint32(20, this.plan.count, true);
       const end = this.codec.write(this.plan, out, dv, HEADER);
-      if (this.key) sealInPlace(this.key, out, end);
+      if (this.key) tagInPlace(this.key, this.ivOf(out), out, end);
       this.nc.publish(this.peerSubjects[dst]!, out.subarray(0, end + this.macBytes));
       this.sent.messages++;
       this.sent.bytes += end + this.macBytes;

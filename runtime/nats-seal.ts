@@ -1,12 +1,14 @@
 /**
- * Message authentication of the nats transport: every data and control message ends in an HMAC-SHA256 seal.
+ * Message authentication of the nats transport: every control message ends in an HMAC-SHA256 seal, every data
+ * message in a GMAC tag (AES-256-GCM with the message as authenticated data and nothing to encrypt): data
+ * messages carry the bulk of the traffic, and with AES-NI the GMAC runs ~3× faster than the HMAC on them.
  * Keys are derived per run (and per assignment) from an optional shared secret (`--secret-file`, given to the
  * coordinator and the actor hosts out of band) and from nonces the coordinator draws for each run, so a seal is
  * bound to its run; what a message seals (sender, receiver, sequence number, phase) binds it to its place.
  * Without a secret the keys derive from those nonces alone: worker threads get theirs in memory, never over
  * NATS; actor hosts get them in the assignment, readable by whoever may subscribe to it.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
 import { Packr } from 'msgpackr';
 
 export const MAC_BYTES = 32;
@@ -41,6 +43,33 @@ export function sealMatches(key: Uint8Array, buf: Uint8Array, end: number): bool
   let diff = 0;
   for (let i = 0; i < MAC_BYTES; i++) diff |= mac[i]! ^ buf[end + i]!;
   return diff === 0;
+}
+
+/** Bytes of a data message's tag. */
+export const TAG_BYTES = 16;
+
+/**
+ * Write the GMAC tag of buf[0, end) into buf[end, end + TAG_BYTES). `iv` (12 bytes) must never repeat under one
+ * key: data messages use (sender, receiver, sequence number), unique within a run, and every run has its own key.
+ */
+export function tagInPlace(key: Uint8Array, iv: Uint8Array, buf: Uint8Array, end: number): void {
+  buf.set(gmac(key, iv, buf, end), end);
+}
+
+/** Does buf[end, end + TAG_BYTES) hold the GMAC tag of buf[0, end) under `iv`? (Compared in constant time.) */
+export function tagMatches(key: Uint8Array, iv: Uint8Array, buf: Uint8Array, end: number): boolean {
+  if (end < 0 || buf.byteLength !== end + TAG_BYTES) return false;
+  const tag = gmac(key, iv, buf, end);
+  let diff = 0;
+  for (let i = 0; i < TAG_BYTES; i++) diff |= tag[i]! ^ buf[end + i]!;
+  return diff === 0;
+}
+
+function gmac(key: Uint8Array, iv: Uint8Array, buf: Uint8Array, end: number): Buffer {
+  const g = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  g.setAAD(buf.subarray(0, end));
+  g.final();
+  return g.getAuthTag();
 }
 
 /** Control-plane encoding: msgpack with typed arrays kept as typed arrays. */

@@ -1,7 +1,7 @@
 /** Seals, keys and the shape checks of control messages (no server needed). */
 import { describe, expect, it } from 'vitest';
 import { assignmentProblem, controlKey, dataKey, isReply, isRequest } from '../runtime/nats-control.js';
-import { deriveKey, MAC_BYTES, openControl, packControl, randomKey, sealInPlace, sealMatches } from '../runtime/nats-seal.js';
+import { deriveKey, MAC_BYTES, openControl, packControl, randomKey, sealInPlace, sealMatches, TAG_BYTES, tagInPlace, tagMatches } from '../runtime/nats-seal.js';
 
 describe('seals', () => {
   it('a sealed buffer verifies; any changed byte, another key or another length does not', () => {
@@ -18,6 +18,22 @@ describe('seals', () => {
     expect(sealMatches(randomKey(), buf, 40)).toBe(false);
     expect(sealMatches(key, buf.subarray(0, buf.length - 1), 40)).toBe(false);
     expect(sealMatches(key, buf, 39)).toBe(false);
+  });
+
+  it('a data tag verifies under its key and nonce only; any changed byte breaks it', () => {
+    const key = randomKey();
+    const iv = Uint8Array.of(1, 0, 0, 0, 2, 0, 0, 0, 9, 0, 0, 0);
+    const buf = new Uint8Array(300 + TAG_BYTES).map((_, i) => i % 251);
+    tagInPlace(key, iv, buf, 300);
+    expect(tagMatches(key, iv, buf, 300)).toBe(true);
+    for (const at of [0, 150, 299, 300, 300 + TAG_BYTES - 1]) {
+      const bad = buf.slice();
+      bad[at]! ^= 0x80;
+      expect(tagMatches(key, iv, bad, 300), `byte ${at}`).toBe(false);
+    }
+    expect(tagMatches(key, Uint8Array.of(1, 0, 0, 0, 2, 0, 0, 0, 10, 0, 0, 0), buf, 300)).toBe(false);
+    expect(tagMatches(randomKey(), iv, buf, 300)).toBe(false);
+    expect(tagMatches(key, iv, buf.subarray(1), 299)).toBe(false);
   });
 
   it('keys differ by label, secret and every part, and the parts do not run together', () => {
