@@ -17,7 +17,7 @@ export interface NatsAuthOptions {
 export const NATS_CREDS_HELP = 'NATS credentials file (NKey seed and user JWT) for a server that requires them (user and password, or a token, go in the URL: nats://user:pass@host:4222)';
 export const NATS_TLS_CA_HELP = "CA certificate (PEM) that signed the NATS server's TLS certificate";
 export const SECRET_FILE_HELP =
-  'file holding a secret shared with the actor hosts (at least 16 bytes, e.g. `head -c 32 /dev/urandom | base64 > egru.secret`): seals every message, so clients of the server cannot forge or replay one (docs/nats.md)';
+  'file holding the secret shared by the coordinator and its actor hosts (at least 16 bytes, e.g. `head -c 32 /dev/urandom | base64 > egru.secret`): seals every message, so clients of the server cannot forge or replay one (docs/nats.md)';
 /** The shortest secret accepted (after trailing whitespace is dropped). */
 const MIN_SECRET_BYTES = 16;
 
