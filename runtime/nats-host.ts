@@ -24,8 +24,6 @@ import {
 } from './nats-control.js';
 import { openControl, packControl, randomKey } from './nats-seal.js';
 
-export { controlSubject, HOSTS_SUBJECT } from './nats-control.js';
-
 export interface ActorHost {
   /** Actors this host runs now. */
   readonly actors: number;
