@@ -150,7 +150,8 @@ function torchParagraph(torch: TorchPeerResult[] | undefined): string {
 }
 
 /** `profile`: Markdown of where a step's time goes (bench/results/profile.md, made with scripts/profile-step.mjs). */
-export function markdown(res: BenchResults, profile?: string): string {
+/** `multiHost`: bench/results/multi-host.md (measured by test/nats-netns.test.ts), shown as its own section. */
+export function markdown(res: BenchResults, profile?: string, multiHost?: string): string {
   const m = res.machine;
   const out: string[] = [];
   out.push('# Benchmarks');
@@ -208,6 +209,10 @@ export function markdown(res: BenchResults, profile?: string): string {
     out.push('## Where the time goes');
     out.push('');
     out.push(profile.trim());
+  }
+  if (multiHost) {
+    out.push('');
+    out.push(multiHost.trim());
   }
   out.push('');
   out.push('## Reproduce');

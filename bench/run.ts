@@ -854,10 +854,16 @@ function stepProfile(): string | undefined {
   return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
 
+/** bench/results/multi-host.md, if there: step times over network namespaces (test/nats-netns.test.ts). */
+function multiHostSection(): string | undefined {
+  const file = join(ROOT, 'bench', 'results', 'multi-host.md');
+  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+}
+
 function render(path: string): void {
   const res = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
   const doc = join(ROOT, 'docs', 'benchmarks.md');
-  writeFileSync(doc, markdown(res, stepProfile()));
+  writeFileSync(doc, markdown(res, stepProfile(), multiHostSection()));
   process.stdout.write(`wrote ${relative(process.cwd(), doc)} from ${relative(process.cwd(), path)}\n`);
 }
 
@@ -939,7 +945,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   log(`wrote ${relative(process.cwd(), out)}`);
   if (o.mode === 'full' && !o.out) {
     const doc = join(ROOT, 'docs', 'benchmarks.md');
-    writeFileSync(doc, markdown(res, stepProfile()));
+    writeFileSync(doc, markdown(res, stepProfile(), multiHostSection()));
     log(`wrote ${relative(process.cwd(), doc)}`);
   }
 }

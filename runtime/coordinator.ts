@@ -20,7 +20,8 @@ import { gatherUnitEvents, type LayerUnitEvents } from './unit-events.js';
 import type { NatsActorApi } from './nats-actor.js';
 import type { NatsConnection } from 'nats';
 import { connectNats, redactNatsServers, type NatsAuth } from './nats-connect.js';
-import { controlCodec, controlSubject, HOSTS_SUBJECT, type ControlReply, type ControlRequest } from './nats-host.js';
+import { HostCallError, HostedActors } from './nats-host-client.js';
+import { randomKey } from './nats-seal.js';
 
 export type TransportKind = 'inline' | 'threads' | 'nats';
 
@@ -48,7 +49,17 @@ export interface TrainerOptions {
    * `hosts: true` runs the actors on actor hosts (`egru actor-host`, any machine reaching the server)
    * instead of worker threads of this process.
    */
-  nats?: { servers: string; run?: string; hosts?: boolean } & NatsAuth;
+  nats?: {
+    servers: string;
+    run?: string;
+    hosts?: boolean;
+    /** Shared secret of the coordinator and the actor hosts (--secret-file): seals every message to and from hosts. */
+    secret?: Uint8Array;
+    /** Actor hosts: heartbeat interval, ms (default 1000); a host frees an actor after 10 silent intervals. */
+    heartbeatMs?: number;
+    /** false: data messages without seals (only to measure what sealing costs). */
+    sealData?: boolean;
+  } & NatsAuth;
 }
 
 export interface SequenceBatch {
@@ -148,7 +159,7 @@ class ThreadsTransport implements Transport {
     private readonly fabric: FabricBuffers,
     private readonly callTimeoutMs: number,
     private readonly sequenceTimeoutMs: number,
-    private readonly nats?: { servers: string; run: string; auth: NatsAuth },
+    private readonly nats?: { servers: string; run: string; auth: NatsAuth; key?: Uint8Array },
   ) {
     const url = workerUrl(nats ? 'nats-worker.js' : 'worker.js');
     let fail: (e: Error) => void = () => {};
@@ -156,7 +167,7 @@ class ThreadsTransport implements Transport {
     this.failure.catch(() => {});
     for (const init of inits) {
       const workerData = nats
-        ? { init, servers: nats.servers, auth: nats.auth, run: nats.run, batch: fabric.batch, maxSteps: fabric.maxSteps }
+        ? { init, servers: nats.servers, auth: nats.auth, run: nats.run, batch: fabric.batch, maxSteps: fabric.maxSteps, key: nats.key }
         : { init, fabric };
       const w = new Worker(fileURLToPath(url), { workerData, env: { ...process.env, EGRU_ACTOR_THREAD: '1' } });
       const who = top.describe(top.actors[init.id]!);
@@ -253,7 +264,7 @@ class ThreadsTransport implements Transport {
   }
 }
 
-/** Actors on actor hosts (runtime/nats-host.ts): control calls and data both over NATS. */
+/** Actors on actor hosts (runtime/nats-host.ts): control calls and data both over NATS (runtime/nats-host-client.ts). */
 class NatsHostsTransport implements Transport {
   private failed: Error | null = null;
   private closed = false;
@@ -262,7 +273,7 @@ class NatsHostsTransport implements Transport {
     private readonly top: Topology,
     private readonly fabric: FabricBuffers,
     private readonly nc: NatsConnection,
-    private readonly runId: string,
+    private readonly hosted: HostedActors,
     private readonly callTimeoutMs: number,
     private readonly sequenceTimeoutMs: number,
   ) {}
@@ -273,7 +284,7 @@ class NatsHostsTransport implements Transport {
     fabric: FabricBuffers,
     callTimeoutMs: number,
     sequenceTimeoutMs: number,
-    nats: { servers: string; run: string; auth: NatsAuth },
+    nats: { servers: string; run: string; auth: NatsAuth; secret?: Uint8Array; heartbeatMs?: number },
   ) {
     let nc: NatsConnection;
     try {
@@ -281,13 +292,14 @@ class NatsHostsTransport implements Transport {
     } catch (e) {
       throw new ActorFailure(`cannot reach the NATS server ${redactNatsServers(nats.servers)}: ${(e as Error).message}`);
     }
-    const t = new NatsHostsTransport(top, fabric, nc, nats.run, callTimeoutMs, sequenceTimeoutMs);
+    const hosted = new HostedActors(nc, { run: nats.run, secret: nats.secret, callTimeoutMs, heartbeatMs: nats.heartbeatMs ?? Number(process.env.EGRU_NATS_HEARTBEAT_MS ?? 1000) });
+    const t = new NatsHostsTransport(top, fabric, nc, hosted, callTimeoutMs, sequenceTimeoutMs);
     try {
-      for (const init of inits) {
-        // Hosts connect with their own URL and credentials: none of the coordinator's travel.
-        const spec = { init, servers: redactNatsServers(nats.servers), run: nats.run, batch: fabric.batch, maxSteps: fabric.maxSteps };
-        await t.request(HOSTS_SUBJECT, spec, callTimeoutMs, `assigning ${top.describe(top.actors[init.id]!)} to an actor host`);
-      }
+      // Hosts connect with their own URL and credentials: none of the coordinator's travel.
+      for (const init of inits)
+        await hosted.assign({ init, run: nats.run, batch: fabric.batch, maxSteps: fabric.maxSteps }, top.describe(top.actors[init.id]!)).catch((e: Error) => {
+          throw new ActorFailure(e.message);
+        });
     } catch (e) {
       await t.close();
       throw e;
@@ -295,34 +307,17 @@ class NatsHostsTransport implements Transport {
     return t;
   }
 
-  private async request(subject: string, payload: unknown, timeout: number, what: string): Promise<unknown> {
-    let reply: ControlReply;
-    try {
-      const msg = await this.nc.request(subject, controlCodec.pack(payload), { timeout });
-      reply = controlCodec.unpack(msg.data) as ControlReply;
-    } catch (e) {
-      const m = (e as Error).message;
-      const why = /no responders|503/i.test(m)
-        ? subject === HOSTS_SUBJECT
-          ? 'no actor host is listening (start `egru actor-host --nats <url>` on each host)'
-          : 'its host is gone'
-        : /timeout/i.test(m)
-          ? `no answer within ${timeout} ms`
-          : m;
-      throw new ActorFailure(`${what}: ${why}`);
-    }
-    if (!reply.ok) throw new ActorFailure(`${what}: ${reply.error}`);
-    return reply.value;
-  }
-
   /** A control call over NATS; a host's actor answers the actor API and also `run`, `rows` and `shutdown`. */
   async call<M extends keyof NatsActorApi>(actor: number, method: M, ...args: CallArgs<NatsActorApi, M>): Promise<CallReply<NatsActorApi, M>> {
     if (this.failed) throw this.failed;
     const who = this.top.describe(this.top.actors[actor]!);
     const timeout = method === 'run' ? this.sequenceTimeoutMs : this.callTimeoutMs;
-    const request: ControlRequest = { method, args };
-    // The host answers with the method's own result (runtime/nats-host.ts); msgpack does not carry its type.
-    return (await this.request(controlSubject(this.runId, actor), request, timeout, `${who}: ${method}`)) as CallReply<NatsActorApi, M>;
+    try {
+      // The host answers with the method's own result (runtime/nats-host.ts); msgpack does not carry its type.
+      return (await this.hosted.call(actor, method, args, timeout, `${who}: ${method}`)) as CallReply<NatsActorApi, M>;
+    } catch (e) {
+      throw e instanceof HostCallError ? new ActorFailure(e.message) : e;
+    }
   }
 
   async run(train: boolean, trace: boolean, steps: number): Promise<void> {
@@ -351,8 +346,10 @@ class NatsHostsTransport implements Transport {
       watchdog.catch(() => {});
     }
     const G = this.top.size;
+    // one round trip for all actors, not one per actor (each crosses the network twice)
+    const rows = await Promise.all(this.top.actors.map((a) => this.call(a.id, 'rows')));
     for (const a of this.top.actors) {
-      const r = await this.call(a.id, 'rows');
+      const r = rows[a.id]!;
       new Float64Array(f.counters, 8 * a.id * NCOUNTERS, NCOUNTERS).set(r.counters);
       new Float64Array(f.pairCounters, 8 * a.id * G * PAIR_FIELDS, G * PAIR_FIELDS).set(r.pairs);
       new Float64Array(f.scalars, 8 * a.id * SCALAR.size, SCALAR.size).set(r.scalars);
@@ -363,6 +360,7 @@ class NatsHostsTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     if (!this.failed) await Promise.allSettled(this.top.actors.map((a) => this.call(a.id, 'shutdown')));
+    this.hosted.close();
     await this.nc.drain().catch(() => {});
   }
 
@@ -434,10 +432,14 @@ export class Trainer {
         servers: options.nats.servers,
         run: options.nats.run ?? randomRunId(),
         auth: { creds: options.nats.creds, tlsCa: options.nats.tlsCa },
+        secret: options.nats.secret,
+        heartbeatMs: options.nats.heartbeatMs,
       });
     else {
       const o = options.nats;
-      const nats = transport === 'nats' ? { servers: o!.servers, run: o!.run ?? randomRunId(), auth: { creds: o!.creds, tlsCa: o!.tlsCa } } : undefined;
+      // Actor threads get the run's data key in memory: it never crosses the server, so no one else can seal.
+      const key = o?.sealData === false ? undefined : randomKey(32);
+      const nats = transport === 'nats' ? { servers: o!.servers, run: o!.run ?? randomRunId(), auth: { creds: o!.creds, tlsCa: o!.tlsCa }, key } : undefined;
       const threads = new ThreadsTransport(top, inits, fabric, options.callTimeoutMs ?? 30_000, options.sequenceTimeoutMs ?? 600_000, nats);
       await threads.ready();
       t = threads;

@@ -20,14 +20,16 @@ export interface NatsActorSpec {
   run: string;
   batch: number;
   maxSteps: number;
+  /** The run's data key: every data message is sealed with it (nats-seal.ts); none only in measurements. */
+  key?: Uint8Array;
 }
 
-export async function startNatsActor({ init, servers, auth, run, batch, maxSteps }: NatsActorSpec) {
+export async function startNatsActor({ init, servers, auth, run, batch, maxSteps, key }: NatsActorSpec) {
   const top = new Topology(init.model, init.split);
   const fabric = allocateFabric(top, init.model, batch, maxSteps);
   const actor = new ActorCore(init, fabric);
   const nc = await connectNats({ servers, ...auth }, `egru-${run}-actor-${init.id}`);
-  const exchange = new NatsExchange(nc, run, top, init.model, init.id, fabric);
+  const exchange = new NatsExchange(nc, run, top, init.model, init.id, fabric, key);
   await nc.flush(); // the subscription is registered before the coordinator hears this actor is ready
   const G = top.size;
   const ctrl = new Int32Array(fabric.control);
@@ -41,7 +43,6 @@ export async function startNatsActor({ init, servers, auth, run, batch, maxSteps
       Atomics.store(ctrl, CTRL.jobSteps, job[2]!);
       Atomics.store(ctrl, CTRL.jobStep, job[3]!);
       Atomics.store(ctrl, CTRL.jobCarry, job[4] ?? 0);
-      exchange.reset();
       let where = 'begin';
       try {
         for (const [phase, k, p] of phaseList(top.ticks(steps), actor.forwardPhases, actor.backwardPhases, train)) {
@@ -55,6 +56,11 @@ export async function startNatsActor({ init, servers, auth, run, batch, maxSteps
     },
     /** This actor's rows of the counters, pair counters and scalars, for the coordinator's copy. */
     rows(): { counters: Float64Array; pairs: Float64Array; scalars: Float64Array; nats: { messages: number; bytes: number } } {
+      try {
+        exchange.throwIfFailed(); // a message rejected after the last phase still fails the step
+      } catch (e) {
+        throw new Error(`${top.describe(actor.info)}: ${(e as Error).message}`);
+      }
       const id = init.id;
       return {
         counters: new Float64Array(fabric.counters, 8 * id * NCOUNTERS, NCOUNTERS).slice(),
@@ -65,7 +71,11 @@ export async function startNatsActor({ init, servers, auth, run, batch, maxSteps
     },
     async shutdown(): Promise<void> {
       await exchange.close();
-      await nc.drain();
+      // drain waits for the server: one that is gone must not keep the actor (or its host) alive
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([nc.drain().catch(() => {}), new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
+      if (!nc.isClosed()) await nc.close();
     },
   };
 }

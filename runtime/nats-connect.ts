@@ -11,6 +11,8 @@ import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnectio
 export interface NatsAuth {
   creds?: string;
   tlsCa?: string;
+  /** The shared secret (--secret-file) that seals the messages of runs over actor hosts (runtime/nats-seal.ts). */
+  secret?: Uint8Array;
 }
 
 /** A server to connect to: URL(s), comma-separated, possibly holding credentials, and the files of NatsAuth. */
@@ -63,7 +65,8 @@ export function redactNatsServers(servers: string): string {
 /** The client options for an endpoint (reads the creds file; a missing file → Error naming it). */
 export function natsConnectOptions(ep: NatsEndpoint, name: string): ConnectionOptions {
   const { urls, user, pass, token } = parseNatsServers(ep.servers);
-  const opts: ConnectionOptions = { servers: urls, name };
+  // A lost server is retried 10 times, this far apart, before the connection closes for good.
+  const opts: ConnectionOptions = { servers: urls, name, reconnectTimeWait: Number(process.env.EGRU_NATS_RECONNECT_WAIT_MS ?? 2000) };
   if (user !== undefined) Object.assign(opts, { user, pass });
   if (token !== undefined) opts.token = token;
   if (ep.creds !== undefined) {

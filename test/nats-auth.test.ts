@@ -49,7 +49,7 @@ describe.skipIf(!!NATS_MISSING)(needsNats('server URLs with credentials'), () =>
     const up = natsConnectOptions({ servers: 'nats://us%40r:p%3Ass@10.0.0.1:4222' }, 'x');
     expect(up).toMatchObject({ servers: ['nats://10.0.0.1:4222'], user: 'us@r', pass: 'p:ss' });
     expect(natsConnectOptions({ servers: 'nats://tok@h:1,nats://tok@g:2' }, 'x')).toMatchObject({ servers: ['nats://h:1', 'nats://g:2'], token: 'tok' });
-    expect(natsConnectOptions({ servers: '127.0.0.1:4222' }, 'x')).toEqual({ servers: ['127.0.0.1:4222'], name: 'x' });
+    expect(natsConnectOptions({ servers: '127.0.0.1:4222' }, 'x')).toEqual({ servers: ['127.0.0.1:4222'], name: 'x', reconnectTimeWait: 2000 });
     expect(natsConnectOptions({ servers: 'nats://h:1', tlsCa: '/ca.pem' }, 'x').tls).toEqual({ caFile: '/ca.pem' });
     expect(() => parseNatsServers('nats://a:b@h:1,nats://c:d@g:2')).toThrow(/different credentials/);
     expect(() => natsConnectOptions({ servers: 'nats://h:1', creds: join(tmp, 'absent.creds') }, 'x')).toThrow(/cannot read the NATS creds file .*absent\.creds/);
@@ -172,4 +172,53 @@ it('--nats-creds and --nats-tls-ca must name readable files', async () => {
   expectOneLineError(await train(at(token.port, TOKEN), 'creds', ['--nats-creds', join(tmp, 'absent.creds')]), /--nats-creds .*absent\.creds: no such file/);
   writeFileSync(join(tmp, 'ca.pem'), 'not a certificate');
   expectOneLineError(await egru(['actor-host', '--nats', token.url, '--nats-tls-ca', tmp]), /--nats-tls-ca .*: not a file/);
+});
+
+describe.skipIf(!!NATS_MISSING)(needsNats('--secret-file: train, eval, hardware and actor hosts'), () => {
+  const secret = () => {
+    const f = join(tmp, 'egru.secret');
+    writeFileSync(f, 'sixteen bytes or more, shared out of band\n');
+    return f;
+  };
+
+  it('train, eval and hardware over actor hosts with the same secret (and the token) work', async () => {
+    const host = spawn(process.execPath, [BIN, 'actor-host', '--nats', at(token.port, TOKEN), '--secret-file', secret()], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      await new Promise<void>((ready, fail) => {
+        let err = '';
+        host.stderr!.on('data', (d: Buffer) => {
+          err += String(d);
+          if (err.includes('serving actors')) ready();
+        });
+        host.once('exit', (code) => fail(new Error(`actor host exited (${code}): ${err}`)));
+      });
+      const hosted = ['--transport', 'nats', '--nats', at(token.port, TOKEN), '--actor-hosts', '--secret-file', secret()];
+      const r = await train(at(token.port, TOKEN), 'sealed', ['--actors', '2', '--actor-hosts', '--secret-file', secret()]);
+      expect(r.code, r.stderr).toBe(0);
+      const ck = join(tmp, 'sealed', 'checkpoint.egru');
+      const ev = await egru(['eval', '--checkpoint', ck, '--limit', '4', '--progress', 'none', ...hosted]);
+      expect(ev.code, ev.stderr).toBe(0);
+      const hw = await egru(['hardware', '--checkpoint', ck, '--samples', '2', ...hosted]);
+      expect(hw.code, hw.stderr).toBe(0);
+      // without the secret the hosts refuse the run: one line, naming the option
+      const refused = await egru(['eval', '--checkpoint', ck, '--limit', '4', '--progress', 'none', ...hosted.slice(0, -2)]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/refused the assignment: not sealed \(the sender has no --secret-file/);
+    } finally {
+      host.kill('SIGKILL');
+    }
+  });
+
+  it('a short, missing or misplaced secret file: one line, exit 2', async () => {
+    const short = join(tmp, 'short.secret');
+    writeFileSync(short, 'tiny\n');
+    expectOneLineError(await train(at(token.port, TOKEN), 'short', ['--secret-file', short]), /--secret-file .*short\.secret: the secret has 4 bytes, at least 16 are needed/);
+    expectOneLineError(await egru(['actor-host', '--nats', token.url, '--secret-file', join(tmp, 'absent.secret')]), /--secret-file .*absent\.secret: no such file/);
+    const run = join(tmp, 'inline-ck');
+    expect((await egru(['train', ...TINY, '--transport', 'inline', '--steps', '1', '--out', run])).code).toBe(0);
+    const ck = join(run, 'checkpoint.egru');
+    expectOneLineError(await egru(['eval', '--checkpoint', ck, '--secret-file', secret()]), /--secret-file applies to --transport nats only/);
+    expectOneLineError(await egru(['hardware', '--checkpoint', ck, '--samples', '2', '--nats-creds', secret()]), /--nats-creds applies to --transport nats only/);
+    expectOneLineError(await egru(['train', ...TINY, '--steps', '1', '--out', join(tmp, 'x'), '--nats-tls-ca', secret()]), /--nats-tls-ca applies to --transport nats only/);
+  });
 });

@@ -252,7 +252,7 @@ describe('report.html of a language-model run in a real browser', () => {
       '--steps', '4', '--log-every', '1', '--eval-every', '2', '--transport', 'inline', '--progress', 'none', '--out', lm]);
     expect(t.code, t.stderr).toBe(0);
     const page = await loadPage(CHROMIUM!, join(lm, 'report.html'));
-    expectAllDrawn(page, 11); // the 10 charts of a 2-actor run and bits per character
+    expectAllDrawn(page, 12); // the 10 charts of a 2-actor run, the firing-rate histogram and bits per character
     const summary = json(join(lm, 'summary.json'));
     const cell = /<td data-run="0" data-set="final" data-figure="bpc" data-value="([^"]*)">/.exec(page.dom);
     expect(JSON.parse(decode(cell![1]!))).toBe(summary.bpc);

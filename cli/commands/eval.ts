@@ -8,10 +8,10 @@ import { makeProgress, type ProgressMode } from '../progress.js';
 import { figuresTable, sparsity, toJson } from '../summary.js';
 import { evaluateDataset, stepsPerEpoch } from '../train-loop.js';
 import { choiceArg, examples, intArg, progressArg, taskArg, transportArg, natsOption, ACTOR_HOSTS_HELP, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
-import { checkNatsServer } from './nats-options.js';
+import { checkNatsAuthUse, checkNatsServer, natsAuth, NATS_CREDS_HELP, NATS_TLS_CA_HELP, SECRET_FILE_HELP, type NatsAuthOptions } from './nats-options.js';
 import { trainRunOf } from '../run-config.js';
 
-interface EvalOptions {
+interface EvalOptions extends NatsAuthOptions {
   checkpoint: string;
   task?: string;
   data?: string;
@@ -41,6 +41,9 @@ export function evalCommand(): Command {
     .option('--transport <t>', TRANSPORT_HELP, transportArg, 'threads')
     .option('--nats <url>', `NATS server of --transport nats (default ${DEFAULT_NATS})`)
     .option('--actor-hosts', ACTOR_HOSTS_HELP)
+    .option('--nats-creds <file>', NATS_CREDS_HELP)
+    .option('--nats-tls-ca <file>', NATS_TLS_CA_HELP)
+    .option('--secret-file <file>', SECRET_FILE_HELP)
     .option('--json', 'print the figures as one JSON object on stdout')
     .addOption(new Option('--progress <mode>', 'auto, bar, plain or none (on stderr)').argParser(progressArg).default('auto'))
     .addHelpText(
@@ -71,7 +74,9 @@ async function runEval(o: EvalOptions): Promise<number> {
   const actors = o.actors ?? run?.actors ?? 2;
 
   const started = performance.now();
-  const nats = natsOption(o);
+  checkNatsAuthUse(o);
+  const natsUse = natsOption(o);
+  const nats = natsUse ? { ...natsUse, ...natsAuth(o) } : undefined;
   if (nats) await checkNatsServer(nats); // refused credentials: one line, exit 2
   const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, nats, batch, maxSteps: ds.steps });
   const progress = makeProgress(o.progress, { label: 'eval', unit: 'batches' });

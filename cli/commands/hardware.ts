@@ -25,10 +25,10 @@ import { Batcher } from '../train-loop.js';
 import { appendBatchTrace } from '../event-trace.js';
 import { resolveEvalData } from './eval-data.js';
 import { choiceArg, examples, floatArg, intArg, taskArg, transportArg, natsOption, ACTOR_HOSTS_HELP, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
-import { checkNatsServer } from './nats-options.js';
+import { checkNatsAuthUse, checkNatsServer, natsAuth, NATS_CREDS_HELP, NATS_TLS_CA_HELP, SECRET_FILE_HELP, type NatsAuthOptions } from './nats-options.js';
 import { trainRunOf } from '../run-config.js';
 
-interface HardwareOptions {
+interface HardwareOptions extends NatsAuthOptions {
   checkpoint: string;
   task?: string;
   data?: string;
@@ -77,6 +77,9 @@ export function hardwareCommand(): Command {
     .option('--transport <t>', TRANSPORT_HELP, transportArg, 'threads')
     .option('--nats <url>', `NATS server of --transport nats (default ${DEFAULT_NATS})`)
     .option('--actor-hosts', ACTOR_HOSTS_HELP)
+    .option('--nats-creds <file>', NATS_CREDS_HELP)
+    .option('--nats-tls-ca <file>', NATS_TLS_CA_HELP)
+    .option('--secret-file <file>', SECRET_FILE_HELP)
     .option('--json', 'print the report as JSON on stdout')
     .addHelpText(
       'after',
@@ -112,7 +115,9 @@ async function runHardware(o: HardwareOptions): Promise<number> {
   const actors = o.actors ?? run?.actors ?? 2;
   const shape = { inputSize: model.inputSize, layers: model.hidden, classes: model.classes, readout: model.readout };
   const builder = new TraceBuilder(shape);
-  const nats = natsOption(o);
+  checkNatsAuthUse(o);
+  const natsUse = natsOption(o);
+  const nats = natsUse ? { ...natsUse, ...natsAuth(o) } : undefined;
   if (nats) await checkNatsServer(nats); // refused credentials: one line, exit 2
   const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, nats, batch, maxSteps: ds.steps });
   try {

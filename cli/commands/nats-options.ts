@@ -1,21 +1,52 @@
 /**
- * The NATS connection options of `egru train` and `egru actor-host` besides the URL (--nats-creds,
- * --nats-tls-ca), and a check that the server takes our credentials before a run starts, so a wrong password
+ * The NATS options of `egru train`, `eval`, `hardware` and `actor-host` besides the URL (--nats-creds,
+ * --nats-tls-ca, --secret-file), and a check that the server takes our credentials before a run starts, so a wrong password
  * is one `egru: error:` line (exit 2) rather than a failing actor.
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import type { Command } from 'commander';
 import { connectNats, describeNatsError, parseNatsServers, redactNatsServers, type NatsAuth, type NatsEndpoint } from '../../runtime/nats-connect.js';
 import { describeFsError, InputError } from '../io/errors.js';
 
 export interface NatsAuthOptions {
   natsCreds?: string;
   natsTlsCa?: string;
+  secretFile?: string;
 }
 
 export const NATS_CREDS_HELP = 'NATS credentials file (NKey seed and user JWT) for a server that requires them (user and password, or a token, go in the URL: nats://user:pass@host:4222)';
 export const NATS_TLS_CA_HELP = "CA certificate (PEM) that signed the NATS server's TLS certificate";
+export const SECRET_FILE_HELP =
+  'file holding the secret shared by the coordinator and its actor hosts (at least 16 bytes, e.g. `head -c 32 /dev/urandom | base64 > egru.secret`): seals every message, so clients of the server cannot forge or replay one (docs/nats.md)';
+/** The shortest secret accepted (after trailing whitespace is dropped). */
+const MIN_SECRET_BYTES = 16;
 
-/** The creds and CA files given, each checked to be a readable file. */
+/** Add --nats-creds, --nats-tls-ca and --secret-file to a command. */
+export function addNatsAuthOptions(cmd: Command): Command {
+  return cmd.option('--nats-creds <file>', NATS_CREDS_HELP).option('--nats-tls-ca <file>', NATS_TLS_CA_HELP).option('--secret-file <file>', SECRET_FILE_HELP);
+}
+
+/** These options mean something only with --transport nats: given without it, say so rather than ignore them. */
+export function checkNatsAuthUse(o: NatsAuthOptions & { transport: string }): void {
+  const given = (['natsCreds', 'natsTlsCa', 'secretFile'] as const).find((k) => o[k] !== undefined);
+  if (given && o.transport !== 'nats') throw new InputError(`--${given.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --transport nats only`);
+}
+
+/** The secret in FILE: its bytes without trailing whitespace (so `echo` and editors agree), at least 16. */
+export function readSecretFile(path: string): Uint8Array {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new InputError(`--secret-file ${path}: ${describeFsError(e)}`);
+  }
+  let end = bytes.length;
+  while (end > 0 && /\s/.test(String.fromCharCode(bytes[end - 1]!))) end--;
+  if (end < MIN_SECRET_BYTES) throw new InputError(`--secret-file ${path}: the secret has ${end} bytes, at least ${MIN_SECRET_BYTES} are needed`);
+  return new Uint8Array(bytes.subarray(0, end));
+}
+
+/** The creds and CA files given, each checked to be a readable file, and the secret. */
 export function natsAuth(o: NatsAuthOptions): NatsAuth {
   const file = (path: string | undefined, flag: string) => {
     if (path === undefined) return undefined;
@@ -27,7 +58,9 @@ export function natsAuth(o: NatsAuthOptions): NatsAuth {
     }
     return path;
   };
-  return { creds: file(o.natsCreds, '--nats-creds'), tlsCa: file(o.natsTlsCa, '--nats-tls-ca') };
+  const auth: NatsAuth = { creds: file(o.natsCreds, '--nats-creds'), tlsCa: file(o.natsTlsCa, '--nats-tls-ca') };
+  if (o.secretFile !== undefined) auth.secret = readSecretFile(o.secretFile);
+  return auth;
 }
 
 /** The server list as it may be recorded and shown: malformed → InputError, credentials left out. */
