@@ -51,7 +51,7 @@ export interface TrainOptions {
   hidden?: number;
   /** Batch, default the preset's. */
   batch?: number;
-  /** Pseudo-derivative support s, default the preset's (the model default, 1). */
+  /** Pseudo-derivative support s, default the preset's (row-mnist 3.6; otherwise the model default, 1). */
   support?: number;
   /** Cache directory, or null to train without reading or writing a cache. */
   cacheDir: string | null;
@@ -87,6 +87,7 @@ export function presetModel(task: TrainedTask, hidden?: number, support?: number
     seed: SEED,
     ...(p.activityReg !== undefined ? { activityReg: p.activityReg } : {}),
     ...(p.thresholdMean !== undefined ? { thresholdMean: p.thresholdMean } : {}),
+    ...(p.support !== undefined ? { support: p.support } : {}),
     ...(support !== undefined ? { support } : {}),
   });
   return { model, batch: p.batch, optimizer: { kind: 'adam', lr: p.lr, weightDecay: 0 } };

@@ -277,6 +277,11 @@ function page() {
     out.push('');
     out.push(...verdict.lines);
     out.push('');
+    const moves = egru.flatMap((r) => r.epochs.slice(-4).map((e, i, a) => (i ? Math.abs(e.validation.accuracy - a[i - 1].validation.accuracy) : null)).filter((v) => v !== null));
+    out.push(`One seed per setting: over the last four epochs a run's test accuracy moves by up to ${num(100 * Math.max(...moves))} points from one`);
+    out.push(`epoch to the next (median ${num(100 * moves.sort((a, b) => a - b)[moves.length >> 1])}; the epoch records of each run's metrics.jsonl), so a difference of a few`);
+    out.push('tenths between two rows is within what the stopping point alone gives.');
+    out.push('');
     out.push('Commands:');
     out.push('');
     for (const r of row) out.push(`- ${r.name}: ${command(r)}`);

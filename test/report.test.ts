@@ -218,6 +218,12 @@ describe('report.html in a real browser (headless Chromium)', () => {
     const hw = json(join(second, 'hardware.json'));
     expect(page.dom).toContain(`<th>second: ${hw.preset.name}</th>`);
     expect(page.dom).toMatch(/<table class="kv" id="hardware-table">.*energy saving/s);
+    // every figure of the hardware table is filled in from hardware.json (a renamed field shows as '–')
+    for (const row of ['packets / sample (event-driven)', 'packets / sample (dense)', 'of it static (event-driven)', 'late steps']) {
+      const cell = new RegExp(`<th>${row.replace(/[()]/g, '\\$&')}</th><td>([^<]*)</td>`).exec(page.dom);
+      expect(cell?.[1], row).toMatch(/\d/);
+    }
+    expect(page.dom).toContain(`<th>late steps</th><td>${hw.sparse.latency.lateSteps} of ${hw.sparse.latency.steps}</td>`);
     for (const name of ['run', 'second']) expect(page.dom).toContain(`<th>${name}: training</th>`);
   });
 });

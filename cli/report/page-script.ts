@@ -459,8 +459,10 @@ export const PAGE_SCRIPT = String.raw`
           samples: rep.trace.samples, 'activity sparsity': pct(rep.trace.activitySparsity, 1),
           'energy / sample (event-driven)': rep.sparse.energyPerSample.total.toExponential(3) + ' J',
           'energy / sample (dense)': rep.dense.energyPerSample.total.toExponential(3) + ' J',
-          'packets / sample (event-driven)': compact(rep.sparse.perSample.packets), 'packets / sample (dense)': compact(rep.dense.perSample.packets),
+          'of it static (event-driven)': rep.sparse.energyPerSample.static.toExponential(3) + ' J',
+          'packets / sample (event-driven)': compact(rep.sparse.perSample.eventPackets), 'packets / sample (dense)': compact(rep.dense.perSample.eventPackets),
           'mean step latency': rep.sparse.latency.meanStep.toExponential(3) + ' s',
+          'late steps': rep.sparse.latency.lateSteps + ' of ' + rep.sparse.latency.steps,
           'energy saving (dense ÷ event-driven)': finite(rep.saving.energyTotal) ? rep.saving.energyTotal.toFixed(2) + '×' : '–',
         });
       });
