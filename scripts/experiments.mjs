@@ -77,17 +77,19 @@ async function timeAll(names) {
     }
     const config = readJson(join(dir, 'config.json'));
     const ck = loadCheckpoint(ckPath);
-    const data = loadTask(config.task, 'train', { limit: config.batch * 8 });
+    const data = config.seqLen ? loadTask(config.task, 'train', { steps: config.seqLen }) : loadTask(config.task, 'train', { limit: config.batch * 8 });
     const B = config.batch;
     const T = data.steps;
     const per = T * data.inputSize;
     const yPer = data.perStep ? T : 1;
-    const batches = Array.from({ length: 8 }, (_, k) => ({
-      x: data.x.subarray(k * B * per, (k + 1) * B * per),
-      targets: data.y.subarray(k * B * yPer, (k + 1) * B * yPer),
-      batch: B,
-      steps: T,
-    }));
+    const batches = Array.from({ length: 8 }, (_, k) => {
+      if (!data.source) return { x: data.x.subarray(k * B * per, (k + 1) * B * per), targets: data.y.subarray(k * B * yPer, (k + 1) * B * yPer), batch: B, steps: T };
+      // text tasks make their samples on demand (one-hot characters); no carried state here, which does not change the work
+      const x = new Float32Array(B * per);
+      const targets = new Int32Array(B * yPer);
+      for (let b = 0; b < B; b++) data.source(k * B + b, x, b * per, targets, b * yPer);
+      return { x, targets, batch: B, steps: T };
+    });
     const actors = config.actors;
     const trainer = await Trainer.create({ model: ck.config.model, params: ck.params, actors, transport: 'threads', batch: B, maxSteps: T, optimizer: { kind: 'adam', lr: 0 } });
     try {
@@ -197,6 +199,17 @@ function sweepVerdict(runs, cost, tolerance, unit, metric) {
     );
     if (ok && (best === null || sparse > best.lastTrain.backward_sparsity)) best = r;
   }
+  // The regulariser changes the baseline too: compare with the best s = 1 run of any λ as well.
+  const wide = egru.filter((r) => r.config.model.support === 1);
+  const top = wide.reduce((a, b) => (a === null || cost(a, b) < 0 ? b : a), null);
+  const sparse = egru.filter((r) => r.lastTrain && r.lastTrain.backward_sparsity >= 0.5);
+  if (top && sparse.length) {
+    const closest = sparse.reduce((a, b) => (cost(top, b) < cost(top, a) ? b : a));
+    const c = cost(top, closest);
+    lines.push(
+      `- against the best s = 1 run of either λ (${top.name}, ${metric(top)}): the closest setting with ≥ 50 % backward sparsity is ${closest.name} (${metric(closest)}, ${pct(closest.lastTrain.backward_sparsity)} backward sparsity), ${c <= tolerance ? `within the target (${c.toFixed(2)} ${unit})` : `**${c.toFixed(2)} ${unit} worse**, outside the target`}`,
+    );
+  }
   return { lines, best };
 }
 
@@ -296,7 +309,8 @@ function page() {
     out.push('`--task moby-dick`: one-hot characters in, the next character out at every step, truncated BPTT over');
     out.push('segments of 100 characters with the state carried from segment to segment (docs/math.md), 32 streams,');
     out.push('256 units, Adam 3·10⁻³, one epoch of the training text. Bits per character (bpc) on the test split');
-    out.push('(lower is better); the characters\' unigram entropy is about 4.5 bits.');
+    out.push('(lower is better); the characters\' unigram entropy is about 4.5 bits. One epoch (334 steps) is a short budget');
+    out.push('(the task\'s preset trains three).');
     out.push('');
     out.push(sweepTable(lm, 'test bpc', bpc));
     out.push('');
@@ -305,6 +319,9 @@ function page() {
     out.push('same λ:');
     out.push('');
     out.push(...verdict.lines);
+    out.push('');
+    out.push('The moby-dick preset therefore keeps s = 1 and no regulariser (the best bpc); the row-mnist preset uses s = 3.6');
+    out.push('with λ = 0.3, the row-MNIST setting that meets the target.');
     out.push('');
     out.push('Commands:');
     out.push('');
