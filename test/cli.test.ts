@@ -306,9 +306,23 @@ describe('egru CLI', () => {
     expect(r.stderr).toMatch(/train 1\/1 .*loss \d.*acc .*sparsity .*steps\/s.*ETA/);
     const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect([cfg.task, cfg.model.hidden, cfg.model.inputSize, cfg.actors, cfg.transport, cfg.batch, cfg.optimizer.kind]).toEqual(['row-mnist', [128], 28, 2, 'threads', 32, 'adam']);
-    expect(cfg.preset).toEqual({ task: 'row-mnist', applied: { hidden: [128], batch: 32, lr: 3e-3, activityReg: 0.3 } });
-    expect(cfg.model.activityReg).toBe(0.3);
+    expect(cfg.preset).toEqual({ task: 'row-mnist', applied: { hidden: [128], batch: 32, lr: 3e-3, activityReg: 0.3, support: 3.6 } });
+    expect([cfg.model.activityReg, cfg.model.support]).toEqual([0.3, 3.6]);
     expect(cfg.maxMinutes).toBeNull(); // the safety net only applies when the preset also sets the run length
+  });
+
+  it('a preset value given on the command line wins, and a dense GRU takes no EGRU preset', async () => {
+    const out = join(tmp, 'preset-given');
+    const r = await egru(['train', '--steps', '1', '--limit', '32', '--val-limit', '32', '--support', '1', '--progress', 'none', '--no-report', '--transport', 'inline', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(cfg.model.support).toBe(1);
+    expect(cfg.preset.applied.support).toBeUndefined();
+    const gru = join(tmp, 'preset-gru');
+    const g = await egru(['train', '--model', 'gru', '--steps', '1', '--limit', '32', '--val-limit', '32', '--progress', 'none', '--no-report', '--transport', 'inline', '--out', gru]);
+    expect(g.code, g.stderr).toBe(0);
+    const gcfg = JSON.parse(readFileSync(join(gru, 'config.json'), 'utf8'));
+    expect([gcfg.model.support, gcfg.model.activityReg, gcfg.preset.applied.support]).toEqual([1, 0, undefined]);
   });
 
   it('defaults the run directory to runs/<task>-<timestamp>', async () => {
