@@ -11,6 +11,7 @@ import { referenceForward, referenceForwardBackward, stateFromCarried, type Refe
 import { Trainer, type SequenceBatch, type TrainerOptions, type TransportKind } from '../runtime/coordinator.js';
 import { activeParams, randomBatch, smallModel } from './helpers/problems.js';
 import { natsServerMissing, startNatsServer } from './helpers/nats-server.js';
+import { relErr } from './helpers/rel-err.js';
 
 const B = 3;
 const T = 5;
@@ -18,16 +19,6 @@ const sgd: OptimizerConfig = { kind: 'sgd', lr: 0.5 };
 /** The tolerances of runtime.test.ts and regularisers.test.ts: parameters after training, losses. */
 const PARAMS_TOL = 5e-6;
 const LOSS_TOL = 1e-6;
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-12);
-}
 
 /** Segment 0 starts from zeros, the others carry on. */
 function segments(cfg: ModelConfig, seed: number): SequenceBatch[] {

@@ -10,6 +10,7 @@ import { referenceForwardBackward } from '../model/reference.js';
 import { Trainer, type SequenceBatch, type TransportKind } from '../runtime/coordinator.js';
 import { natsServerMissing, startNatsServer } from './helpers/nats-server.js';
 import { activeParams, randomBatch, smallModel } from './helpers/problems.js';
+import { relErr } from './helpers/rel-err.js';
 
 const NATS_MISSING = natsServerMissing();
 let server: Awaited<ReturnType<typeof startNatsServer>> | undefined;
@@ -47,16 +48,6 @@ async function trainActors(cfg: ModelConfig, transport: TransportKind, batches: 
   } finally {
     await trainer.close();
   }
-}
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-12);
 }
 
 describe('a learning-rate schedule in the actor runtime', () => {

@@ -5,6 +5,7 @@ import { initParams, paramList, type Params } from '../model/params.js';
 import { referenceForwardBackward } from '../model/reference.js';
 import { ActorFailure, Trainer, type SequenceBatch, type TransportKind } from '../runtime/coordinator.js';
 import { activeParams, randomBatch, smallModel } from './helpers/problems.js';
+import { relErr } from './helpers/rel-err.js';
 
 /** K optimiser steps of the float64 reference with the same optimiser code the actors use. */
 function referenceTrain(cfg: ModelConfig, batches: SequenceBatch[], opt: OptimizerConfig, clip: number): Params<Float32Array> {
@@ -28,16 +29,6 @@ function referenceTrain(cfg: ModelConfig, batches: SequenceBatch[], opt: Optimiz
  * (SGD, dropout, Adam). The gradients themselves are compared step by step in regularisers.test.ts.
  */
 const PARAMS_TOL = 5e-6;
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-12);
-}
 
 async function trainActors(cfg: ModelConfig, actors: number | (number | number[])[], transport: TransportKind, batches: SequenceBatch[], opt: OptimizerConfig, clip: number) {
   const trainer = await Trainer.create({ model: cfg, params: activeParams(cfg), actors, transport, batch: batches[0]!.batch, maxSteps: 8, optimizer: opt, clip });
