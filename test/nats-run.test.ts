@@ -63,7 +63,7 @@ describe.skipIf(!!NATS_MISSING)(needsNats('a server that permits a user only the
 
   it('the same user with --nats-run r2, or with a random run id, is refused with one line and nothing written', async () => {
     const r2 = await train('r2', ['--nats-run', 'r2']);
-    expectOneLineError(r2, /does not permit this user the subjects of run r2 \(Permissions Violation: subscribe to egru\.r2\.a0, publish to egru\.r2\.a0\); give the --nats-run/);
+    expectOneLineError(r2, /does not permit this user the subjects of run r2 \(Permissions Violation: subscribe to egru\.r2\.check, publish to egru\.r2\.check\); give the --nats-run/);
     expect(readdirSync(tmp)).not.toContain('r2');
     expectOneLineError(await train('random', []), /does not permit this user the subjects of run [\w-]+ \(Permissions Violation/);
     const ck = join(tmp, 'r1', 'checkpoint.egru');

@@ -6,7 +6,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { randomRunId } from '../../runtime/coordinator.js';
-import { subjectFor } from '../../runtime/nats-exchange.js';
 import type { NatsConnection } from 'nats';
 import { connectNats, describeNatsError, parseNatsServers, redactNatsServers, type NatsAuth, type NatsEndpoint } from '../../runtime/nats-connect.js';
 import { describeFsError, InputError } from '../io/errors.js';
@@ -92,9 +91,10 @@ export function recordableNatsServers(servers: string): string {
 
 /**
  * Connect once and close: an unreachable server or refused credentials → InputError (one line). With `run`, also
- * subscribe and publish once on the run's first data subject: a server that does not permit this user the run's
- * subjects answers with a permissions violation, which the client only reports asynchronously (a run would wait
- * for its peers until the phase timeout), so it is asked here.
+ * subscribe and publish once on a subject of the run that no actor reads (a live run's actor would fail on a
+ * stray message): a server that does not permit this user the run's subjects answers with a permissions
+ * violation, which otherwise shows only once the actors subscribe, as an actor failure in a run directory
+ * already made.
  */
 export async function checkNatsServer(ep: NatsEndpoint & { run?: string }): Promise<void> {
   let nc;
@@ -112,15 +112,15 @@ export async function checkNatsServer(ep: NatsEndpoint & { run?: string }): Prom
 
 async function checkRunPermissions(nc: NatsConnection, run: string, shown: string): Promise<void> {
   const refused: string[] = [];
-  const watch = (async () => {
-    for await (const s of nc.status()) if (s.type === 'error' && s.permissionContext) refused.push(`${s.permissionContext.operation === 'publish' ? 'publish' : 'subscribe'} to ${s.permissionContext.subject}`);
+  void (async () => {
+    for await (const s of nc.status())
+      if (s.type === 'error' && s.permissionContext) refused.push(`${s.permissionContext.operation === 'publish' ? 'publish' : 'subscribe'} to ${s.permissionContext.subject}`);
   })();
-  const subject = subjectFor(run, 0);
+  const subject = `egru.${run}.check`;
   nc.subscribe(subject, { max: 1, callback: () => {} });
   nc.publish(subject);
   await nc.flush(); // the server answers in order: a violation arrives before the flush's PONG
   await new Promise((r) => setImmediate(r)); // let the status iterator take it
-  void watch;
   if (refused.length)
     throw new InputError(
       `the NATS server ${shown} does not permit this user the subjects of run ${run} (Permissions Violation: ${refused.join(', ')}); give the --nats-run that the server permits it (docs/nats.md)`,
