@@ -159,7 +159,8 @@ export interface TrainInput {
   /** Continue from this checkpoint (`--resume`). */
   resume?: Checkpoint;
   /** The NATS server to connect to, with credentials (config.json records the URL without them). */
-  nats?: NatsEndpoint;
+  /** With the run id that scopes the subjects (--nats-run, or a random one). */
+  nats?: NatsEndpoint & { run?: string };
   progress: Progress;
   /** Where the summary table goes (stdout). */
   print: (text: string) => void;

@@ -645,7 +645,8 @@ export class Trainer {
   }
 }
 
-function randomRunId(): string {
+/** A run id for the nats transport's subjects when none is given: unlikely to meet another run's. */
+export function randomRunId(): string {
   return `${process.pid}-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 

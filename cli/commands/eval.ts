@@ -8,7 +8,7 @@ import { makeProgress, type ProgressMode } from '../progress.js';
 import { figuresTable, sparsity, toJson } from '../summary.js';
 import { evaluateDataset, stepsPerEpoch } from '../train-loop.js';
 import { choiceArg, examples, intArg, progressArg, taskArg, transportArg, natsOption, ACTOR_HOSTS_HELP, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
-import { checkNatsAuthUse, checkNatsServer, natsAuth, NATS_CREDS_HELP, NATS_TLS_CA_HELP, SECRET_FILE_HELP, type NatsAuthOptions } from './nats-options.js';
+import { checkNatsAuthUse, checkNatsServer, natsAuth, natsRunArg, natsRunOf, NATS_CREDS_HELP, NATS_RUN_HELP, NATS_TLS_CA_HELP, SECRET_FILE_HELP, type NatsAuthOptions } from './nats-options.js';
 import { trainRunOf } from '../run-config.js';
 
 interface EvalOptions extends NatsAuthOptions {
@@ -43,6 +43,7 @@ export function evalCommand(): Command {
     .option('--actor-hosts', ACTOR_HOSTS_HELP)
     .option('--nats-creds <file>', NATS_CREDS_HELP)
     .option('--nats-tls-ca <file>', NATS_TLS_CA_HELP)
+    .option('--nats-run <id>', NATS_RUN_HELP, natsRunArg)
     .option('--secret-file <file>', SECRET_FILE_HELP)
     .option('--json', 'print the figures as one JSON object on stdout')
     .addOption(new Option('--progress <mode>', 'auto, bar, plain or none (on stderr)').argParser(progressArg).default('auto'))
@@ -76,7 +77,7 @@ async function runEval(o: EvalOptions): Promise<number> {
   const started = performance.now();
   checkNatsAuthUse(o);
   const natsUse = natsOption(o);
-  const nats = natsUse ? { ...natsUse, ...natsAuth(o) } : undefined;
+  const nats = natsUse ? { ...natsUse, ...natsAuth(o), run: natsRunOf(o) } : undefined;
   if (nats) await checkNatsServer(nats); // refused credentials: one line, exit 2
   const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, nats, batch, maxSteps: ds.steps });
   const progress = makeProgress(o.progress, { label: 'eval', unit: 'batches' });

@@ -25,7 +25,7 @@ import { Batcher } from '../train-loop.js';
 import { appendBatchTrace } from '../event-trace.js';
 import { resolveEvalData } from './eval-data.js';
 import { choiceArg, examples, floatArg, intArg, taskArg, transportArg, natsOption, ACTOR_HOSTS_HELP, TRANSPORT_HELP, DEFAULT_NATS, type TransportName } from './common.js';
-import { checkNatsAuthUse, checkNatsServer, natsAuth, NATS_CREDS_HELP, NATS_TLS_CA_HELP, SECRET_FILE_HELP, type NatsAuthOptions } from './nats-options.js';
+import { checkNatsAuthUse, checkNatsServer, natsAuth, natsRunArg, natsRunOf, NATS_CREDS_HELP, NATS_RUN_HELP, NATS_TLS_CA_HELP, SECRET_FILE_HELP, type NatsAuthOptions } from './nats-options.js';
 import { trainRunOf } from '../run-config.js';
 
 interface HardwareOptions extends NatsAuthOptions {
@@ -79,6 +79,7 @@ export function hardwareCommand(): Command {
     .option('--actor-hosts', ACTOR_HOSTS_HELP)
     .option('--nats-creds <file>', NATS_CREDS_HELP)
     .option('--nats-tls-ca <file>', NATS_TLS_CA_HELP)
+    .option('--nats-run <id>', NATS_RUN_HELP, natsRunArg)
     .option('--secret-file <file>', SECRET_FILE_HELP)
     .option('--json', 'print the report as JSON on stdout')
     .addHelpText(
@@ -117,7 +118,7 @@ async function runHardware(o: HardwareOptions): Promise<number> {
   const builder = new TraceBuilder(shape);
   checkNatsAuthUse(o);
   const natsUse = natsOption(o);
-  const nats = natsUse ? { ...natsUse, ...natsAuth(o) } : undefined;
+  const nats = natsUse ? { ...natsUse, ...natsAuth(o), run: natsRunOf(o) } : undefined;
   if (nats) await checkNatsServer(nats); // refused credentials: one line, exit 2
   const trainer = await Trainer.create({ model, params: ck.params, actors, transport: o.transport, nats, batch, maxSteps: ds.steps });
   try {

@@ -9,7 +9,7 @@ import { describeFsError, InputError } from '../io/errors.js';
 import { removeOrphanedTempFiles } from '../io/atomic.js';
 import { lockRunDirectory } from '../io/run-lock.js';
 import { checkDatasetMemory, checkTrainingMemory } from '../memory-check.js';
-import { checkNatsAuthUse, checkNatsServer, natsAuth, recordableNatsServers, NATS_CREDS_HELP, NATS_TLS_CA_HELP, SECRET_FILE_HELP, type NatsAuthOptions } from './nats-options.js';
+import { checkNatsAuthUse, checkNatsServer, natsAuth, recordableNatsServers, natsRunArg, natsRunOf, NATS_CREDS_HELP, NATS_RUN_HELP, NATS_TLS_CA_HELP, SECRET_FILE_HELP, type NatsAuthOptions } from './nats-options.js';
 import { datasetFromNpz, isTextTask, loadTask, recordedTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
 import type { TrainConfig } from '../run-config.js';
@@ -101,7 +101,7 @@ interface TrainOptions extends ModelOptions, NatsAuthOptions, ScheduleOptions {
 }
 
 /** Options that may be given with --resume (they change neither the data nor the arithmetic). */
-const RESUME_OK = new Set(['resume', 'steps', 'epochs', 'earlyStop', 'maxMinutes', 'progress', 'evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'natsCreds', 'natsTlsCa', 'secretFile', 'actorHosts', 'actors', 'report']);
+const RESUME_OK = new Set(['resume', 'steps', 'epochs', 'earlyStop', 'maxMinutes', 'progress', 'evalEvery', 'logEvery', 'saveEvery', 'transport', 'nats', 'natsCreds', 'natsTlsCa', 'secretFile', 'natsRun', 'actorHosts', 'actors', 'report']);
 
 export function trainCommand(): Command {
   const cmd = new Command('train')
@@ -132,6 +132,7 @@ export function trainCommand(): Command {
     .option('--actor-hosts', ACTOR_HOSTS_HELP)
     .option('--nats-creds <file>', NATS_CREDS_HELP)
     .option('--nats-tls-ca <file>', NATS_TLS_CA_HELP)
+    .option('--nats-run <id>', NATS_RUN_HELP, natsRunArg)
     .option('--secret-file <file>', SECRET_FILE_HELP)
     .option('--init <ckpt>', 'start from the parameters of a checkpoint (fresh optimiser)')
     .option('--resume <dir>', 'continue the run in DIR from its checkpoint.egru (only run-length options may change)')
@@ -353,7 +354,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   checkTrainingMemory(model, batch, Math.max(train.steps, val?.steps ?? 0));
 
   checkNatsAuthUse(o);
-  const nats = natsUse ? { servers: natsUse.servers, ...natsAuth(o) } : undefined;
+  const nats = natsUse ? { servers: natsUse.servers, ...natsAuth(o), run: natsRunOf(o) } : undefined; // the run id is not recorded: each start may choose
   if (nats) await checkNatsServer(nats);
 
   // ---- the run directory (checked before anything is written)
@@ -440,7 +441,7 @@ async function resumeLocked(o: TrainOptions, cmd: Command, dir: string): Promise
   noteScheduleLength(cfg);
   // The recorded server list holds no credentials: those come from this command line.
   checkNatsAuthUse({ ...o, transport: cfg.transport });
-  const nats = cfg.transport === 'nats' ? { servers: o.nats ?? cfg.nats ?? DEFAULT_NATS, ...natsAuth(o) } : undefined;
+  const nats = cfg.transport === 'nats' ? { servers: o.nats ?? cfg.nats ?? DEFAULT_NATS, ...natsAuth(o), run: natsRunOf(o) } : undefined;
   if (ck.step >= cfg.totalSteps) {
     process.stdout.write(`the run in ${dir} is already at step ${ck.step} of ${cfg.totalSteps}; give a larger --steps or --epochs to continue\n`);
     return 0;
