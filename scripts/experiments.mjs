@@ -144,6 +144,8 @@ function loadRun(r) {
     summary: readJson(join(dir, 'summary.json')),
     timing: existsSync(join(dir, 'timing.json')) ? readJson(join(dir, 'timing.json')) : null,
     steps: metrics.filter((m) => m.kind === 'step'),
+    // every validation pass: the --eval-every ones, each epoch's and the final one
+    validations: metrics.flatMap((m) => (m.kind === 'eval' || m.kind === 'final' ? [m] : m.kind === 'epoch' && m.validation ? [{ step: m.step, ...m.validation }] : [])),
     epochs,
     // the trained network's training figures: the last epoch's (the whole-run totals mix in the first epochs)
     lastTrain: epochs.at(-1)?.train ?? null,
@@ -215,10 +217,10 @@ function sweepVerdict(runs, cost, tolerance, unit, metric) {
 
 function curveSvg(run, value, label) {
   const pts = run.steps.map((s) => [s.step, value(s)]).filter(([, v]) => Number.isFinite(v));
-  const val = run.epochs.map((e) => [e.step, e.validation ? value(e.validation) : Number.NaN]).filter(([, v]) => Number.isFinite(v));
+  const val = run.validations.map((e) => [e.step, value(e)]).filter(([, v]) => Number.isFinite(v));
   if (pts.length < 2) return null;
   const W = 640, H = 240, L = 50, R = 10, TOP = 10, BOT = 30;
-  const xmax = Math.max(...pts.map((p) => p[0]));
+  const xmax = Math.max(...pts.map((p) => p[0]), ...val.map((p) => p[0]));
   const ys = [...pts, ...val].map((p) => p[1]);
   const ymin = Math.min(...ys), ymax = Math.max(...ys);
   const sx = (x) => L + ((W - L - R) * x) / xmax;
@@ -233,7 +235,7 @@ function curveSvg(run, value, label) {
 <line x1="${L}" y1="${H - BOT}" x2="${W - R}" y2="${H - BOT}" stroke="#888"/><line x1="${L}" y1="${TOP}" x2="${L}" y2="${H - BOT}" stroke="#888"/>
 ${ticks}<text x="${W - R}" y="${H - 8}" text-anchor="end">optimiser step (last: ${xmax})</text>
 <polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="${poly}"/>${dots}
-<text x="${L + 8}" y="${TOP + 12}">${label}: training (line, log interval), validation (dots, each epoch)</text>
+<text x="${L + 8}" y="${TOP + 12}">${label}: training (line, log interval), validation (dots)</text>
 </svg>
 `;
 }
@@ -337,7 +339,9 @@ function page() {
     for (const r of runsOf) {
       out.push(`### ${r.name}: ${pct(r.summary.accuracy, 2)} test accuracy at ${pct(r.summary.activity_sparsity)} activity sparsity`);
       out.push('');
-      out.push(`${modelName(r)}, ${r.summary.steps} steps (${r.summary.stopped}), ${num(r.summary.wall_seconds / 60, 1)} min. ${command(r)}`);
+      out.push(
+        `${modelName(r)}, ${r.summary.steps} optimiser steps (stopped: ${r.summary.stopped}) in ${num(r.summary.wall_seconds / 60, 1)} min on a machine it shared with other work; accuracy on the first ${r.summary.samples} test sequences. ${command(r)}`,
+      );
       const svg = curveSvg(r, (m) => m.accuracy, 'accuracy');
       if (svg) {
         mkdirSync(CURVES, { recursive: true });
