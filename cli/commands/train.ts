@@ -142,7 +142,7 @@ export function trainCommand(): Command {
     .option('--log-every <n>', 'write a metrics.jsonl step record every n steps', intArg(1), 50)
     .option('--save-every <n>', 'also write checkpoint.egru every n steps (0 = only after each epoch)', intArg(0), 0)
     .option('--max-minutes <m>', 'stop (with checkpoint and summary) after m minutes of training', floatArg(0, { exclusive: true }))
-    .option('--early-stop <patience>', 'stop when the validation metric (accuracy; bits per character for per-step targets) has not improved for PATIENCE validations (0 = off)', intArg(0))
+    .option('--early-stop <patience>', 'stop when the validation metric (accuracy; bits per character for per-step targets) has not improved for PATIENCE validations (0 = off); the MNIST tasks validate on their test split, so a run that stops early on them has selected on the test set', intArg(0))
     .option('--config <run.json>', "repeat a run: take every option from its config.json (options given here win)")
     .addOption(new Option('--progress <mode>', 'auto (bar on a terminal, lines otherwise), bar, plain or none').argParser(progressArg).default('auto'))
     .option('--no-report', 'do not write report.html (the plots of egru report) into the run directory at the end')
