@@ -340,7 +340,7 @@ function page() {
       out.push(`### ${r.name}: ${pct(r.summary.accuracy, 2)} test accuracy at ${pct(r.summary.activity_sparsity)} activity sparsity`);
       out.push('');
       out.push(
-        `${modelName(r)}, ${r.summary.steps} optimiser steps (stopped: ${r.summary.stopped}) in ${num(r.summary.wall_seconds / 60, 1)} min on a machine it shared with other work; accuracy on the first ${r.summary.samples} test sequences. ${command(r)}`,
+        `${modelName(r)}, ${r.summary.steps} optimiser steps (stopped: ${r.summary.stopped}) in ${num(r.summary.wall_seconds / 60, 1)} min (wall time: other work may have shared the machine, see above); accuracy on the first ${r.summary.samples} test sequences. ${command(r)}`,
       );
       const svg = curveSvg(r, (m) => m.accuracy, 'accuracy');
       if (svg) {
