@@ -7,7 +7,8 @@
  * Storage for BPTT (docs/math.md, "What the backward pass stores"): per step, the own state before the reset
  * (v for `evnn`/`gru`, c for `paper`; 1 float per unit-step — h = v − o·ϑ and o = [v > ϑ] follow from it and ϑ)
  * and the item lists received (inputs, recurrent events, reset messages, backward-active announcements) in pooled
- * growable buffers with per-(step, batch element) offsets. Gates are recomputed in the backward step from those
+ * growable buffers with per-(step, batch element) offsets. Sequences of up to spec.gateSteps steps also keep the
+ * forward step's gates (4 floats per unit-step) for the backward step; longer ones recompute them from those
  * lists, in exactly the order the forward step used, so the recomputation is bit-identical to the forward pass.
  *
  * Every buffer is preallocated or grows by doubling; steady-state use (same or smaller T, same batch) allocates
@@ -40,6 +41,27 @@ export interface GroupKernelSpec {
    * once per step for all batch elements). Default: 'destination' up to 1 MiB of weights per kernel.
    */
   preactivationOrder?: 'destination' | 'row';
+  /**
+   * Sequences of up to this many steps keep the forward step's gates (and the recurrent part of g) for the
+   * backward step instead of recomputing them from the recorded lists: 4 floats per unit-step more memory, no
+   * recompute of pre-activations and gates. 0 (default): always recompute; `storedGateSteps` picks it by a memory
+   * budget. The paper formulation always recomputes.
+   */
+  gateSteps?: number;
+}
+
+/** Bytes of kept gates a layer may hold (over all its groups) for the gates to be kept rather than recomputed. */
+export const STORED_GATES_MAX_BYTES = 32 * 2 ** 20;
+
+/**
+ * The gateSteps of a layer's kernels for sequences of up to maxSteps steps: maxSteps when keeping the gates of
+ * the whole layer (4 floats per unit-step) fits STORED_GATES_MAX_BYTES, else 0 (recompute). The same for every
+ * group of the layer, so the work and the MAC counts do not depend on how the layer is split into actors.
+ */
+export function storedGateSteps(cfg: ModelConfig, layer: number, batch: number, maxSteps: number): number {
+  const H = cfg.hidden[layer] ?? 0;
+  if (cfg.cell !== 'gru' && cfg.formulation === 'paper') return 0;
+  return maxSteps * batch * 4 * H * 4 <= STORED_GATES_MAX_BYTES ? maxSteps : 0;
 }
 
 export interface KernelCounters {
@@ -96,11 +118,13 @@ const KERNEL_VIEWS = [
   'dy', 'carry', 'stateAt', 'stateBefore', 'stage',
   // the forward state update of one batch element: v, its events (unit, value), its near-threshold units, counts
   'vOut', 'eventIndex', 'eventValue', 'nearIndex', 'counts',
+  // the kept gates [T × B × 3n] and recurrent parts of g [T × B × n] (GroupKernelSpec.gateSteps)
+  'gateHistory', 'rgHistory',
 ] as const;
 type KernelView = (typeof KERNEL_VIEWS)[number];
 
 /** Floats per view, for a group of n units with I inputs in a layer of H units, batch B. */
-function kernelViewSizes(I: number, H: number, n: number, B: number): Record<KernelView, number> {
+function kernelViewSizes(I: number, H: number, n: number, B: number, gateSteps: number): Record<KernelView, number> {
   const n3 = 3 * n;
   const list = Math.max(GRAD_BLOCK * B, I, H);
   return {
@@ -110,6 +134,7 @@ function kernelViewSizes(I: number, H: number, n: number, B: number): Record<Ker
     gate: n3, listPtr: list, listScalar: list, listOut: list,
     dy: B * n, carry: B * n, stateAt: B * n, stateBefore: B * n, stage: STAGE_FLOATS,
     vOut: n, eventIndex: n, eventValue: n, nearIndex: n, counts: 2,
+    gateHistory: gateSteps * B * n3, rgHistory: gateSteps * B * n,
   };
 }
 
@@ -204,6 +229,12 @@ export class GroupKernel {
   /** [z|u, r, g] of one batch element (3n), from the SIMD gates call: float32, as the state they feed. */
   private readonly gate: Float32Array;
   private readonly pGate: number;
+  /** Sequences of up to gateSteps steps keep their gates (gateHistory, rgHistory) instead of recomputing them. */
+  private readonly gateSteps: number;
+  /** Whether the current sequence keeps its gates (beginSequence). */
+  private keepGates = false;
+  private readonly gateHistory: Float32Array; // [gateSteps × B × 3n]: [z | r | g] of each step and batch element
+  private readonly rgHistory: Float32Array; // [gateSteps × B × n]: the recurrent part of g, likewise
   // Gradients of the pre-activations, dw (dwx) and drh (evnn/gru: of rh), B × 3n per step, kept for the last
   // GRAD_BLOCK steps: the weight-gradient rows are updated once per block of steps (flushGrads), so a gradient
   // row is read and written once per block instead of once per step. dw/drh/pDw/pDrh = the current step's slot.
@@ -257,7 +288,9 @@ export class GroupKernel {
     const { cfg, layer, units, batch } = spec;
     const H = cfg.hidden[layer];
     if (H === undefined) throw new Error(`layer ${layer} does not exist`);
-    const sizes = kernelViewSizes(layerInputSize(cfg, layer), H, units, batch);
+    const gateSteps = spec.gateSteps ?? 0;
+    if (!(Number.isInteger(gateSteps) && gateSteps >= 0)) throw new Error(`gateSteps must be a non-negative integer, got ${gateSteps}`);
+    const sizes = kernelViewSizes(layerInputSize(cfg, layer), H, units, batch, gateSteps);
     return KERNEL_VIEWS.map((name) => sizes[name]);
   }
 
@@ -326,6 +359,9 @@ export class GroupKernel {
     this.accBias = new Float32Array(n3);
     this.rgBias = new Float32Array(units);
     this.pGate = this.gate.byteOffset;
+    this.gateSteps = cfg.cell !== 'gru' && cfg.formulation === 'paper' ? 0 : (spec.gateSteps ?? 0);
+    this.gateHistory = v.gateHistory;
+    this.rgHistory = v.rgHistory;
     this.layer = layer;
     this.unitStart = unitStart;
     this.n = units;
@@ -396,6 +432,7 @@ export class GroupKernel {
     this.recomputed = -1;
     this.forwarded = 0;
     this.nearStep = -1;
+    this.keepGates = steps <= this.gateSteps;
     // the parameters change between sequences only (optimiser step, loads)
     const { bias, recurrentBias: rb } = this.params;
     const n = this.n;
@@ -449,7 +486,8 @@ export class GroupKernel {
 
   /**
    * Bytes of the BPTT history (read-only; for reports and benchmarks). `inUse`: what the current (or last)
-   * sequence actually holds — the state, T·activeBatch·n float32, plus, per item pool, 8 bytes per recorded
+   * sequence actually holds — the state, T·activeBatch·n float32, the kept gates (4 floats per unit-step, when
+   * kept), plus, per item pool, 8 bytes per recorded
    * item (int32 address + float32 value), B+1 int32 offsets and a flag per recorded step, and per announcement
    * mask one bit per unit of the announcing layer per step and batch element; `capacity`: the byte
    * length of the allocated buffers (they grow by doubling and are kept between sequences).
@@ -467,6 +505,7 @@ export class GroupKernel {
     };
     const parts: Record<string, { inUse: number; capacity: number }> = {
       state: { inUse: T * this.activeBatch * this.n * 4, capacity: this.state.byteLength },
+      gates: { inUse: this.keepGates ? T * this.activeBatch * this.n * 16 : 0, capacity: this.gateHistory.byteLength + this.rgHistory.byteLength },
       inputs: pool(this.poolX),
       recurrentEvents: pool(this.poolE),
       resetMessages: pool(this.poolM),
@@ -556,15 +595,19 @@ export class GroupKernel {
     const perUnit = this.countUnitEvents ? this.unitEvents : null;
     const eventIndex = this.eventIndex;
     const us = this.unitStart;
+    const keep = this.keepGates;
+    const pGateAt = this.gateHistory.byteOffset + 12 * t * B * n; // step t's gates, when kept
+    if (keep) this.simd.copy(this.rgHistory.byteOffset + 4 * t * B * n, this.pRg, this.activeBatch * n);
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       out.begin(b);
       near.begin(b);
       const cur = (t * B + b) * n;
       if (t > 0) copyFloats(this.stateAt, 0, state, cur - B * n, n);
       else if (hasPrev) copyFloats(this.stateAt, 0, this.initial, b * n, n);
-      gates(this.pGate, this.pAcc + 12 * n * b, this.pRg + 4 * n * b, n, 1);
+      const pGate = keep ? pGateAt + 12 * n * b : this.pGate;
+      gates(pGate, this.pAcc + 12 * n * b, this.pRg + 4 * n * b, n, 1);
       const ev = cellForward(
-        this.pGate, hasPrev ? pPrev : -1, pThr, pV, n, gru, this.invSupport, this.unitStart,
+        pGate, hasPrev ? pPrev : -1, pThr, pV, n, gru, this.invSupport, this.unitStart,
         this.eventIndex.byteOffset, this.eventValue.byteOffset,
         this.nearIndex.byteOffset, this.counts.byteOffset,
       );
@@ -640,6 +683,12 @@ export class GroupKernel {
       this.preactivations(t0, Math.min(t0 + GRAD_BLOCK - 1, this.forwarded - 1), withMessages);
       this.recomputed = t0;
     }
+    this.useSlot(t);
+  }
+
+  /** The backward step of step t with kept gates: its gradient slots; nothing to recompute. */
+  private keptGates(t: number): void {
+    if (t >= this.forwarded) throw new Error(`backward step ${t} before its forward step (steps 0..${this.forwarded - 1} are forwarded)`);
     this.useSlot(t);
   }
 
@@ -804,7 +853,7 @@ export class GroupKernel {
    * Inputs at t (da in dw): above layer 0, their partial sums to the layer below and those of the layer below's
    * announced units, scaled back by dropout's factor, emitted into outBelow. Returns the MACs.
    */
-  private inputRows(t: number, outBelow: ItemSink): number {
+  private inputRows(t: number, outBelow: ItemSink, recompute: 0 | 1): number {
     const I = this.inputSize;
     const n3 = 3 * this.n;
     const dBytes = 4 * n3;
@@ -812,10 +861,10 @@ export class GroupKernel {
     // (the dK rows follow in flushGrads; their MACs are counted here, with the step)
     if (this.layer === 0) {
       outBelow.end();
-      return 2 * n3 * this.rows.slotSize(this.poolX, t); // recompute + dK
+      return (recompute + 1) * n3 * this.rows.slotSize(this.poolX, t); // recompute + dK
     }
     const scale = this.inputScale;
-    let macs = 3 * n3 * this.rows.dotRows(this.poolX, t, I, this.pK, 0, this.pDw, dBytes, n3, scale); // recompute + dK + partial sum
+    let macs = (recompute + 2) * n3 * this.rows.dotRows(this.poolX, t, I, this.pK, 0, this.pDw, dBytes, n3, scale); // recompute + dK + partial sum
     const announced = this.poolAB.present[t] === 1;
     if (announced) macs += n3 * this.rows.announcedRows(this.poolAB, t, I, this.pK, 0, this.pDw, dBytes, n3, scale);
     this.rows.emit(outBelow, this.poolX, t, announced ? this.poolAB : null, t, I);
@@ -832,7 +881,9 @@ export class GroupKernel {
     const below = this.layer > 0;
     const BA = this.activeBatch;
     this.gatherDy(incoming, outputGrad);
-    this.recomputeBlock(t, false);
+    const keep = this.keepGates;
+    if (keep) this.keptGates(t);
+    else this.recomputeBlock(t, false);
     // the state at t and t − 1 into wasm memory, for the SIMD elementwise step
     copyFloats(this.stateAt, 0, this.state, t * B * n, BA * n);
     const hasPrev = t > 0 || this.carried;
@@ -846,30 +897,35 @@ export class GroupKernel {
     const pDy = this.dy.byteOffset;
     const pCarry = this.carry.byteOffset;
     const gru = this.gru ? 1 : 0;
+    // the forward's gates: kept (step t's block of the histories) or recomputed (the gate buffer, one b at a time)
+    const pGateAt = this.gateHistory.byteOffset + 12 * t * B * n;
+    const pRgAt = keep ? this.rgHistory.byteOffset + 4 * t * B * n : this.pRg;
     let active = 0;
     for (let b = 0; b < BA; b++) {
       const a0 = 4 * b * n3;
       const r0 = 4 * b * n;
-      gates(this.pGate, this.pAcc + a0, this.pRg + r0, n, 1); // the forward's gates, recomputed
+      const pGate = keep ? pGateAt + a0 : this.pGate;
+      if (!keep) gates(pGate, this.pAcc + a0, this.pRg + r0, n, 1);
       // elementwise: dv, dϑ, gate gradients; dwx → dw, drh; dh_{t−1} → carry
       active += cellBackward(
-        this.pGate, this.pRg + r0, pAt + r0, hasPrev ? pBefore + r0 : -1, pThr, pDy + r0, pCarry + r0, this.pDw + a0, this.pDrh + a0, pGthr,
+        pGate, pRgAt + r0, pAt + r0, hasPrev ? pBefore + r0 : -1, pThr, pDy + r0, pCarry + r0, this.pDw + a0, this.pDrh + a0, pGthr,
         n, this.gamma, this.support, this.invSupport, this.activityCoef, gru,
       );
-      if ((n & 3) !== 0) active += this.cellBackwardTail(t, b);
+      if ((n & 3) !== 0) active += this.cellBackwardTail(t, b, keep);
       axpy(this.pgb, 1, this.pDw + a0, n3);
       axpy(this.pgrb, 1, this.pDrh + a0, n3);
     }
     // weight rows, once per step for all batch elements: partial sums of the inputs (to the layer below) and of the
     // recurrent events at t−1 (to the layer; event units are backward-active), then of the announced units
-    let macs = this.inputRows(t, outBelow);
+    const recompute = keep ? 0 : 1; // the recompute's row per item, unless the gates were kept
+    let macs = this.inputRows(t, outBelow, recompute);
     const dBytes = 4 * n3;
     outRecurrent.clear();
     if (t === 0 && this.carried) {
       // the carried y_{−1}: its dR rows follow in flushGrads, but no partial sums (the gradient stops there)
-      macs += 2 * n3 * this.rows.slotSize(this.poolE, t);
+      macs += (recompute + 1) * n3 * this.rows.slotSize(this.poolE, t);
     } else {
-      macs += 3 * n3 * this.rows.dotRows(this.poolE, t, Hl, this.pR, 0, this.pDrh, dBytes, n3, 1); // recompute + dR + partial sum
+      macs += (recompute + 2) * n3 * this.rows.dotRows(this.poolE, t, Hl, this.pR, 0, this.pDrh, dBytes, n3, 1); // recompute + dR + partial sum
       const announced = t > 0 && this.poolAL.present[t - 1] === 1;
       if (announced) macs += n3 * this.rows.announcedRows(this.poolAL, t - 1, Hl, this.pR, 0, this.pDrh, dBytes, n3, 1);
       this.rows.emit(outRecurrent, this.poolE, t, announced ? this.poolAL : null, t - 1, Hl);
@@ -886,24 +942,28 @@ export class GroupKernel {
    * The last n mod 4 units of batch element b through the same SIMD code as the others (cellBackward), staged as
    * a group of 4 whose unused lanes cannot be active (ϑ = 10³⁰). Returns the backward-active units among them.
    */
-  private cellBackwardTail(t: number, b: number): number {
+  private cellBackwardTail(t: number, b: number, kept: boolean): number {
     const n = this.n;
     const q0 = n & ~3;
     const r = n - q0;
     const st = this.stage;
-    const gate = this.gate;
     const thr = this.params.thr;
     const gthr = this.grads.thr;
     const r0 = b * n;
     const a0 = 3 * r0;
+    // the gates of (t, b): kept in the histories, or recomputed into the gate buffer
+    const gate = kept ? this.gateHistory : this.gate;
+    const g0 = kept ? 3 * (t * this.batch + b) * n : 0;
+    const rg = kept ? this.rgHistory : this.rg;
+    const rg0 = kept ? (t * this.batch + b) * n : r0;
     st.fill(0);
     st.fill(1e30, STAGE.thr, STAGE.thr + 4);
     for (let q = 0; q < r; q++) {
       const j = q0 + q;
-      st[STAGE.gate + q] = gate[j]!;
-      st[STAGE.gate + 4 + q] = gate[n + j]!;
-      st[STAGE.gate + 8 + q] = gate[2 * n + j]!;
-      st[STAGE.rg + q] = this.rg[r0 + j]!;
+      st[STAGE.gate + q] = gate[g0 + j]!;
+      st[STAGE.gate + 4 + q] = gate[g0 + n + j]!;
+      st[STAGE.gate + 8 + q] = gate[g0 + 2 * n + j]!;
+      st[STAGE.rg + q] = rg[rg0 + j]!;
       st[STAGE.cur + q] = this.stateAt[r0 + j]!;
       st[STAGE.prev + q] = this.stateBefore[r0 + j]!;
       st[STAGE.thr + q] = thr[j]!;
@@ -1042,7 +1102,7 @@ export class GroupKernel {
       axpy(this.pgb, 1, this.pDw + 4 * a0, n3);
       axpy(this.pgrb, 1, this.pDw + 4 * a0, n3);
     }
-    let macs = this.inputRows(t, outBelow); // (the recompute was phase 0's)
+    let macs = this.inputRows(t, outBelow, 1); // (the recompute was phase 0's)
     const dBytes = 4 * n3;
     outRecurrent.clear();
     if (t === 0 && this.carried) {

@@ -57,6 +57,12 @@ export interface ReferenceOptions {
    * zeros, from stateFromCarried. They are constants of the batch: no gradient flows into them.
    */
   initialState?: StepBefore[];
+  /**
+   * MAC counting only: per layer, whether the kernels keep the forward step's gates for the backward step
+   * (GroupKernelSpec.gateSteps) instead of recomputing them, so that the backward step does no recompute row per
+   * received item. Unset: every layer recomputes.
+   */
+  keptGates?: readonly boolean[];
 }
 
 /**
@@ -360,7 +366,7 @@ function forwardAll(cfg: ModelConfig, params: Params, batch: Batch, opts: Refere
     if (cfg.cell === 'egru' && cfg.activityReg > 0) activityPenalty += cfg.activityReg * (m - cfg.activityTarget) ** 2;
   }
 
-  const { figures, perLayerEvents, perUnitEvents } = countFigures(cfg, tapes, masks, params, T, B, opts.initialState);
+  const { figures, perLayerEvents, perUnitEvents } = countFigures(cfg, tapes, masks, params, T, B, opts.initialState, opts.keptGates);
   return {
     tapes, masks, feat, logits, targets: batch.targets, count, correct, crossEntropy, activityPenalty, meanO, figures, perLayerEvents, perUnitEvents, batch: B,
   };
@@ -389,6 +395,7 @@ function countFigures(
   T: number,
   B: number,
   initialState: StepBefore[] | undefined,
+  keptGates: readonly boolean[] | undefined,
 ) {
   const egru = cfg.cell === 'egru';
   const halfWidth = 1 / cfg.support;
@@ -436,6 +443,7 @@ function countFigures(
   tapes.forEach((tape, l) => {
     const { I, H } = tape;
     const G = 3 * H; // gate columns touched per input item
+    const rowsPerItem = keptGates?.[l] ? 1 : 2; // the weight-gradient row, and the recompute's unless gates are kept
     let layerEvents = 0;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
@@ -450,7 +458,7 @@ function countFigures(
         const cutSums = t === 0 && tape.paper ? evPrev * H : 0;
         const actBelow = l > 0 ? actUp[l - 1]![k]! : 0;
         macs.forward += (nzIn + evPrev) * G;
-        macs.backward += 2 * (nzIn + evPrev) * G + actPrev * G + actBelow * G + cutSums;
+        macs.backward += rowsPerItem * (nzIn + evPrev) * G + actPrev * G + actBelow * G + cutSums;
         macs.denseForward += (I + H) * G;
         macs.denseBackward += (I + H) * G + (t >= 1 ? H * G : 0) + (l > 0 ? I * G : 0);
         layerEvents += ev[l]![k]!;

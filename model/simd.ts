@@ -53,6 +53,8 @@ export interface SimdOps {
    * mode 2 computes the two σ blocks only. dst overlaps neither input.
    */
   gates(dst: number, a: number, c: number, n: number, mode: 0 | 1 | 2): void;
+  /** dst[k] = src[k], k < len (the ranges do not overlap). */
+  copy(dst: number, src: number, len: number): void;
 }
 
 let compiled: object | null = null;

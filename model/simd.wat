@@ -326,6 +326,24 @@
     (f32x4.mul (local.get $p)
       (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $k)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
 
+  ;; dst[k] = src[k], k < len (blocks of 4, then one by one); the ranges do not overlap.
+  (func (export "copy") (param $dst i32) (param $src i32) (param $len i32)
+    (local $end i32) (local $end4 i32)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $len) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $dst) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
+    (block $d4 (loop $l4
+      (br_if $d4 (i32.ge_u (local.get $dst) (local.get $end4)))
+      (v128.store (local.get $dst) (v128.load (local.get $src)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (br $l4)))
+    (block $d1 (loop $l1
+      (br_if $d1 (i32.ge_u (local.get $dst) (local.get $end)))
+      (f32.store (local.get $dst) (f32.load (local.get $src)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (local.set $src (i32.add (local.get $src) (i32.const 4)))
+      (br $l1))))
+
   ;; σ(x) = 1 / (1 + e^−x)
   (func $sigmoid (param $x v128) (result v128)
     (f32x4.div (v128.const f32x4 1 1 1 1) (f32x4.add (v128.const f32x4 1 1 1 1) (call $exp (f32x4.neg (local.get $x))))))

@@ -7,7 +7,7 @@
  */
 import type { ModelConfig } from '../model/config.js';
 import { DropoutMask } from '../model/dropout.js';
-import { GroupKernel, type GroupKernelSpec } from '../model/group-kernel.js';
+import { GroupKernel, type GroupKernelSpec, storedGateSteps } from '../model/group-kernel.js';
 import { ItemList } from '../model/items.js';
 import { clipScale, Optimizer, sumOfSquares, type OptimizerConfig, type OptimizerState } from '../model/optim.js';
 import type { GroupParams } from '../model/params.js';
@@ -122,18 +122,19 @@ export class ActorCore {
   private traceOffsets: number[] = [];
   private traceUnits: number[] = [];
 
-  /** The group kernel an actor of `init` runs, for a batch capacity of `batch`. */
-  static kernelSpec(init: ActorInit, batch: number): GroupKernelSpec {
+  /** The group kernel an actor of `init` runs, for a batch capacity of `batch` and sequences of up to maxSteps steps. */
+  static kernelSpec(init: ActorInit, batch: number, maxSteps: number): GroupKernelSpec {
     const me = new Topology(init.model, init.split).actors[init.id]!;
-    return { cfg: init.model, layer: me.layer, unitStart: me.unitStart, units: me.units, batch };
+    const gateSteps = storedGateSteps(init.model, me.layer, batch, maxSteps);
+    return { cfg: init.model, layer: me.layer, unitStart: me.unitStart, units: me.units, batch, gateSteps };
   }
 
   /**
    * Kernel memories for actors that share a thread (the inline transport): one wasm memory and instance for all,
    * so their SIMD call sites stay monomorphic; null when they would not fit one memory together.
    */
-  static sharedArenas(inits: readonly ActorInit[], batch: number): SimdArena[] | null {
-    const sizes = inits.map((init) => GroupKernel.arenaSizes(ActorCore.kernelSpec(init, batch)));
+  static sharedArenas(inits: readonly ActorInit[], batch: number, maxSteps: number): SimdArena[] | null {
+    const sizes = inits.map((init) => GroupKernel.arenaSizes(ActorCore.kernelSpec(init, batch, maxSteps)));
     if (!SimdArena.fitTogether(sizes)) return null;
     try {
       return SimdArena.group(sizes);
@@ -153,7 +154,7 @@ export class ActorCore {
     const B = (this.B = fab.batch);
     const me = this.info;
     const G = this.top.size;
-    this.kernel = new GroupKernel(ActorCore.kernelSpec(init, B), init.params, arena);
+    this.kernel = new GroupKernel(ActorCore.kernelSpec(init, B, fab.maxSteps), init.params, arena);
     this.lastLayer = me.layer === this.top.depth - 1;
     this.ctrl = new Int32Array(fab.control);
     this.scalars = new Float64Array(fab.scalars, 8 * me.id * SCALAR.size, SCALAR.size);

@@ -424,7 +424,7 @@ export class Trainer {
     });
     let t: Transport;
     if (transport === 'inline') {
-      const arenas = ActorCore.sharedArenas(inits, fabric.batch);
+      const arenas = ActorCore.sharedArenas(inits, fabric.batch, fabric.maxSteps);
       t = new InlineTransport(inits.map((init, i) => new ActorCore(init, fabric, arenas?.[i])));
     }
     else if (transport === 'nats' && options.nats?.hosts)

@@ -33,6 +33,35 @@ describe('pre-activation order', () => {
       expect(byDestination).toEqual(byRow);
     });
 
+  for (const [name, extra] of [
+    ['evnn', {}],
+    ['paper', { formulation: 'paper' as const }],
+    ['gru', { cell: 'gru' as const }],
+  ] as const)
+    it(`${name}: gates kept from the forward step and gates recomputed give identical losses, gradients and events`, () => {
+      const cfg = defaultModelConfig({ inputSize: 5, hidden: [13, 6], classes: 3, seed: 7, activityReg: 0.1, ...extra });
+      const params = activeParams(cfg);
+      const B = 4;
+      const steps = 11;
+      const sb = randomBatch(cfg, B, steps, 3);
+      const batch = { x: sb.x, targets: sb.targets, batch: B, steps, inputSize: cfg.inputSize };
+      const splits = [[5, 8], [1, 2, 3]];
+      const recomputed = new Composition(cfg, params, B, splits, 'destination', 0).run(batch);
+      const kept = new Composition(cfg, params, B, splits, 'destination', steps).run(batch);
+      // a longer sequence than the kernels keep gates for: recomputed again
+      const tooLong = new Composition(cfg, params, B, splits, 'destination', steps - 1).run(batch);
+      expect(recomputed.figures.events).toBeGreaterThan(0);
+      const { macs: m0, ...rest0 } = recomputed.figures;
+      const { macs: m1, ...rest1 } = kept.figures;
+      expect({ ...kept, figures: rest1 }).toEqual({ ...recomputed, figures: rest0 });
+      expect(tooLong).toEqual(recomputed);
+      // without the recompute, the backward step skips one row per received item (the forward step's rows);
+      // the paper formulation always recomputes
+      const readout = B * cfg.classes * 6;
+      expect(m1.backward).toBe(name === 'paper' ? m0.backward : m0.backward - (m0.forward - readout));
+      expect({ ...m1, backward: 0 }).toEqual({ ...m0, backward: 0 });
+    });
+
   /** One kernel of a single 8-unit group over T steps, forward then backward, with the given input lists per step. */
   function runKernel(order: 'destination' | 'row', inputs: (t: number) => ItemList[]) {
     const cfg = defaultModelConfig({ inputSize: 8, hidden: [8], classes: 2, seed: 5 });

@@ -62,6 +62,8 @@ export class Composition {
     readonly batch: number,
     readonly splits: number[][],
     preactivationOrder?: 'destination' | 'row',
+    /** GroupKernelSpec.gateSteps of every kernel (default 0: the gates are recomputed). */
+    gateSteps = 0,
   ) {
     const L = cfg.hidden.length;
     if (splits.length !== L) throw new Error('one split per layer');
@@ -75,7 +77,7 @@ export class Composition {
       s.map((n, g) => sliceGroup(params.layers[l]!, layerInputSize(cfg, l), cfg.hidden[l]!, this.starts[l]![g]!, n)),
     );
     this.kernels = splits.map((s, l) =>
-      s.map((n, g) => new GroupKernel({ cfg, layer: l, unitStart: this.starts[l]![g]!, units: n, batch: B, preactivationOrder }, this.groupParams[l]![g]!)),
+      s.map((n, g) => new GroupKernel({ cfg, layer: l, unitStart: this.starts[l]![g]!, units: n, batch: B, preactivationOrder, gateSteps }, this.groupParams[l]![g]!)),
     );
     this.readout = new FullReadout(cfg, Float32Array.from(params.readout.weight), Float32Array.from(params.readout.bias), B);
     this.xLists = lists(2, B);
