@@ -180,8 +180,84 @@
     (param $unitStart i32) (param $evIdx i32) (param $evVal i32) (param $nearIdx i32) (param $counts i32) (result i32)
     (local $j i32) (local $end i32) (local $n4 i32) (local $z f64) (local $h f64) (local $th f64) (local $x f32)
     (local $ev i32) (local $near i32)
+    (local $end4 i32) (local $z4 v128) (local $g4 v128) (local $th4 v128) (local $p4 v128) (local $x4 v128)
+    (local $zl v128) (local $zh v128) (local $hl v128) (local $hh v128) (local $tl v128) (local $th2 v128)
+    (local $evMask v128) (local $nearMask v128) (local $evBits i32) (local $nearBits i32) (local $idx i32) (local $win2 v128)
     (local.set $n4 (i32.shl (local.get $n) (i32.const 2)))
     (local.set $end (local.get $n4))
+    ;; 4 units at a time: the same float64 arithmetic as the loop below, in two f64x2 halves; events and
+    ;; near-threshold units appended without branches (each lane's index is written, the count moves only where
+    ;; it belongs)
+    (local.set $end4 (i32.and (local.get $n4) (i32.const -16)))
+    (local.set $win2 (f64x2.splat (local.get $win)))
+    (block $done4 (loop $unit4
+      (br_if $done4 (i32.ge_u (local.get $j) (local.get $end4)))
+      (local.set $z4 (v128.load (i32.add (local.get $gate) (local.get $j))))
+      (local.set $g4 (v128.load (i32.add (i32.add (local.get $gate) (i32.shl (local.get $n4) (i32.const 1))) (local.get $j))))
+      (local.set $th4 (v128.load (i32.add (local.get $thr) (local.get $j))))
+      (local.set $tl (f64x2.promote_low_f32x4 (local.get $th4)))
+      (local.set $th2 (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $th4) (local.get $th4))))
+      (local.set $hl (v128.const f64x2 0 0))
+      (local.set $hh (v128.const f64x2 0 0))
+      (if (i32.ne (local.get $prev) (i32.const -1))
+        (then
+          (local.set $p4 (v128.load (i32.add (local.get $prev) (local.get $j))))
+          (local.set $hl (f64x2.promote_low_f32x4 (local.get $p4)))
+          (local.set $hh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $p4) (local.get $p4))))
+          (if (i32.eqz (local.get $gru))
+            (then
+              (local.set $hl (v128.bitselect (f64x2.sub (local.get $hl) (local.get $tl)) (local.get $hl) (f64x2.gt (local.get $hl) (local.get $tl))))
+              (local.set $hh (v128.bitselect (f64x2.sub (local.get $hh) (local.get $th2)) (local.get $hh) (f64x2.gt (local.get $hh) (local.get $th2))))))))
+      ;; x = z·h + (1 − z)·g in float64, rounded to float32
+      (local.set $zl (f64x2.promote_low_f32x4 (local.get $z4)))
+      (local.set $zh (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $z4) (local.get $z4))))
+      (local.set $hl (f64x2.add (f64x2.mul (local.get $zl) (local.get $hl))
+        (f64x2.mul (f64x2.sub (v128.const f64x2 1 1) (local.get $zl)) (f64x2.promote_low_f32x4 (local.get $g4)))))
+      (local.set $hh (f64x2.add (f64x2.mul (local.get $zh) (local.get $hh))
+        (f64x2.mul (f64x2.sub (v128.const f64x2 1 1) (local.get $zh))
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $g4) (local.get $g4))))))
+      (local.set $x4 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+        (f32x4.demote_f64x2_zero (local.get $hl)) (f32x4.demote_f64x2_zero (local.get $hh))))
+      (v128.store (i32.add (local.get $v) (local.get $j)) (local.get $x4))
+      ;; events: x > ϑ (every unit for the GRU); near: not an event and |x − ϑ| < window, in float64
+      (local.set $evMask (if (result v128) (local.get $gru) (then (v128.const i32x4 -1 -1 -1 -1)) (else (f32x4.gt (local.get $x4) (local.get $th4)))))
+      (local.set $nearMask (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+        (f64x2.lt (f64x2.abs (f64x2.sub (f64x2.promote_low_f32x4 (local.get $x4)) (local.get $tl))) (local.get $win2))
+        (f64x2.lt (f64x2.abs (f64x2.sub
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $x4) (local.get $x4))) (local.get $th2))) (local.get $win2))))
+      (local.set $evBits (i32x4.bitmask (local.get $evMask)))
+      (local.set $nearBits (i32x4.bitmask (v128.andnot (local.get $nearMask) (local.get $evMask))))
+      ;; lane 0: written unconditionally, counted only where it is an event / a near-threshold unit
+      (local.set $idx (i32.add (local.get $unitStart) (i32.add (i32.shr_u (local.get $j) (i32.const 2)) (i32.const 0))))
+      (i32.store (i32.add (local.get $evIdx) (i32.shl (local.get $ev) (i32.const 2))) (local.get $idx))
+      (f32.store (i32.add (local.get $evVal) (i32.shl (local.get $ev) (i32.const 2))) (f32x4.extract_lane 0 (local.get $x4)))
+      (local.set $ev (i32.add (local.get $ev) (i32.and (i32.shr_u (local.get $evBits) (i32.const 0)) (i32.const 1))))
+      (i32.store (i32.add (local.get $nearIdx) (i32.shl (local.get $near) (i32.const 2))) (local.get $idx))
+      (local.set $near (i32.add (local.get $near) (i32.and (i32.shr_u (local.get $nearBits) (i32.const 0)) (i32.const 1))))
+      ;; lane 1: written unconditionally, counted only where it is an event / a near-threshold unit
+      (local.set $idx (i32.add (local.get $unitStart) (i32.add (i32.shr_u (local.get $j) (i32.const 2)) (i32.const 1))))
+      (i32.store (i32.add (local.get $evIdx) (i32.shl (local.get $ev) (i32.const 2))) (local.get $idx))
+      (f32.store (i32.add (local.get $evVal) (i32.shl (local.get $ev) (i32.const 2))) (f32x4.extract_lane 1 (local.get $x4)))
+      (local.set $ev (i32.add (local.get $ev) (i32.and (i32.shr_u (local.get $evBits) (i32.const 1)) (i32.const 1))))
+      (i32.store (i32.add (local.get $nearIdx) (i32.shl (local.get $near) (i32.const 2))) (local.get $idx))
+      (local.set $near (i32.add (local.get $near) (i32.and (i32.shr_u (local.get $nearBits) (i32.const 1)) (i32.const 1))))
+      ;; lane 2: written unconditionally, counted only where it is an event / a near-threshold unit
+      (local.set $idx (i32.add (local.get $unitStart) (i32.add (i32.shr_u (local.get $j) (i32.const 2)) (i32.const 2))))
+      (i32.store (i32.add (local.get $evIdx) (i32.shl (local.get $ev) (i32.const 2))) (local.get $idx))
+      (f32.store (i32.add (local.get $evVal) (i32.shl (local.get $ev) (i32.const 2))) (f32x4.extract_lane 2 (local.get $x4)))
+      (local.set $ev (i32.add (local.get $ev) (i32.and (i32.shr_u (local.get $evBits) (i32.const 2)) (i32.const 1))))
+      (i32.store (i32.add (local.get $nearIdx) (i32.shl (local.get $near) (i32.const 2))) (local.get $idx))
+      (local.set $near (i32.add (local.get $near) (i32.and (i32.shr_u (local.get $nearBits) (i32.const 2)) (i32.const 1))))
+      ;; lane 3: written unconditionally, counted only where it is an event / a near-threshold unit
+      (local.set $idx (i32.add (local.get $unitStart) (i32.add (i32.shr_u (local.get $j) (i32.const 2)) (i32.const 3))))
+      (i32.store (i32.add (local.get $evIdx) (i32.shl (local.get $ev) (i32.const 2))) (local.get $idx))
+      (f32.store (i32.add (local.get $evVal) (i32.shl (local.get $ev) (i32.const 2))) (f32x4.extract_lane 3 (local.get $x4)))
+      (local.set $ev (i32.add (local.get $ev) (i32.and (i32.shr_u (local.get $evBits) (i32.const 3)) (i32.const 1))))
+      (i32.store (i32.add (local.get $nearIdx) (i32.shl (local.get $near) (i32.const 2))) (local.get $idx))
+      (local.set $near (i32.add (local.get $near) (i32.and (i32.shr_u (local.get $nearBits) (i32.const 3)) (i32.const 1))))
+      (local.set $j (i32.add (local.get $j) (i32.const 16)))
+      (br $unit4)))
+    ;; the last n mod 4 units
     (block $done (loop $unit
       (br_if $done (i32.ge_u (local.get $j) (local.get $end)))
       (local.set $z (f64.promote_f32 (f32.load (i32.add (local.get $gate) (local.get $j)))))

@@ -3,7 +3,7 @@
 // row-MNIST checkpoint (one actor, inline transport, so every sample is the step's own work: no barrier waits),
 // self time summed into the phases of a step. Prints a Markdown table (docs/benchmarks.md keeps one).
 //
-//   node scripts/profile-step.mjs --checkpoint runs/row-mnist-…/checkpoint.egru [--steps 300] [--root DIR]
+//   node scripts/profile-step.mjs --checkpoint runs/row-mnist-…/checkpoint.egru [--steps 300] [--root DIR] [--functions]
 //
 // --root: the project tree whose dist/ is profiled (default: this one), so that two versions can be compared
 // with the same script. Adam runs with lr 0, so the network and its sparsity stay those of the checkpoint.
@@ -72,6 +72,7 @@ const { profile } = await session.post('Profiler.stop');
 await tr.close();
 
 const self = new Map();
+const byName = new Map(); // self time per function, for --functions
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 for (let i = 0; i < profile.samples.length; i++) {
   const node = byId.get(profile.samples[i]);
@@ -80,6 +81,7 @@ for (let i = 0; i < profile.samples.length; i++) {
   if (idx) name = wasmNames[Number(idx[1])] ?? name;
   const phase = phaseOf(name.replace(/^\$/, ''));
   self.set(phase, (self.get(phase) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  byName.set(name, (byName.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const rows = [...PHASES.map(([p]) => p), 'other (GC, runtime, idle)'].map((p) => [p, self.get(p) ?? 0]);
@@ -87,3 +89,8 @@ console.log(`| phase | ms per step | share |`);
 console.log(`|---|---:|---:|`);
 for (const [p, us] of rows) console.log(`| ${p} | ${((wallMs * us) / total).toFixed(2)} | ${((100 * us) / total).toFixed(1)} % |`);
 console.log(`| **step (wall time)** | **${wallMs.toFixed(2)}** | 100 % |`);
+if (args.includes('--functions')) {
+  console.log('\n| function | phase | ms per step |\n|---|---|---:|');
+  for (const [name, us] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 25))
+    console.log(`| ${name} | ${phaseOf(name.replace(/^\$/, ''))} | ${((wallMs * us) / total).toFixed(2)} |`);
+}
