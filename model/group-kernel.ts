@@ -118,8 +118,9 @@ const KERNEL_VIEWS = [
   'dy', 'carry', 'stateAt', 'stateBefore', 'stage',
   // the forward state update of one batch element: v, its events (unit, value), its near-threshold units, counts
   'vOut', 'eventIndex', 'eventValue', 'nearIndex', 'counts',
-  // the kept gates [T × B × 3n] and recurrent parts of g [T × B × n] (GroupKernelSpec.gateSteps)
-  'gateHistory', 'rgHistory',
+  // the kept gates [T × B × 3n], recurrent parts of g [T × B × n] and the state history then [T × B × n]
+  // (GroupKernelSpec.gateSteps)
+  'gateHistory', 'rgHistory', 'stateHistory',
 ] as const;
 type KernelView = (typeof KERNEL_VIEWS)[number];
 
@@ -134,7 +135,7 @@ function kernelViewSizes(I: number, H: number, n: number, B: number, gateSteps: 
     gate: n3, listPtr: list, listScalar: list, listOut: list,
     dy: B * n, carry: B * n, stateAt: B * n, stateBefore: B * n, stage: STAGE_FLOATS,
     vOut: n, eventIndex: n, eventValue: n, nearIndex: n, counts: 2,
-    gateHistory: gateSteps * B * n3, rgHistory: gateSteps * B * n,
+    gateHistory: gateSteps * B * n3, rgHistory: gateSteps * B * n, stateHistory: gateSteps * B * n,
   };
 }
 
@@ -193,8 +194,13 @@ export class GroupKernel {
   /** The factor of every kept input in this sequence: 1/(1 − p) while dropout is on, else 1. */
   private inputScale = 1;
 
-  /** State history [T × B × n]: v (evnn, gru) or c (paper), float32, before the reset. */
+  /**
+   * State history [T × B × n]: v (evnn, gru) or c (paper), float32, before the reset: stateKept (in wasm memory,
+   * where the SIMD calls read and write it in place) while the gates are kept, else stateGrown.
+   */
   private state: Float32Array;
+  private stateGrown: Float32Array; // grows by doubling, for any T
+  private readonly stateKept: Float32Array; // [gateSteps × B × n]
   /**
    * Truncated BPTT: the state at step −1 ([B × n], v or c) when the sequence carries on from an earlier one
    * (beginSequence's `initial`); o, y and h of step −1 follow from it with the current thresholds. Gradients stop
@@ -362,6 +368,7 @@ export class GroupKernel {
     this.gateSteps = cfg.cell !== 'gru' && cfg.formulation === 'paper' ? 0 : (spec.gateSteps ?? 0);
     this.gateHistory = v.gateHistory;
     this.rgHistory = v.rgHistory;
+    this.stateKept = v.stateHistory;
     this.layer = layer;
     this.unitStart = unitStart;
     this.n = units;
@@ -377,7 +384,8 @@ export class GroupKernel {
     this.support = cfg.support;
     this.invSupport = 1 / cfg.support;
     this.inputDropout = layer > 0 && cfg.dropout > 0 ? new DropoutMask(cfg.dropout, cfg.seed, layer - 1) : null;
-    this.state = new Float32Array(16 * batch * units);
+    this.stateGrown = new Float32Array(16 * batch * units);
+    this.state = this.stateGrown;
     this.initial = new Float32Array(batch * units);
     this.poolX = new StepPool(batch);
     this.poolE = new StepPool(batch);
@@ -439,7 +447,8 @@ export class GroupKernel {
     for (let k = 0; k < 3 * n; k++) this.accBias[k] = k < 2 * n ? bias[k]! + rb[k]! : bias[k]!;
     for (let k = 0; k < n; k++) this.rgBias[k] = rb[2 * n + k]!;
     const need = steps * this.batch * this.n;
-    if (this.state.length < need) this.state = new Float32Array(capacityFor(this.state.length, need));
+    if (!this.keepGates && this.stateGrown.length < need) this.stateGrown = new Float32Array(capacityFor(this.stateGrown.length, need));
+    this.state = this.keepGates ? this.stateKept : this.stateGrown;
     this.poolX.reset(steps);
     this.poolE.reset(steps);
     this.poolM.reset(steps);
@@ -504,7 +513,7 @@ export class GroupKernel {
       };
     };
     const parts: Record<string, { inUse: number; capacity: number }> = {
-      state: { inUse: T * this.activeBatch * this.n * 4, capacity: this.state.byteLength },
+      state: { inUse: T * this.activeBatch * this.n * 4, capacity: this.stateGrown.byteLength + this.stateKept.byteLength },
       gates: { inUse: this.keepGates ? T * this.activeBatch * this.n * 16 : 0, capacity: this.gateHistory.byteLength + this.rgHistory.byteLength },
       inputs: pool(this.poolX),
       recurrentEvents: pool(this.poolE),
@@ -588,30 +597,31 @@ export class GroupKernel {
     const state = this.state;
     const gru = this.gru ? 1 : 0;
     const pThr = this.params.thr.byteOffset;
-    const pV = this.vOut.byteOffset;
-    const pPrev = this.stateAt.byteOffset; // v_{t−1} of the batch element, copied in from the history
+    const keep = this.keepGates;
+    // v_t and v_{t−1}: in place in the history while it lives in wasm memory (keep), else through vOut and stateAt
+    const pCur = keep ? state.byteOffset + 4 * t * B * n : this.vOut.byteOffset;
+    const pPrev = keep && t > 0 ? pCur - 4 * B * n : this.stateAt.byteOffset;
     const hasPrev = t > 0 || this.carried;
     let events = 0;
     const perUnit = this.countUnitEvents ? this.unitEvents : null;
     const eventIndex = this.eventIndex;
     const us = this.unitStart;
-    const keep = this.keepGates;
     const pGateAt = this.gateHistory.byteOffset + 12 * t * B * n; // step t's gates, when kept
     if (keep) this.simd.copy(this.rgHistory.byteOffset + 4 * t * B * n, this.pRg, this.activeBatch * n);
     for (let b = 0, BA = this.activeBatch; b < BA; b++) {
       out.begin(b);
       near.begin(b);
       const cur = (t * B + b) * n;
-      if (t > 0) copyFloats(this.stateAt, 0, state, cur - B * n, n);
-      else if (hasPrev) copyFloats(this.stateAt, 0, this.initial, b * n, n);
+      if (t > 0 && !keep) copyFloats(this.stateAt, 0, state, cur - B * n, n);
+      else if (t === 0 && hasPrev) copyFloats(this.stateAt, 0, this.initial, b * n, n);
       const pGate = keep ? pGateAt + 12 * n * b : this.pGate;
       gates(pGate, this.pAcc + 12 * n * b, this.pRg + 4 * n * b, n, 1);
       const ev = cellForward(
-        pGate, hasPrev ? pPrev : -1, pThr, pV, n, gru, this.invSupport, this.unitStart,
+        pGate, hasPrev ? (keep && t > 0 ? pPrev + 4 * n * b : pPrev) : -1, pThr, keep ? pCur + 4 * n * b : pCur, n, gru, this.invSupport, this.unitStart,
         this.eventIndex.byteOffset, this.eventValue.byteOffset,
         this.nearIndex.byteOffset, this.counts.byteOffset,
       );
-      state.set(this.vOut, cur);
+      if (!keep) state.set(this.vOut, cur);
       out.pushMany(this.eventIndex, this.eventValue, ev);
       near.pushMany(this.nearIndex, null, this.counts[1]!);
       events += ev;
@@ -884,16 +894,17 @@ export class GroupKernel {
     const keep = this.keepGates;
     if (keep) this.keptGates(t);
     else this.recomputeBlock(t, false);
-    // the state at t and t − 1 into wasm memory, for the SIMD elementwise step
-    copyFloats(this.stateAt, 0, this.state, t * B * n, BA * n);
+    // the state at t and t − 1 in wasm memory, for the SIMD elementwise step: in place while the gates are kept
+    // (the history is then in wasm memory), else copied in
     const hasPrev = t > 0 || this.carried;
-    if (t > 0) copyFloats(this.stateBefore, 0, this.state, (t - 1) * B * n, BA * n);
-    else if (hasPrev) copyFloats(this.stateBefore, 0, this.initial, 0, BA * n);
+    if (!keep) copyFloats(this.stateAt, 0, this.state, t * B * n, BA * n);
+    if (t > 0 && !keep) copyFloats(this.stateBefore, 0, this.state, (t - 1) * B * n, BA * n);
+    else if (t === 0 && hasPrev) copyFloats(this.stateBefore, 0, this.initial, 0, BA * n);
     const { axpy, gates, cellBackward } = this.simd;
     const pThr = this.params.thr.byteOffset;
     const pGthr = this.grads.thr.byteOffset;
-    const pAt = this.stateAt.byteOffset;
-    const pBefore = this.stateBefore.byteOffset;
+    const pAt = keep ? this.state.byteOffset + 4 * t * B * n : this.stateAt.byteOffset;
+    const pBefore = keep && t > 0 ? pAt - 4 * B * n : this.stateBefore.byteOffset;
     const pDy = this.dy.byteOffset;
     const pCarry = this.carry.byteOffset;
     const gru = this.gru ? 1 : 0;
@@ -956,6 +967,11 @@ export class GroupKernel {
     const g0 = kept ? 3 * (t * this.batch + b) * n : 0;
     const rg = kept ? this.rgHistory : this.rg;
     const rg0 = kept ? (t * this.batch + b) * n : r0;
+    // the state at t and t − 1: in the history (kept gates: it is in wasm memory) or copied into stateAt/stateBefore
+    const at = kept ? this.state : this.stateAt;
+    const at0 = kept ? rg0 : r0;
+    const before = kept && t > 0 ? this.state : this.stateBefore;
+    const before0 = kept && t > 0 ? rg0 - this.batch * n : r0;
     st.fill(0);
     st.fill(1e30, STAGE.thr, STAGE.thr + 4);
     for (let q = 0; q < r; q++) {
@@ -964,8 +980,8 @@ export class GroupKernel {
       st[STAGE.gate + 4 + q] = gate[g0 + n + j]!;
       st[STAGE.gate + 8 + q] = gate[g0 + 2 * n + j]!;
       st[STAGE.rg + q] = rg[rg0 + j]!;
-      st[STAGE.cur + q] = this.stateAt[r0 + j]!;
-      st[STAGE.prev + q] = this.stateBefore[r0 + j]!;
+      st[STAGE.cur + q] = at[at0 + j]!;
+      st[STAGE.prev + q] = before[before0 + j]!;
       st[STAGE.thr + q] = thr[j]!;
       st[STAGE.dy + q] = this.dy[r0 + j]!;
       st[STAGE.carry + q] = this.carry[r0 + j]!;
