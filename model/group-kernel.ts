@@ -51,7 +51,7 @@ export interface GroupKernelSpec {
 }
 
 /** Bytes of kept gates a layer may hold (over all its groups) for the gates to be kept rather than recomputed. */
-export const STORED_GATES_MAX_BYTES = 32 * 2 ** 20;
+export const STORED_GATES_MAX_BYTES = 64 * 2 ** 20;
 
 /**
  * The gateSteps of a layer's kernels for sequences of up to maxSteps steps: maxSteps when keeping the gates of
