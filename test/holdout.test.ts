@@ -109,34 +109,39 @@ async function evalJson(args: string[]): Promise<{ loss: number; accuracy: numbe
 
 describe('egru train --holdout', () => {
   const run = () => join(tmp, 'held');
-  const args = [...TINY, '--steps', '9', '--eval-every', '1', '--lr', '0.02', '--early-stop', '3'];
+  // 96 training images, 32 held out for validation (and 32 test images): the held-out accuracy rises once (step 6),
+  // then stays, so --early-stop 3 stops at step 12
+  const args = [...TINY, '--hidden', '8', '--limit', '96', '--val-limit', '32', '--steps', '24', '--eval-every', '2', '--lr', '0.05', '--early-stop', '3'];
 
   it('validates on the held-out images (progress, metrics, early stop, best checkpoint); the final figures are the test split', async () => {
     const r = await egru(['train', ...args, '--out', run()]);
     expectOk(r);
     expect(r.stderr).not.toMatch(/note: --early-stop/);
     const cfg = json(run(), 'config.json');
-    expect(cfg).toMatchObject({ task: 'row-mnist', holdout: 200, limit: 48, valLimit: 16, trainSamples: 48, valSamples: 16 });
+    expect(cfg).toMatchObject({ task: 'row-mnist', holdout: 200, limit: 96, valLimit: 32, trainSamples: 96, valSamples: 32 });
     const s = json(run(), 'summary.json');
-    expect(s).toMatchObject({ figures_from: 'test', validation_split: 'holdout', samples: 16, validation: { samples: 16 } });
+    expect(s).toMatchObject({ figures_from: 'test', validation_split: 'holdout', samples: 32, validation: { samples: 32 }, stopped: 'early-stop' });
     // every validation record, and the final one, are the held-out images: egru eval of the same weights on them agrees
-    const held = heldOutNpz(16);
+    const held = heldOutNpz(32);
     const finalRecord = metrics(run()).find((m) => m.kind === 'final')!;
     const onHeld = await evalJson(['--checkpoint', join(run(), 'checkpoint.egru'), '--data', held]);
     expect(finalRecord.loss).toBeCloseTo(onHeld.loss, 6);
     expect(s.validation.loss).toBeCloseTo(onHeld.loss, 6);
     // the top-level figures are the test split's (its first --val-limit images), recorded as a `test` record
-    const onTest = await evalJson(['--checkpoint', join(run(), 'checkpoint.egru'), '--task', 'row-mnist', '--limit', '16']);
+    const onTest = await evalJson(['--checkpoint', join(run(), 'checkpoint.egru'), '--task', 'row-mnist', '--limit', '32']);
     expect(s.loss).toBeCloseTo(onTest.loss, 6);
-    expect(metrics(run()).find((m) => m.kind === 'test')).toMatchObject({ split: 'test', samples: 16, loss: s.loss });
+    expect(metrics(run()).find((m) => m.kind === 'test')).toMatchObject({ split: 'test', samples: 32, loss: s.loss });
     // the best checkpoint is the best held-out validation, and early stopping counted held-out validations
-    const evals = metrics(run()).filter((m) => m.kind === 'eval' || m.kind === 'final');
+    // (an `eval` record every 2 steps but at an epoch's end, whose validation is in its `epoch` record)
+    const evals = metrics(run()).flatMap((m) => (m.kind === 'eval' || m.kind === 'final' ? [m] : m.kind === 'epoch' ? [{ ...m.validation, step: m.step }] : []));
+    expect(evals.every((m) => m.samples === 32)).toBe(true);
     const best = Math.max(...evals.map((m) => m.accuracy));
     expect(s.best).toMatchObject({ metric: 'accuracy', value: best, step: evals.find((m) => m.accuracy === best)!.step });
+    expect([s.best.step, s.steps]).toEqual([6, 12]);
     const bestOnHeld = await evalJson(['--checkpoint', join(run(), 'checkpoint-best.egru'), '--data', held]);
     expect(bestOnHeld.accuracy).toBe(best);
     expect(bestOnHeld.loss).toBeCloseTo(evals.find((m) => m.step === s.best.step)!.loss, 6);
-    if (s.stopped === 'early-stop') expect(s.stop_reason).toMatch(/validation accuracy did not improve for 3 validations/);
+    expect(s.stop_reason).toMatch(/validation accuracy did not improve for 3 validations \(best 12\.50 % at step 6\)/);
     expect(r.stdout).toMatch(/validation \(held out\)\s+test/);
   });
 
