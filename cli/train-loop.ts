@@ -387,9 +387,12 @@ async function finishRun(run: TrainingRun, stopped: StopReason): Promise<TrainOu
   return { stopped, step: s.step, summary: await writeSummary(run, stopped) };
 }
 
-/** summary.json (the final validation's figures, else the training figures), the `final` record, the table. */
+/**
+ * summary.json (the final validation's figures, else the training figures; with a test split beside held-out
+ * validation data, the test split's), the `final` and `test` records, the table.
+ */
 async function writeSummary(run: TrainingRun, stopped: Exclude<StopReason, 'interrupted'>): Promise<Record<string, unknown>> {
-  const { cfg, dir, train, val, test } = run.input;
+  const { cfg, dir, train, test } = run.input;
   const s = run.state;
   const spe = cfg.stepsPerEpoch;
   const vf = await run.validate();

@@ -24,7 +24,16 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const egru = (args: string[], env: Record<string, string> = {}) => runEgru(args, tmp, env);
 const json = (dir: string, file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
-const metrics = (dir: string): Record<string, number & string & Record<string, number>>[] =>
+interface MetricRecord {
+  kind: string;
+  step: number;
+  split?: string;
+  accuracy: number;
+  loss: number;
+  samples: number;
+  validation?: { accuracy: number; loss: number; samples: number };
+}
+const metrics = (dir: string): MetricRecord[] =>
   readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 
 function expectError(r: Result, pattern: RegExp): void {
@@ -133,7 +142,7 @@ describe('egru train --holdout', () => {
     expect(metrics(run()).find((m) => m.kind === 'test')).toMatchObject({ split: 'test', samples: 32, loss: s.loss });
     // the best checkpoint is the best held-out validation, and early stopping counted held-out validations
     // (an `eval` record every 2 steps but at an epoch's end, whose validation is in its `epoch` record)
-    const evals = metrics(run()).flatMap((m) => (m.kind === 'eval' || m.kind === 'final' ? [m] : m.kind === 'epoch' ? [{ ...m.validation, step: m.step }] : []));
+    const evals = metrics(run()).flatMap((m) => (m.kind === 'eval' || m.kind === 'final' ? [m] : m.kind === 'epoch' ? [{ ...m.validation!, step: m.step }] : []));
     expect(evals.every((m) => m.samples === 32)).toBe(true);
     const best = Math.max(...evals.map((m) => m.accuracy));
     expect(s.best).toMatchObject({ metric: 'accuracy', value: best, step: evals.find((m) => m.accuracy === best)!.step });

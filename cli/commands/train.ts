@@ -114,7 +114,7 @@ export function trainCommand(): Command {
     .option('--classes <C>', '--data: number of classes (default: largest label + 1)', intArg(1))
     .option('--limit <N>', 'use only the first N training samples (moby-dick, sotu: characters)', intArg(1))
     .option('--val-limit <N>', 'use only the first N validation samples (moby-dick, sotu: characters; with --holdout, also of the final test figures)', intArg(1))
-    .option('--holdout <N>', `MNIST tasks: validate on the last N of the 60000 training images, trained on never (the same images whatever --seed or --limit); the final figures are the test split's (0 = validate on the test split)`, intArg(0))
+    .option('--holdout <N>', "MNIST tasks: validate (progress, --early-stop, checkpoint-best.egru) on the last N of the 60000 training images, which are never trained on (the same images whatever --seed or --limit); the final figures stay the test split's (default 0: validate on the test split)", intArg(0))
     .option('--hidden <sizes>', 'hidden units per layer, e.g. 128 or 128,64 (default 128)', hiddenArg);
   addModelOptions(cmd)
     .option('--optimizer <name>', 'adam or sgd', choiceArg(['adam', 'sgd'] as const), 'adam')
