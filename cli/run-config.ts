@@ -17,6 +17,11 @@ export interface TrainConfig {
   /** Training samples used (`--limit`), validation samples used (`--val-limit`); null = all. */
   limit: number | null;
   valLimit: number | null;
+  /**
+   * MNIST tasks (`--holdout`): the last `holdout` training images are the validation data and are not trained on;
+   * the final figures come from the test split. Null or absent (runs before it): validation on the test split.
+   */
+  holdout?: number | null;
   model: ModelConfig;
   optimizer: OptimizerConfig;
   batch: number;

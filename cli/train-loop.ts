@@ -35,7 +35,7 @@ import type { NatsEndpoint } from '../runtime/nats-connect.js';
 import { Trainer, type CounterTotals, type SequenceBatch } from '../runtime/coordinator.js';
 import { writeFileAtomic } from './io/atomic.js';
 import { saveCheckpoint, type Checkpoint } from './io/checkpoint.js';
-import type { Dataset } from './data/tasks.js';
+import { isTextTask, recordedTask, type Dataset } from './data/tasks.js';
 import { streamOrder } from './data/text.js';
 import { getOptimizer, setOptimizer } from './optimizer-layout.js';
 import { addPairs, diffPairs, pairItems, storedPairs, zeroPairs, type PairCounts } from './pair-traffic.js';
@@ -154,6 +154,8 @@ export interface TrainInput {
   dir: string;
   train: Dataset;
   val: Dataset | null;
+  /** The test split the final figures come from when `val` is held-out training data (--holdout); else absent. */
+  test?: Dataset | null;
   /** Initial parameters (`--init`, or the resumed checkpoint's). */
   params?: Params;
   /** Continue from this checkpoint (`--resume`). */
@@ -385,13 +387,23 @@ async function finishRun(run: TrainingRun, stopped: StopReason): Promise<TrainOu
   return { stopped, step: s.step, summary: await writeSummary(run, stopped) };
 }
 
-/** summary.json (the final validation's figures, else the training figures), the `final` record, the table. */
+/**
+ * summary.json (the final validation's figures, else the training figures; with a test split beside held-out
+ * validation data, the test split's), the `final` and `test` records, the table.
+ */
 async function writeSummary(run: TrainingRun, stopped: Exclude<StopReason, 'interrupted'>): Promise<Record<string, unknown>> {
-  const { cfg, dir, train, val } = run.input;
+  const { cfg, dir, train, test } = run.input;
   const s = run.state;
   const spe = cfg.stepsPerEpoch;
   const vf = await run.validate();
   const tf = figures(s.totals, s.meter, { backward: true, perStep: train.perStep });
+  const trainPart = {
+    ...tf,
+    pairs: run.pairs,
+    ...(run.pairsSince > 0 ? { pairs_since_step: run.pairsSince } : {}),
+    firing: await run.firing.summary(run.trainer),
+  };
+  const testF = test ? await evaluateDataset(run.trainer, test, cfg.batch) : null; // after the training figures: not training
   const summary: Record<string, unknown> = {
     version: cfg.version,
     task: cfg.task,
@@ -404,23 +416,34 @@ async function writeSummary(run: TrainingRun, stopped: Exclude<StopReason, 'inte
     samples_seen: s.samplesSeen,
     wall_seconds: run.wall(),
     best: s.best.step === null ? null : { step: s.best.step, metric: s.best.metric, value: s.best.value, checkpoint: RUN_FILES.best },
-    figures_from: vf ? 'validation' : 'train',
-    ...(vf ?? tf),
-    train: {
-      ...tf,
-      pairs: run.pairs,
-      ...(run.pairsSince > 0 ? { pairs_since_step: run.pairsSince } : {}),
-      firing: await run.firing.summary(run.trainer),
-    },
+    figures_from: testF ? 'test' : vf ? 'validation' : 'train',
+    validation_split: validationSplit(cfg),
+    ...(testF ?? vf ?? tf),
+    ...(testF && vf ? { validation: vf } : {}),
+    train: trainPart,
   };
   writeFileAtomic(run.path(RUN_FILES.summary), toJson(summary, 2) + '\n');
-  if (vf) run.metricsLine({ kind: 'final', step: s.step, epoch: Math.ceil(s.step / spe), split: 'validation', ...vf });
+  const epoch = Math.ceil(s.step / spe);
+  if (vf) run.metricsLine({ kind: 'final', step: s.step, epoch, split: 'validation', ...vf });
+  if (testF) run.metricsLine({ kind: 'test', step: s.step, epoch, split: 'test', ...testF });
   const head =
     `${stopped === 'completed' ? 'finished' : `stopped (${stopped})`}: ${s.step} steps (${(s.step / spe).toFixed(2)} epochs), ` +
     `${s.samplesSeen} samples, ${duration(run.wall())}; run directory ${dir}` +
     (stopped === 'early-stop' ? `\n${earlyStopReason(run)}` : '');
-  run.input.print(`${head}\n\n${figuresTable([['training', tf], [val ? 'validation' : '', vf]], run.wall())}\n`);
+  const valLabel = validationSplit(cfg) === 'holdout' ? 'validation (held out)' : validationSplit(cfg) === 'test' ? 'test (validation)' : 'validation';
+  run.input.print(`${head}\n\n${figuresTable([['training', tf], [valLabel, vf], ['test', testF]], run.wall())}\n`);
   return summary;
+}
+
+/**
+ * What the run validated on (summary.json `validation_split`): `holdout` (--holdout: held-out training images),
+ * `test` (a built-in task's test split), `validation` (a text task's validation split), `val` (the --val file);
+ * null without validation data.
+ */
+function validationSplit(cfg: TrainConfig): 'holdout' | 'test' | 'validation' | 'val' | null {
+  if (cfg.task === null) return cfg.val !== null ? 'val' : null;
+  if (cfg.holdout) return 'holdout';
+  return isTextTask(recordedTask(cfg.task)) ? 'validation' : 'test';
 }
 
 /** Why the run ended, in words (summary.json `stop_reason`). */

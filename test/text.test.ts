@@ -90,7 +90,7 @@ describe('the moby-dick and sotu tasks', () => {
     // every step one input item; the target of step t is the input of step t + 1
     for (let t = 0; t < 50; t++) expect(x.subarray(t * 80, (t + 1) * 80).reduce((s, v) => s + v, 0)).toBe(1);
     for (let t = 0; t < 49; t++) expect(x[(t + 1) * 80 + y[t]!]).toBe(1);
-    expect(() => loadTask('row-mnist', 'validation')).toThrow(/unknown split 'validation' of task row-mnist \(train or test\)/);
+    expect(() => loadTask('row-mnist', 'validation')).toThrow(/unknown split 'validation' of task row-mnist \(train, test or holdout\)/);
   });
 });
 

@@ -23,6 +23,7 @@ export function optionsOfRunConfig(cfg: TrainConfig, label: string): Record<stri
     seqLen: cfg.seqLen,
     limit: cfg.limit,
     valLimit: cfg.valLimit,
+    holdout: cfg.holdout,
     classes: cfg.data !== null ? m.classes : null,
     hidden: m.hidden,
     model: m.cell,
@@ -81,6 +82,6 @@ export function applyRunConfigFile(opts: Record<string, unknown>, cmd: Command, 
   if (given(cmd, 'optimizer')) delete fromFile.momentum; // sgd's only
   if (given(cmd, 'lrSchedule')) for (const k of ['lrMin', 'lrStepEvery', 'lrGamma', 'cosineSteps']) delete fromFile[k];
   if (given(cmd, 'task') || given(cmd, 'data'))
-    for (const k of ['task', 'data', 'val', 'seqLen', 'classes', 'readout']) delete fromFile[k];
+    for (const k of ['task', 'data', 'val', 'seqLen', 'classes', 'readout', 'holdout']) delete fromFile[k];
   for (const [k, v] of Object.entries(fromFile)) if (!given(cmd, k)) opts[k] = v;
 }

@@ -10,7 +10,7 @@ import { removeOrphanedTempFiles } from '../io/atomic.js';
 import { lockRunDirectory } from '../io/run-lock.js';
 import { checkDatasetMemory, checkTrainingMemory } from '../memory-check.js';
 import { checkNatsAuthUse, checkNatsServer, natsAuth, recordableNatsServers, natsRunArg, natsRunOf, NATS_CREDS_HELP, NATS_RUN_HELP, NATS_TLS_CA_HELP, SECRET_FILE_HELP, type NatsAuthOptions } from './nats-options.js';
-import { datasetFromNpz, isTextTask, loadTask, recordedTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
+import { canHoldOut, checkHoldout, datasetFromNpz, isTextTask, loadTask, MNIST_HOLDOUT_TASKS, recordedTask, TASKS, type Dataset, type TaskName } from '../data/tasks.js';
 import { makeProgress, type ProgressMode } from '../progress.js';
 import type { TrainConfig } from '../run-config.js';
 import { DivergenceError, exitCodeOf, RUN_FILES, stepsPerEpoch, totalSteps, trainLoop, type TrainInput, type TrainOutcome } from '../train-loop.js';
@@ -73,6 +73,7 @@ interface TrainOptions extends ModelOptions, NatsAuthOptions, ScheduleOptions {
   classes?: number;
   limit?: number;
   valLimit?: number;
+  holdout?: number;
   hidden?: number[];
   optimizer: 'adam' | 'sgd';
   lr?: number;
@@ -112,7 +113,8 @@ export function trainCommand(): Command {
     .option('--seq-len <T>', 'adding-class task: sequence length (default 100); moby-dick, sotu: segment length of truncated BPTT', intArg(2))
     .option('--classes <C>', '--data: number of classes (default: largest label + 1)', intArg(1))
     .option('--limit <N>', 'use only the first N training samples (moby-dick, sotu: characters)', intArg(1))
-    .option('--val-limit <N>', 'use only the first N validation samples (moby-dick, sotu: characters)', intArg(1))
+    .option('--val-limit <N>', 'use only the first N validation samples (moby-dick, sotu: characters; with --holdout, also of the final test figures)', intArg(1))
+    .option('--holdout <N>', "MNIST tasks: validate (progress, --early-stop, checkpoint-best.egru) on the last N of the 60000 training images, which are never trained on (the same images whatever --seed or --limit); the final figures stay the test split's (default 0: validate on the test split)", intArg(0))
     .option('--hidden <sizes>', 'hidden units per layer, e.g. 128 or 128,64 (default 128)', hiddenArg);
   addModelOptions(cmd)
     .option('--optimizer <name>', 'adam or sgd', choiceArg(['adam', 'sgd'] as const), 'adam')
@@ -142,7 +144,7 @@ export function trainCommand(): Command {
     .option('--log-every <n>', 'write a metrics.jsonl step record every n steps', intArg(1), 50)
     .option('--save-every <n>', 'also write checkpoint.egru every n steps (0 = only after each epoch)', intArg(0), 0)
     .option('--max-minutes <m>', 'stop (with checkpoint and summary) after m minutes of training', floatArg(0, { exclusive: true }))
-    .option('--early-stop <patience>', 'stop when the validation metric (accuracy; bits per character for per-step targets) has not improved for PATIENCE validations (0 = off); the MNIST tasks validate on their test split, so a run that stops early on them has selected on the test set', intArg(0))
+    .option('--early-stop <patience>', 'stop when the validation metric (accuracy; bits per character for per-step targets) has not improved for PATIENCE validations (0 = off); on an MNIST task give --holdout N, else it validates (and selects) on the test split', intArg(0))
     .option('--config <run.json>', "repeat a run: take every option from its config.json (options given here win)")
     .addOption(new Option('--progress <mode>', 'auto (bar on a terminal, lines otherwise), bar, plain or none').argParser(progressArg).default('auto'))
     .option('--no-report', 'do not write report.html (the plots of egru report) into the run directory at the end')
@@ -158,14 +160,15 @@ export function trainCommand(): Command {
         'egru train --model gru --out runs/gru-baseline  # dense GRU of the same shape, for comparison',
         'egru train --resume runs/mine --epochs 30       # continue a run (bit-identical to one long run)',
         'egru train --init runs/mine/checkpoint.egru --task row-mnist --lr 1e-3',
-        'egru train --lr 3e-3 --lr-schedule cosine --warmup 100 --lr-min 1e-4 --early-stop 5 --eval-every 200',
+        'egru train --lr 3e-3 --lr-schedule cosine --warmup 100 --lr-min 1e-4 --early-stop 5 --eval-every 200 --holdout 5000',
         'egru train --lr-schedule step --lr-step-every 1000 --lr-gamma 0.5',
         'egru train --config runs/mine/config.json --out runs/mine-again  # repeat a run exactly',
         'egru eval --checkpoint runs/mine/checkpoint-best.egru  # the weights of the best validation',
         '',
         'Run directory: config.json, metrics.jsonl (step/eval/epoch records), summary.json (the figures of the',
-        'final validation, nested: {"messages": {"forward": {"packets": …}}, "macs": {…}}, plus "train": the figures',
-        'of all training steps), checkpoint.egru (final), checkpoint-epochN.egru and checkpoint-best.egru (the best',
+        'final validation — with --holdout of the test split, the held-out ones under "validation"; "figures_from" and',
+        '"validation_split" say which — nested: {"messages": {"forward": {"packets": …}}, "macs": {…}}, plus "train":',
+        'the figures of all training steps), checkpoint.egru (final), checkpoint-epochN.egru and checkpoint-best.egru (the best',
         'validation so far) (docs/formats.md, docs/figures.md),',
         'report.html (plots; see egru report --help) unless --no-report.',
         'Exit codes: 0 done, 1 an actor failed, 2 bad input, 3 training diverged (NaN loss), 130 interrupted (Ctrl-C), 143 stopped by SIGTERM (both save a checkpoint first).',
@@ -180,9 +183,14 @@ export function trainCommand(): Command {
   return cmd;
 }
 
-function loadData(cfg: Pick<TrainConfig, 'task' | 'data' | 'val' | 'seqLen' | 'limit' | 'valLimit'>, classes?: number, inputSize?: number) {
+/**
+ * The training data, the validation data, and the test split the final figures come from when validation is on
+ * held-out training images (--holdout; else null).
+ */
+function loadData(cfg: Pick<TrainConfig, 'task' | 'data' | 'val' | 'seqLen' | 'limit' | 'valLimit' | 'holdout'>, classes?: number, inputSize?: number) {
   let train: Dataset;
   let val: Dataset | null = null;
+  let test: Dataset | null = null;
   if (cfg.data) {
     train = datasetFromNpz(cfg.data, { classes, inputSize });
     if (cfg.limit !== null && cfg.limit < train.n) train = head(train, cfg.limit);
@@ -194,22 +202,26 @@ function loadData(cfg: Pick<TrainConfig, 'task' | 'data' | 'val' | 'seqLen' | 'l
     }
   } else {
     const task = recordedTask(cfg.task!);
-    const opts = { steps: cfg.seqLen ?? undefined };
+    const holdout = cfg.holdout ?? 0;
+    const opts = { steps: cfg.seqLen ?? undefined, holdout: holdout || undefined };
     if (Object.hasOwn(TASKS, task) && !isTextTask(task)) checkTaskMemory(task as TaskName, cfg); // text samples are made on demand
     train = loadTask(task, 'train', { ...opts, limit: cfg.limit ?? undefined });
-    val = loadTask(task, isTextTask(task) ? 'validation' : 'test', { ...opts, limit: cfg.valLimit ?? undefined });
+    const valLimit = cfg.valLimit ?? undefined;
+    val = loadTask(task, isTextTask(task) ? 'validation' : holdout ? 'holdout' : 'test', { ...opts, limit: valLimit });
+    if (holdout) test = loadTask(task, 'test', { ...opts, limit: valLimit });
     if (inputSize !== undefined && train.inputSize !== inputSize) throw new InputError(`task ${task} has ${train.inputSize} inputs per step, the checkpoint's model takes ${inputSize}`);
     if (classes !== undefined && train.classes !== classes) throw new InputError(`task ${task} has ${train.classes} classes, the checkpoint's model has ${classes}`);
   }
-  return { train, val };
+  return { train, val, test };
 }
 
 /** The built-in task's data must fit in memory: the adding-class task's sequences are as long and as many as asked. */
-function checkTaskMemory(task: TaskName, cfg: Pick<TrainConfig, 'seqLen' | 'limit' | 'valLimit'>): void {
+function checkTaskMemory(task: TaskName, cfg: Pick<TrainConfig, 'seqLen' | 'limit' | 'valLimit' | 'holdout'>): void {
   const info = TASKS[task];
   const adding = task === 'adding-class'; // generated: --limit is the count; MNIST: at most the split's size
   const count = (limit: number | null, size: number) => (adding ? (limit ?? size) : Math.min(limit ?? size, size));
-  const sequences = count(cfg.limit, info.size.train) + count(cfg.valLimit, info.size.test);
+  const holdout = cfg.holdout ?? 0; // held out: validation on those, and the test split for the final figures
+  const sequences = count(cfg.limit, info.size.train - holdout) + count(cfg.valLimit, info.size.test) + (holdout ? count(cfg.valLimit, holdout) : 0);
   checkDatasetMemory(`the ${task} task${cfg.seqLen ? ` with --seq-len ${cfg.seqLen}` : ''}`, sequences, cfg.seqLen ?? info.steps, info.inputSize);
 }
 
@@ -267,12 +279,14 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
 
   // ---- what to train on
   if (o.data !== undefined && o.task !== undefined) throw new InputError('give either --task or --data, not both');
-  if (o.val !== undefined && o.data === undefined) throw new InputError('--val needs --data (built-in tasks validate on their test split)');
+  if (o.val !== undefined && o.data === undefined) throw new InputError('--val needs --data (built-in tasks validate on their own split; the MNIST tasks on held-out training images with --holdout)');
   if (o.steps !== undefined && o.epochs !== undefined) throw new InputError('give either --steps or --epochs, not both');
   const task = o.data === undefined ? ((o.task ?? 'row-mnist') as TaskName) : null;
   if (o.seqLen !== undefined && task !== 'adding-class' && !(task && isTextTask(task)))
     throw new InputError('--seq-len applies to the adding-class, moby-dick and sotu tasks only');
   if (o.classes !== undefined && o.data === undefined) throw new InputError('--classes applies to --data only (built-in tasks have a fixed number of classes)');
+  if (o.holdout && !task) throw new InputError(`--holdout applies to the MNIST tasks (${MNIST_HOLDOUT_TASKS.join(', ')}): with --data, give the validation sequences with --val`);
+  if (o.holdout && task) checkHoldout(task, o.holdout);
   const base = task ? PRESETS[task] : DATA_DEFAULTS;
   const applied: Record<string, unknown> = {};
   const pick = <K extends keyof typeof base>(k: K, v: (typeof base)[K] | undefined): (typeof base)[K] => {
@@ -290,8 +304,8 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   const valPath = o.val !== undefined ? resolve(o.val) : null;
   const presetSeqLen = o.seqLen === undefined && task ? PRESETS[task].seqLen : undefined;
   if (presetSeqLen !== undefined) applied.seqLen = presetSeqLen;
-  const src = { task, data, val: valPath, seqLen: o.seqLen ?? presetSeqLen ?? null, limit: o.limit ?? null, valLimit: o.valLimit ?? null };
-  const { train, val } = loadData(src, o.classes ?? (initModel && o.data !== undefined ? initModel.classes : undefined));
+  const src = { task, data, val: valPath, seqLen: o.seqLen ?? presetSeqLen ?? null, limit: o.limit ?? null, valLimit: o.valLimit ?? null, holdout: o.holdout || null };
+  const { train, val, test } = loadData(src, o.classes ?? (initModel && o.data !== undefined ? initModel.classes : undefined));
 
   let hidden: number[];
   if (initModel) {
@@ -351,6 +365,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
   cfg.totalSteps = totalSteps(cfg);
   cfg.optimizer.schedule = lrScheduleOf(o, lr, cfg.totalSteps);
   if (cfg.earlyStop && !val) throw new InputError('--early-stop needs validation data (--val with --data)');
+  noteSelectionOnTest(cfg);
   checkTrainingMemory(model, batch, Math.max(train.steps, val?.steps ?? 0));
 
   checkNatsAuthUse(o);
@@ -381,6 +396,7 @@ async function runTrain(o: TrainOptions, cmd: Command): Promise<number> {
       dir,
       train,
       val,
+      test,
       params: init?.params,
       nats,
       progress: makeProgress(o.progress, { label: 'train', unit: 'steps' }),
@@ -433,12 +449,13 @@ async function resumeLocked(o: TrainOptions, cmd: Command, dir: string): Promise
   if (given(cmd, 'actors')) cfg.actors = o.actors;
   if (given(cmd, 'earlyStop')) cfg.earlyStop = o.earlyStop || null;
 
-  const { train, val } = loadData(cfg, cfg.data ? cfg.model.classes : undefined);
+  const { train, val, test } = loadData(cfg, cfg.data ? cfg.model.classes : undefined);
   if (train.n !== cfg.trainSamples)
     throw new InputError(`the training data now has ${train.n} samples, the run was started with ${cfg.trainSamples}; cannot resume`);
   checkModelFitsData(cfg.model, train, `the checkpoint in ${dir}`);
   cfg.totalSteps = totalSteps(cfg);
   noteScheduleLength(cfg);
+  if (given(cmd, 'earlyStop')) noteSelectionOnTest(cfg);
   // The recorded server list holds no credentials: those come from this command line.
   checkNatsAuthUse({ ...o, transport: cfg.transport });
   const nats = cfg.transport === 'nats' ? { servers: o.nats ?? cfg.nats ?? DEFAULT_NATS, ...natsAuth(o), run: natsRunOf(o) } : undefined;
@@ -452,6 +469,7 @@ async function resumeLocked(o: TrainOptions, cmd: Command, dir: string): Promise
     dir,
     train,
     val,
+    test,
     params: ck.params,
     resume: ck,
     nats,
@@ -473,6 +491,17 @@ async function trainAndReport(o: TrainOptions, input: TrainInput): Promise<numbe
   }
   report();
   return exitCodeOf(out);
+}
+
+/**
+ * --early-stop on a built-in task that validates on its test split: allowed (runs made that way repeat), but the
+ * stopping step and checkpoint-best.egru are then chosen on the test set, so say so and name the remedy.
+ */
+function noteSelectionOnTest(cfg: TrainConfig): void {
+  const task = cfg.task === null ? null : recordedTask(cfg.task);
+  if (!cfg.earlyStop || task === null || isTextTask(task) || cfg.holdout) return;
+  const remedy = canHoldOut(task) ? 'give --holdout N to select on N held-out training images instead' : `${task} has no held-out split`;
+  printNote(`--early-stop on ${task} without --holdout validates on the test split: the stopping step and checkpoint-best.egru are chosen on the test set (${remedy})`);
 }
 
 /** A resumed run keeps its cosine schedule's length: say so when the run now ends elsewhere. */

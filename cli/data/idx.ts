@@ -54,10 +54,10 @@ export function parseIdx(bytes: Uint8Array, label: string, magic: number): IdxAr
 }
 
 /**
- * Read an IDX file requiring `magic`; validates the exact file size, then reads only the first `limit` rows
- * (all when omitted). `dims[0]` is the number of rows returned.
+ * Read an IDX file requiring `magic`; validates the exact file size, then reads only the rows from row `from`
+ * (default 0), at most `limit` of them (all when omitted). `dims[0]` is the number of rows returned.
  */
-export function readIdx(path: string, magic: number, limit?: number): IdxArray {
+export function readIdx(path: string, magic: number, limit?: number, from = 0): IdxArray {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -71,9 +71,10 @@ export function readIdx(path: string, magic: number, limit?: number): IdxArray {
     const head = new Uint8Array(headLen);
     readFully(fd, head, 0, path);
     const { dims, headerBytes, rowBytes } = parseHeader(head, st.size, path, magic);
-    const rows = limit === undefined ? dims[0]! : Math.min(dims[0]!, Math.max(0, Math.floor(limit)));
+    const first = Math.min(dims[0]!, Math.max(0, Math.floor(from)));
+    const rows = limit === undefined ? dims[0]! - first : Math.min(dims[0]! - first, Math.max(0, Math.floor(limit)));
     const data = new Uint8Array(rows * rowBytes);
-    readFully(fd, data, headerBytes, path);
+    readFully(fd, data, headerBytes + first * rowBytes, path);
     return { magic, dims: [rows, ...dims.slice(1)], data, total: dims[0]! };
   } finally {
     closeSync(fd);

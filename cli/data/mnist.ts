@@ -38,13 +38,14 @@ export function mnistFiles(split: Split): { images: string; labels: string } {
 }
 
 /**
- * Load a split; `limit` keeps the first `limit` examples (reading only those bytes). `pixelOrder` (a permutation
+ * Load a split; `from` skips the first `from` examples and `limit` keeps the first `limit` of the rest (reading
+ * only those bytes). `pixelOrder` (a permutation
  * of 0..rows·cols−1) reorders every image while converting: output pixel t = input pixel pixelOrder[t].
  */
-export function loadMnist(split: Split, opts: { limit?: number; pixelOrder?: Int32Array } = {}): Mnist {
+export function loadMnist(split: Split, opts: { from?: number; limit?: number; pixelOrder?: Int32Array } = {}): Mnist {
   const files = mnistFiles(split);
-  const img = readIdx(files.images, IDX_IMAGES_MAGIC, opts.limit);
-  const lab = readIdx(files.labels, IDX_LABELS_MAGIC, opts.limit);
+  const img = readIdx(files.images, IDX_IMAGES_MAGIC, opts.limit, opts.from);
+  const lab = readIdx(files.labels, IDX_LABELS_MAGIC, opts.limit, opts.from);
   const [n, rows, cols] = img.dims as [number, number, number];
   if (lab.total !== img.total) throw new InputError(`${files.labels}: ${lab.total} labels for ${img.total} images in ${files.images}`);
   const src = img.data;
@@ -66,7 +67,7 @@ export function loadMnist(split: Split, opts: { limit?: number; pixelOrder?: Int
   const ls = lab.data;
   for (let k = 0; k < n; k++) {
     const v = ls[k]!;
-    if (v > 9) throw new InputError(`${files.labels}: label ${v} at index ${k} is not a digit`);
+    if (v > 9) throw new InputError(`${files.labels}: label ${v} at index ${(opts.from ?? 0) + k} is not a digit`);
     labels[k] = v;
   }
   return { images, labels, n, rows, cols };

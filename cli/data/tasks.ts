@@ -18,7 +18,10 @@
  *                 input item, the next character as every step's target; T (default 100) is the segment length of
  *                 truncated BPTT. Splits train / validation / test (90 / 5 / 5 % of the characters); `limit` keeps
  *                 the first `limit` characters of the split.
- * MNIST splits are the standard 60000 / 10000; `limit` keeps the first `limit` examples.
+ * MNIST splits are the standard 60000 / 10000; `limit` keeps the first `limit` examples. With `holdout` N
+ * (MNIST_HOLDOUT_TASKS only) the last N of the 60000 training images — indices 60000 − N … 59999 of the IDX file,
+ * whatever the seed or `limit` — form the split `holdout` and are left out of `train`, which keeps the first
+ * 60000 − N (then `limit` of those).
  */
 import { permutation, Stream, uniformAt } from '../../model/rng.js';
 import { InputError } from '../io/errors.js';
@@ -102,6 +105,16 @@ function permOrderShared(): Int32Array {
   return (permOrder ??= permutation(784, PERM_MNIST_SEED, 0));
 }
 
+/** The tasks whose training split can give up a held-out validation split (`holdout`). */
+export const MNIST_HOLDOUT_TASKS = ['row-mnist', 'pixel-mnist', 'perm-mnist'] as const;
+
+export function canHoldOut(name: string): boolean {
+  return (MNIST_HOLDOUT_TASKS as readonly string[]).includes(name);
+}
+
+/** A split of a built-in task: `validation` of the text tasks, `holdout` of the MNIST tasks (see `holdout`). */
+export type TaskSplit = Split | 'validation' | 'holdout';
+
 export interface TaskOptions {
   /** MNIST tasks: keep the first `limit` examples. `adding-class`: number of examples to generate. Text: characters. */
   limit?: number;
@@ -109,6 +122,11 @@ export interface TaskOptions {
   seed?: number;
   /** `adding-class`: sequence length (default 100, at least 2); text tasks: segment length. MNIST: fixed length. */
   steps?: number;
+  /**
+   * MNIST tasks: the last `holdout` training images are the split `holdout`, and `train` leaves them out
+   * (0 or absent: none). An integer in [0, 60000).
+   */
+  holdout?: number;
 }
 
 /** Tasks whose data is a text (cli/data/text.ts), with train, validation and test splits. */
@@ -117,27 +135,50 @@ export function isTextTask(name: string): name is TextTask {
 }
 
 /** Load a built-in task. Unknown name or bad option → InputError. */
-export function loadTask(name: string, split: Split | 'validation', opts: TaskOptions = {}): Dataset {
+export function loadTask(name: string, split: TaskSplit, opts: TaskOptions = {}): Dataset {
   if (!Object.hasOwn(TASKS, name)) throw new InputError(unknownTaskMessage(name));
   const task = name as TaskName;
-  const splits = isTextTask(task) ? 'train, validation or test' : 'train or test';
-  if (split !== 'train' && split !== 'test' && !(split === 'validation' && isTextTask(task)))
+  const splits = isTextTask(task) ? 'train, validation or test' : canHoldOut(task) ? 'train, test or holdout' : 'train or test';
+  if (split !== 'train' && split !== 'test' && !(split === 'validation' && isTextTask(task)) && !(split === 'holdout' && canHoldOut(task)))
     throw new InputError(`unknown split '${String(split)}' of task ${task} (${splits})`);
   const info: TaskInfo = TASKS[task];
   const { limit, seed, steps } = opts;
+  const holdout = opts.holdout ?? 0;
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new InputError(`limit must be a positive integer, got ${limit}`);
-  if (isTextTask(task)) return textDataset(task, split, steps ?? info.steps, limit);
+  if (holdout !== 0) checkHoldout(task, holdout);
+  if (isTextTask(task)) return textDataset(task, split as Split | 'validation', steps ?? info.steps, limit);
   if (split === 'validation') throw new InputError(`task ${task} has no validation split`); // (narrows the type)
   if (task !== 'adding-class') {
     if (steps !== undefined && steps !== info.steps) throw new InputError(`task ${task} has a fixed length of ${info.steps} steps (got steps = ${steps})`);
+    if (split === 'holdout' && holdout === 0) throw new InputError(`task ${task}: the holdout split needs holdout ≥ 1 (the number of training images to hold out)`);
     // row-mnist and pixel-mnist share the memory layout of the images; perm-mnist reorders while converting.
-    const m = loadMnist(split, { limit, pixelOrder: task === 'perm-mnist' ? permOrderShared() : undefined });
+    const pixelOrder = task === 'perm-mnist' ? permOrderShared() : undefined;
+    const m = loadMnist(split === 'test' ? 'test' : 'train', { ...mnistRows(split, holdout, limit, info.size.train), pixelOrder });
     return { x: m.images, y: m.labels, n: m.n, steps: info.steps, inputSize: info.inputSize, classes: 10, perStep: false };
   }
+  if (split === 'holdout') throw new InputError(`task ${task} has no holdout split`); // (narrows the type)
   const T = steps ?? info.steps;
   if (!(Number.isInteger(T) && T >= 2)) throw new InputError(`adding-class: steps must be an integer ≥ 2, got ${T}`);
   if (seed !== undefined && !Number.isInteger(seed)) throw new InputError(`seed must be an integer, got ${seed}`);
   return addingClass(limit ?? info.size[split], T, seed ?? 0, split);
+}
+
+/** `holdout` must be an integer that leaves at least one training image: one InputError line otherwise. */
+export function checkHoldout(task: TaskName, holdout: number): void {
+  if (!canHoldOut(task))
+    throw new InputError(
+      `--holdout applies to the MNIST tasks (${MNIST_HOLDOUT_TASKS.join(', ')}): ${isTextTask(task) ? `${task} validates on its own validation split` : `${task} has no held-out split (it validates on its generated test split)`}`,
+    );
+  const size = TASKS[task].size.train;
+  if (!(Number.isSafeInteger(holdout) && holdout >= 0 && holdout < size))
+    throw new InputError(`--holdout must be an integer from 0 to ${size - 1} (${task} has ${size} training images and needs at least one to train on), got ${holdout}`);
+}
+
+/** Which rows of the MNIST IDX file a split reads: the held-out images are the last `holdout` training ones. */
+function mnistRows(split: Split | 'holdout', holdout: number, limit: number | undefined, trainSize: number): { from: number; limit?: number } {
+  if (split === 'test') return { from: 0, limit };
+  if (split === 'holdout') return { from: trainSize - holdout, limit: Math.min(limit ?? holdout, holdout) };
+  return { from: 0, limit: Math.min(limit ?? trainSize, trainSize - holdout) };
 }
 
 const corpora = new Map<TextTask, Corpus>();

@@ -224,6 +224,7 @@ const TRAIN_CONFIG = object<TrainConfig>({
   seqLen: orNull(integerFrom(2)),
   limit: orNull(integerFrom(1)),
   valLimit: orNull(integerFrom(1)),
+  holdout: optional(orNull(integerFrom(1))),
   model: MODEL_CONFIG,
   optimizer: OPTIMIZER_CONFIG,
   batch: integerFrom(1),
