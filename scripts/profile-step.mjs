@@ -3,7 +3,7 @@
 // row-MNIST checkpoint (one actor, inline transport, so every sample is the step's own work: no barrier waits),
 // self time summed into the phases of a step. Prints a Markdown table (docs/benchmarks.md keeps one).
 //
-//   node scripts/profile-step.mjs --checkpoint runs/row-mnist-…/checkpoint.egru [--steps 300] [--root DIR] [--functions]
+//   node scripts/profile-step.mjs --checkpoint runs/row-mnist-…/checkpoint.egru [--steps 300] [--root DIR] [--functions | --json]
 //
 // --root: the project tree whose dist/ is profiled (default: this one), so that two versions can be compared
 // with the same script. Adam runs with lr 0, so the network and its sparsity stay those of the checkpoint.
@@ -85,6 +85,10 @@ for (let i = 0; i < profile.samples.length; i++) {
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const rows = [...PHASES.map(([p]) => p), 'other (GC, runtime, idle)'].map((p) => [p, self.get(p) ?? 0]);
+if (args.includes('--json')) {
+  console.log(JSON.stringify({ wallMs, phases: Object.fromEntries(rows.map(([p, us]) => [p, (wallMs * us) / total])) }));
+  process.exit(0);
+}
 console.log(`| phase | ms per step | share |`);
 console.log(`|---|---:|---:|`);
 for (const [p, us] of rows) console.log(`| ${p} | ${((wallMs * us) / total).toFixed(2)} | ${((100 * us) / total).toFixed(1)} % |`);
