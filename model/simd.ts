@@ -53,6 +53,18 @@ export interface SimdOps {
    * mode 2 computes the two σ blocks only. dst overlaps neither input.
    */
   gates(dst: number, a: number, c: number, n: number, mode: 0 | 1 | 2): void;
+  /**
+   * Adam over 2·pairs floats in place (float64 arithmetic, the expression of model/optim.ts): p, m, v updated
+   * from g; rate = lr / bc1, ibc2 = 1 / bc2, c1 = 1 − b1, c2 = 1 − b2.
+   */
+  adam(
+    p: number, g: number, m: number, v: number, pairs: number,
+    scale: number, b1: number, c1: number, b2: number, c2: number, decay: number, rate: number, ibc2: number, eps: number,
+  ): void;
+  /** SGD over 2·pairs floats in place (float64 arithmetic, as model/optim.ts); buf untouched when mu = 0. */
+  sgd(p: number, g: number, buf: number, pairs: number, scale: number, l2: number, mu: number, lr: number): void;
+  /** Σ g[k]² over k < n in float64 (four running sums: not the order of a sequential loop). */
+  sumSquares(g: number, n: number): number;
 }
 
 let compiled: object | null = null;
@@ -103,6 +115,8 @@ export class SimdArena {
   readonly ops: SimdOps;
   readonly views: Float32Array[];
   readonly bytes: number;
+  /** The whole wasm memory the views lie in (shared with the other arenas of a group). */
+  readonly buffer: ArrayBuffer;
 
   /** A memory of its own. (`part`: a part of a memory that SimdArena.group made; only it can make one.) */
   constructor(sizes: readonly number[], part?: ArenaPart) {
@@ -110,6 +124,7 @@ export class SimdArena {
     this.bytes = layoutBytes(sizes);
     const { memory, ops } = part ?? instantiate(this.bytes);
     this.ops = ops;
+    this.buffer = memory.buffer;
     let at = part ? part.at : 0;
     this.views = sizes.map((n) => {
       const view = new Float32Array(memory.buffer, at, n);
