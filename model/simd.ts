@@ -5,6 +5,7 @@
  * gradients) once, in one `SimdArena` (a wasm memory of its own, or its part of a memory shared with the
  * other kernels of its thread: SimdArena.group), and receives Float32Array views on it; the primitives take
  * byte offsets into that memory. The memory never grows after the views exist (growing would detach them).
+ * An actor's optimiser keeps its state in an arena of the same memory, so its update runs in SIMD too.
  * Measured here (2-vCPU AMD EPYC, Node 20): a 192-float row axpy or dot runs at 4–5 GMAC/s as one call from
  * JavaScript, against 0.5–0.7 GMAC/s for the same loop in scalar JavaScript.
  */

@@ -1,6 +1,7 @@
 ;; The row primitives and the gate nonlinearities of the event kernels (model/group-kernel.ts) in WebAssembly
-;; SIMD (f32x4). Pointers are byte offsets into the kernel's memory; lengths count floats. Multiplies and adds
-;; stay separate (no fused multiply-add), so results do not depend on the CPU.
+;; SIMD (f32x4), and the optimiser updates (model/optim.ts, f64x2). Pointers are byte offsets into the kernel's
+;; memory; lengths count floats. Multiplies and adds stay separate (no fused multiply-add), so results do not
+;; depend on the CPU (relaxed SIMD's fused f32x4.relaxed_madd was measured: no faster here, bench/relaxed-fma.mjs).
 ;; After editing, run `npm run build:wasm` (regenerates model/simd-wasm.ts; a test checks they agree).
 (module
   (memory (import "env" "memory") 1)
