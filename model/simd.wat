@@ -1,6 +1,7 @@
 ;; The row primitives and the gate nonlinearities of the event kernels (model/group-kernel.ts) in WebAssembly
-;; SIMD (f32x4). Pointers are byte offsets into the kernel's memory; lengths count floats. Multiplies and adds
-;; stay separate (no fused multiply-add), so results do not depend on the CPU.
+;; SIMD (f32x4), and the optimiser updates (model/optim.ts, f64x2). Pointers are byte offsets into the kernel's
+;; memory; lengths count floats. Multiplies and adds stay separate (no fused multiply-add), so results do not
+;; depend on the CPU (relaxed SIMD's fused f32x4.relaxed_madd was measured: no faster here, bench/relaxed-fma.mjs).
 ;; After editing, run `npm run build:wasm` (regenerates model/simd-wasm.ts; a test checks they agree).
 (module
   (memory (import "env" "memory") 1)
@@ -485,4 +486,104 @@
       (local.set $c (i32.add (local.get $c) (i32.const 4)))
       (local.set $r (i32.add (local.get $r) (i32.const 4)))
       (br $m1))))
+
+  ;; ---------------------------------------------------------------------------------------------------------
+  ;; Optimiser updates (model/optim.ts) over `pairs` pairs of floats, two lanes of float64 (f64x2) rounded to
+  ;; float32 on store: the operations and their order are those of the JavaScript loops in model/optim.ts
+  ;; (which also update an odd last element and tensors outside this memory), each correctly rounded, so the
+  ;; same bits.
+
+  ;; Adam with AdamW decay, in place at $p (parameters), $m and $v (moments), from $g (gradients):
+  ;; gᵢ = g·scale; m ← b1·m + c1·gᵢ; v ← b2·v + (c2·gᵢ)·gᵢ; p ← p·decay − (rate·m) / (√(v·ibc2) + eps), the last
+  ;; with m and v before their rounding (c = 1 − b; rate = lr / bc1 and ibc2 = 1 / bc2 fold in the bias corrections).
+  (func (export "adam") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $pairs i32)
+    (param $scale f64) (param $b1 f64) (param $c1 f64) (param $b2 f64) (param $c2 f64) (param $decay f64)
+    (param $rate f64) (param $ibc2 f64) (param $eps f64)
+    (local $end i32) (local $vscale v128) (local $vb1 v128) (local $vc1 v128) (local $vb2 v128) (local $vc2 v128)
+    (local $vdecay v128) (local $vrate v128) (local $vibc2 v128) (local $veps v128) (local $gi v128) (local $mi v128)
+    (local $vi v128)
+    (local.set $vscale (f64x2.splat (local.get $scale)))
+    (local.set $vb1 (f64x2.splat (local.get $b1)))
+    (local.set $vc1 (f64x2.splat (local.get $c1)))
+    (local.set $vb2 (f64x2.splat (local.get $b2)))
+    (local.set $vc2 (f64x2.splat (local.get $c2)))
+    (local.set $vdecay (f64x2.splat (local.get $decay)))
+    (local.set $vrate (f64x2.splat (local.get $rate)))
+    (local.set $vibc2 (f64x2.splat (local.get $ibc2)))
+    (local.set $veps (f64x2.splat (local.get $eps)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $pairs) (i32.const 3))))
+    (block $done (loop $pair
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $gi (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))) (local.get $vscale)))
+      (local.set $mi (f64x2.add
+        (f64x2.mul (local.get $vb1) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $m))))
+        (f64x2.mul (local.get $vc1) (local.get $gi))))
+      (local.set $vi (f64x2.add
+        (f64x2.mul (local.get $vb2) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $v))))
+        (f64x2.mul (f64x2.mul (local.get $vc2) (local.get $gi)) (local.get $gi))))
+      (v128.store64_lane 0 (local.get $m) (f32x4.demote_f64x2_zero (local.get $mi)))
+      (v128.store64_lane 0 (local.get $v) (f32x4.demote_f64x2_zero (local.get $vi)))
+      (v128.store64_lane 0 (local.get $p) (f32x4.demote_f64x2_zero (f64x2.sub
+        (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))) (local.get $vdecay))
+        (f64x2.div (f64x2.mul (local.get $vrate) (local.get $mi))
+          (f64x2.add (f64x2.sqrt (f64x2.mul (local.get $vi) (local.get $vibc2))) (local.get $veps))))))
+      (local.set $p (i32.add (local.get $p) (i32.const 8)))
+      (local.set $g (i32.add (local.get $g) (i32.const 8)))
+      (local.set $m (i32.add (local.get $m) (i32.const 8)))
+      (local.set $v (i32.add (local.get $v) (i32.const 8)))
+      (br $pair))))
+
+  ;; SGD in place at $p (parameters) and $buf (momentum buffers, untouched when $mu = 0), from $g (gradients):
+  ;; d = g·scale + l2·p; with momentum d ← mu·buf + d and buf ← d; p ← p − lr·d (d before its rounding).
+  (func (export "sgd") (param $p i32) (param $g i32) (param $buf i32) (param $pairs i32)
+    (param $scale f64) (param $l2 f64) (param $mu f64) (param $lr f64)
+    (local $end i32) (local $momentum i32) (local $vscale v128) (local $vl2 v128) (local $vmu v128) (local $vlr v128)
+    (local $pi v128) (local $d v128)
+    (local.set $momentum (f64.ne (local.get $mu) (f64.const 0)))
+    (local.set $vscale (f64x2.splat (local.get $scale)))
+    (local.set $vl2 (f64x2.splat (local.get $l2)))
+    (local.set $vmu (f64x2.splat (local.get $mu)))
+    (local.set $vlr (f64x2.splat (local.get $lr)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $pairs) (i32.const 3))))
+    (block $done (loop $pair
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $pi (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $p))))
+      (local.set $d (f64x2.add
+        (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))) (local.get $vscale))
+        (f64x2.mul (local.get $vl2) (local.get $pi))))
+      (if (local.get $momentum)
+        (then
+          (local.set $d (f64x2.add
+            (f64x2.mul (local.get $vmu) (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $buf)))) (local.get $d)))
+          (v128.store64_lane 0 (local.get $buf) (f32x4.demote_f64x2_zero (local.get $d)))
+          (local.set $buf (i32.add (local.get $buf) (i32.const 8)))))
+      (v128.store64_lane 0 (local.get $p)
+        (f32x4.demote_f64x2_zero (f64x2.sub (local.get $pi) (f64x2.mul (local.get $vlr) (local.get $d)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 8)))
+      (local.set $g (i32.add (local.get $g) (i32.const 8)))
+      (br $pair))))
+
+  ;; Σ g² over n floats at $g in float64 (each square exact): four running sums, lanes of two f64x2 over blocks
+  ;; of four, added pairwise, then the last n mod 4 in order.
+  (func (export "sumSquares") (param $g i32) (param $n i32) (result f64)
+    (local $end i32) (local $end4 i32) (local $a v128) (local $b v128) (local $x v128) (local $s f64) (local $y f64)
+    (local.set $end (i32.add (local.get $g) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $g) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done4 (loop $four
+      (br_if $done4 (i32.ge_u (local.get $g) (local.get $end4)))
+      (local.set $x (f64x2.promote_low_f32x4 (v128.load64_zero (local.get $g))))
+      (local.set $a (f64x2.add (local.get $a) (f64x2.mul (local.get $x) (local.get $x))))
+      (local.set $x (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 (local.get $g))))
+      (local.set $b (f64x2.add (local.get $b) (f64x2.mul (local.get $x) (local.get $x))))
+      (local.set $g (i32.add (local.get $g) (i32.const 16)))
+      (br $four)))
+    (local.set $a (f64x2.add (local.get $a) (local.get $b)))
+    (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $a)) (f64x2.extract_lane 1 (local.get $a))))
+    (block $done1 (loop $one
+      (br_if $done1 (i32.ge_u (local.get $g) (local.get $end)))
+      (local.set $y (f64.promote_f32 (f32.load (local.get $g))))
+      (local.set $s (f64.add (local.get $s) (f64.mul (local.get $y) (local.get $y))))
+      (local.set $g (i32.add (local.get $g) (i32.const 4)))
+      (br $one)))
+    (local.get $s))
 )

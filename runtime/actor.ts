@@ -9,7 +9,7 @@ import type { ModelConfig } from '../model/config.js';
 import { DropoutMask } from '../model/dropout.js';
 import { GroupKernel, type GroupKernelSpec, storedGateSteps } from '../model/group-kernel.js';
 import { ItemList } from '../model/items.js';
-import { clipScale, Optimizer, sumOfSquares, type OptimizerConfig, type OptimizerState } from '../model/optim.js';
+import { clipScale, Optimizer, type OptimizerConfig, type OptimizerState } from '../model/optim.js';
 import type { GroupParams } from '../model/params.js';
 import { ReadoutShard, softmaxCrossEntropy } from '../model/readout-shard.js';
 import { SimdArena } from '../model/simd.js';
@@ -50,6 +50,12 @@ export interface ActorTrace {
   batch: number;
   offsets: Int32Array; // (steps·batch + 1)
   units: Int32Array;
+}
+
+/** An actor's parts of a wasm memory: its kernel's, and its optimiser state's (so the update runs in SIMD). */
+export interface ActorArenas {
+  kernel: SimdArena;
+  optimizer: SimdArena;
 }
 
 const EMPTY: readonly ItemList[] = [];
@@ -129,22 +135,44 @@ export class ActorCore {
     return { cfg: init.model, layer: me.layer, unitStart: me.unitStart, units: me.units, batch, gateSteps };
   }
 
-  /**
-   * Kernel memories for actors that share a thread (the inline transport): one wasm memory and instance for all,
-   * so their SIMD call sites stay monomorphic; null when they would not fit one memory together.
-   */
-  static sharedArenas(inits: readonly ActorInit[], batch: number, maxSteps: number): SimdArena[] | null {
-    const sizes = inits.map((init) => GroupKernel.arenaSizes(ActorCore.kernelSpec(init, batch, maxSteps)));
-    if (!SimdArena.fitTogether(sizes)) return null;
-    try {
-      return SimdArena.group(sizes);
-    } catch {
-      return null; // one large memory could not be had: one memory per kernel (each may still fail, clearly)
-    }
+  /** Lengths of the trainable tensors of an actor of `init`, in paramTensors order. */
+  private static paramLengths(init: ActorInit): number[] {
+    const p = init.params;
+    const lengths = [p.kernel.length, p.recurrentKernel.length, p.bias.length, p.recurrentBias.length, p.thr.length];
+    const top = new Topology(init.model, init.split);
+    if (top.actors[init.id]!.layer === top.depth - 1) lengths.push(init.readoutWeight?.length ?? 0, init.readoutBias?.length ?? 0);
+    return lengths;
   }
 
-  /** `arena`: this actor's kernel memory from sharedArenas (actors in one thread); default: its own. */
-  constructor(init: ActorInit, fab: FabricBuffers, arena?: SimdArena) {
+  /** The arena sizes of an actor's kernel, then of its optimiser state (in the same memory, for its SIMD update). */
+  private static arenaSizes(init: ActorInit, batch: number, maxSteps: number): number[][] {
+    return [GroupKernel.arenaSizes(ActorCore.kernelSpec(init, batch, maxSteps)), Optimizer.arenaSizes(init.optimizer, ActorCore.paramLengths(init))];
+  }
+
+  /** One wasm memory for an actor's kernel and optimiser state. */
+  private static ownArenas(init: ActorInit, batch: number, maxSteps: number): ActorArenas {
+    const [kernel, optimizer] = SimdArena.group(ActorCore.arenaSizes(init, batch, maxSteps)) as [SimdArena, SimdArena];
+    return { kernel, optimizer };
+  }
+
+  /**
+   * Memories for actors that share a thread (the inline transport): one wasm memory and instance for all,
+   * so their SIMD call sites stay monomorphic; null when they would not fit one memory together.
+   */
+  static sharedArenas(inits: readonly ActorInit[], batch: number, maxSteps: number): ActorArenas[] | null {
+    const sizes = inits.flatMap((init) => ActorCore.arenaSizes(init, batch, maxSteps));
+    if (!SimdArena.fitTogether(sizes)) return null;
+    let arenas: SimdArena[];
+    try {
+      arenas = SimdArena.group(sizes);
+    } catch {
+      return null; // one large memory could not be had: one memory per actor (each may still fail, clearly)
+    }
+    return inits.map((_, i) => ({ kernel: arenas[2 * i]!, optimizer: arenas[2 * i + 1]! }));
+  }
+
+  /** `arenas`: this actor's memory from sharedArenas (actors in one thread); default: its own. */
+  constructor(init: ActorInit, fab: FabricBuffers, arenas?: ActorArenas) {
     this.model = init.model;
     this.top = new Topology(init.model, init.split);
     this.info = this.top.actors[init.id]!;
@@ -154,7 +182,8 @@ export class ActorCore {
     const B = (this.B = fab.batch);
     const me = this.info;
     const G = this.top.size;
-    this.kernel = new GroupKernel(ActorCore.kernelSpec(init, B, fab.maxSteps), init.params, arena);
+    const memory = arenas ?? ActorCore.ownArenas(init, B, fab.maxSteps);
+    this.kernel = new GroupKernel(ActorCore.kernelSpec(init, B, fab.maxSteps), init.params, memory.kernel);
     this.lastLayer = me.layer === this.top.depth - 1;
     this.ctrl = new Int32Array(fab.control);
     this.scalars = new Float64Array(fab.scalars, 8 * me.id * SCALAR.size, SCALAR.size);
@@ -224,6 +253,7 @@ export class ActorCore {
       tensors,
       tensors.map((t) => t === this.kernel.params.thr),
       tensors.map((t) => t === this.kernel.params.bias || t === this.kernel.params.recurrentBias || t === this.readoutBias),
+      memory.optimizer,
     );
   }
 
@@ -485,7 +515,7 @@ export class ActorCore {
     const g = this.gradTensors();
     // The readout bias is replicated on every last-layer actor: count it once.
     if (this.shard && this.info.rank !== 0) g.pop();
-    this.scalars[SCALAR.sumSquares] = sumOfSquares(g);
+    this.scalars[SCALAR.sumSquares] = this.optimizer.sumOfSquares(g);
   }
 
   update(): void {

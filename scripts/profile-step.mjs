@@ -42,7 +42,7 @@ const PHASES = [
   ['elementwise forward and announcements', /^(cellForward|forward|forwardPaperGates|forwardPaperState|nearThreshold|pushMany|copyFrom|push|receiveActive)$/],
   ['item bookkeeping (history, ordering by row)', /^(byRow|record|dropLast|reset|recordInputs|slotSize|useSlot|recomputeBlock|forwardPreactivations|begin|end|clear)$/],
   ['readout and loss', /^(observe|loss|outputGrad|partialLogits|softmaxCrossEntropy|.*[Ll]ogits.*)$/],
-  ['optimiser update and clipping', /^(step|sumOfSquares|update|scale|norm)$/],
+  ['optimiser update and clipping', /^(step|sumOfSquares|update|scale|norm|adam|sgd|sumSquares)$/],
   ['runtime: routing, counters, phases', /^(route|countPair|countForward|afterStep|backward|control|buildInput|run|runPhase|tick)$/],
 ];
 const phaseOf = (name) => PHASES.find(([, re]) => re.test(name))?.[0] ?? 'other (GC, runtime, idle)';

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { clipScale, Optimizer, sumOfSquares } from '../model/optim.js';
+import { clipScale, Optimizer, sumOfSquares, type OptimizerConfig } from '../model/optim.js';
 import { KeyedStream } from '../model/rng.js';
+import { SimdArena } from '../model/simd.js';
 
 describe('Adam', () => {
   it('matches a hand-computed two-step example (bias-corrected, default β1, β2, eps)', () => {
@@ -179,5 +180,76 @@ describe('state / loadState', () => {
     const opt = new Optimizer({ kind: 'adam', lr: 0.01 }, [new Float32Array(3)], [false]);
     expect(() => opt.loadState({ step: 1, m: [new Float32Array(2)], v: [new Float32Array(3)] })).toThrow(/m\[0\]/);
     expect(() => opt.loadState({ step: 1, m: [], v: [] })).toThrow(/tensors/);
+  });
+});
+
+describe('SIMD update (state in a wasm arena)', () => {
+  // Tensors of odd and even lengths, one starting off a 16-byte boundary, one outside the wasm memory (the
+  // readout's case): the SIMD module updates whole pairs in its memory, JavaScript the rest.
+  const sizes = [13, 8, 1, 6];
+  const isThr = [false, false, true, false];
+  const isBias = [false, true, false, false];
+
+  /** Parameters and gradients in one wasm memory with an optimiser arena, and the same values in plain arrays. */
+  function setup(cfg: OptimizerConfig) {
+    const lengths = sizes.map((n, k) => (k === 0 ? n - 1 : n));
+    const [tensors, state] = SimdArena.group([[...sizes, ...sizes], Optimizer.arenaSizes(cfg, lengths)]) as [SimdArena, SimdArena];
+    const inMemory = (t: Float32Array, k: number) => (k === 0 ? t.subarray(1) : t);
+    const params = tensors.views.slice(0, sizes.length).map(inMemory);
+    params[3] = new Float32Array(sizes[3]!); // outside the memory
+    const grads = tensors.views.slice(sizes.length).map(inMemory);
+    randomTensors(3, lengths, 0.5).forEach((t, k) => params[k]!.set(t));
+    params[2]![0] = 0.5;
+    const calls = { adam: 0, sgd: 0, sumSquares: 0 };
+    const ops = tensors.ops;
+    const counted = {
+      adam: (...a: Parameters<typeof ops.adam>) => (calls.adam++, ops.adam(...a)),
+      sgd: (...a: Parameters<typeof ops.sgd>) => (calls.sgd++, ops.sgd(...a)),
+      sumSquares: (...a: Parameters<typeof ops.sumSquares>) => (calls.sumSquares++, ops.sumSquares(...a)),
+    };
+    const arena = Object.create(state, { ops: { value: counted } }) as SimdArena;
+    const simd = new Optimizer(cfg, params, isThr, isBias, arena);
+    const plainParams = params.map((t) => t.slice());
+    const plain = new Optimizer(cfg, plainParams, isThr, isBias);
+    return { lengths, params, grads, simd, plainParams, plain, calls };
+  }
+
+  for (const cfg of [
+    { kind: 'adam' as const, lr: 0.01, weightDecay: 0.1 },
+    { kind: 'adam' as const, lr: 0.05, beta1: 0.5, beta2: 0.9, eps: 1e-3, schedule: { kind: 'cosine' as const, warmup: 2, lrMin: 0.001, steps: 6 } },
+    { kind: 'sgd' as const, lr: 0.05, momentum: 0.9, weightDecay: 0.01 },
+    { kind: 'sgd' as const, lr: 0.5, weightDecay: 0.2 },
+    { kind: 'sgd' as const, lr: 0.5 },
+  ]) {
+    it(`${cfg.kind} ${JSON.stringify(cfg)}: the same bits as the plain optimiser, state included`, () => {
+      const { lengths, params, grads, simd, plainParams, plain, calls } = setup(cfg);
+      for (let step = 0; step < 6; step++) {
+        randomTensors(200 + step, lengths, step === 3 ? 1e-3 : 2).forEach((t, k) => grads[k]!.set(t));
+        grads[1]![step] = step % 2 ? -0 : 0; // signed zeros take the same path as any value
+        const scale = clipScale(Math.sqrt(plain.sumOfSquares(grads)), 3);
+        simd.step(grads, scale);
+        plain.step(grads.map((g) => g.slice()), scale);
+      }
+      const bits = (ts: Float32Array[]) => ts.map((t) => Array.from(new Uint32Array(t.slice().buffer)));
+      expect(bits(params)).toEqual(bits(plainParams));
+      expect(bits(simd.state().m)).toEqual(bits(plain.state().m));
+      expect(bits(simd.state().v)).toEqual(bits(plain.state().v));
+      expect(calls[cfg.kind]).toBe(6 * 3); // three tensors in the memory, each step
+    });
+  }
+
+  it('sumOfSquares: the SIMD sums agree with the sequential one to rounding; other tensors as before', () => {
+    const { grads, simd, calls } = setup({ kind: 'adam', lr: 0.01 });
+    randomTensors(7, sizes.map((n, k) => (k === 0 ? n - 1 : n))).forEach((t, k) => grads[k]!.set(t));
+    const outside = Float64Array.of(1, 2);
+    expect(simd.sumOfSquares([...grads, outside])).toBeCloseTo(sumOfSquares([...grads, outside]), 12);
+    expect(calls.sumSquares).toBe(4);
+    grads.forEach((g) => g.fill(0.5));
+    expect(simd.sumOfSquares(grads)).toBe(0.25 * (12 + 8 + 1 + 6)); // exact sums: any order gives the same
+  });
+
+  it('rejects an arena of other sizes', () => {
+    const [arena] = SimdArena.group([[3, 3]]) as [SimdArena];
+    expect(() => new Optimizer({ kind: 'adam', lr: 0.01 }, [new Float32Array(4)], [false], undefined, arena)).toThrow(/Optimizer.arenaSizes/);
   });
 });
