@@ -2,9 +2,10 @@
  * Memory of a long `--transport nats` training (issue #17): trains a small network over a NATS server and samples
  * the process's memory after a forced GC every few hundred steps, then reports how RSS and the coordinator's
  * heap changed between the end of the warm-up and the last sample. RSS covers the actor threads too (their heaps
- * and the NATS clients' buffers) but wanders by several per cent either way from sample to sample without a
- * trend (the allocator of the actor threads; their JS heaps stay flat, `node --trace-gc` shows them), so the
- * verdict rests on heapUsed + external, the coordinator thread's memory after a GC, which is steady to ~0.1 MB.
+ * and the NATS clients' buffers) but moves by ~15 MB either way without a trend: V8 grows and shrinks each actor
+ * thread's young generation with its allocation rate (`node --trace-gc`: committed 13.5–27 MB per actor thread, live
+ * 9.0–9.2 MB throughout), so the verdict rests on heapUsed + external, the coordinator thread's memory after a GC,
+ * which is steady to ~0.5 MB.
  * test/nats-memory.test.ts is the short check in `npm test`.
  *
  * Usage (after `npm run build`, with a nats-server running):
