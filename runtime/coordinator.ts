@@ -148,7 +148,12 @@ class ThreadsTransport implements Transport {
   private readonly sharedActors: Remote<WorkerApi>[] = [];
   /** …or `nats` actors in threads: one of the two lists is filled. */
   private readonly natsActors: Remote<NatsActorApi>[] = [];
-  private failure: Promise<never>;
+  /**
+   * Rejects the calls in flight (guard) when an actor fails. One entry per call, removed when it settles: racing
+   * every call against one run-long promise would chain a reaction on it per call, each holding the call's result
+   * until the run ends (the leak of issue #17).
+   */
+  private readonly inFlight = new Set<(e: Error) => void>();
   private failed: Error | null = null;
   private closing = false;
   private exited = 0;
@@ -162,19 +167,16 @@ class ThreadsTransport implements Transport {
     private readonly nats?: { servers: string; run: string; auth: NatsAuth; key?: Uint8Array },
   ) {
     const url = workerUrl(nats ? 'nats-worker.js' : 'worker.js');
-    let fail: (e: Error) => void = () => {};
-    this.failure = new Promise<never>((_, reject) => (fail = reject));
-    this.failure.catch(() => {});
     for (const init of inits) {
       const workerData = nats
         ? { init, servers: nats.servers, auth: nats.auth, run: nats.run, batch: fabric.batch, maxSteps: fabric.maxSteps, key: nats.key }
         : { init, fabric };
       const w = new Worker(fileURLToPath(url), { workerData, env: { ...process.env, EGRU_ACTOR_THREAD: '1' } });
       const who = top.describe(top.actors[init.id]!);
-      w.on('error', (e) => this.fail(new ActorFailure(`${who} crashed: ${e.message}`), fail));
+      w.on('error', (e) => this.fail(new ActorFailure(`${who} crashed: ${e.message}`)));
       w.on('exit', (code) => {
         this.exited++;
-        if (!this.closing) this.fail(new ActorFailure(`${who} exited unexpectedly (code ${code})`), fail);
+        if (!this.closing) this.fail(new ActorFailure(`${who} exited unexpectedly (code ${code})`));
       });
       this.workers.push(w);
       if (nats) this.natsActors.push(wrapWorker<NatsActorApi>(w));
@@ -187,11 +189,11 @@ class ThreadsTransport implements Transport {
     return this.nats ? this.natsActors : this.sharedActors;
   }
 
-  private fail(e: Error, reject: (e: Error) => void): void {
+  private fail(e: Error): void {
     if (this.failed) return;
     this.failed = e;
     abortAll(this.fabric.control);
-    reject(e);
+    for (const reject of this.inFlight) reject(e);
   }
 
   async ready(): Promise<void> {
@@ -203,8 +205,11 @@ class ThreadsTransport implements Transport {
       await this.terminate();
       throw this.failed;
     }
+    let reject: (e: Error) => void = () => {};
+    const failure = new Promise<never>((_, r) => (reject = r));
+    this.inFlight.add(reject);
     try {
-      return await Promise.race([withTimeout(p, ms, what), this.failure]);
+      return await Promise.race([withTimeout(p, ms, what), failure]);
     } catch (e) {
       const err = this.failed ?? (e instanceof ActorFailure ? e : new ActorFailure((e as Error).message));
       if (!this.failed) {
@@ -213,6 +218,8 @@ class ThreadsTransport implements Transport {
       }
       await this.terminate();
       throw err;
+    } finally {
+      this.inFlight.delete(reject);
     }
   }
 

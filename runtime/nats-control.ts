@@ -1,8 +1,8 @@
 /**
  * The control protocol between a coordinator and actor hosts (nats-host.ts serves it, nats-host-client.ts
  * calls it). Every message is a control message of nats-seal.ts:
- * 1. assignment, on HOSTS_SUBJECT (a queue: one host takes it): {run, token, runNonce, heartbeat…, spec}, sealed
- *    with the assignment key when the coordinator has a secret. The host refuses a token it has seen (a replay),
+ * 1. assignment, on the run's assignment subject (a queue: one host takes it): {run, token, runNonce, heartbeat…,
+ *    spec}, sealed with the assignment key when the coordinator has a secret; its run must be the subject's. The host refuses a token it has seen (a replay),
  *    reserves the actor without starting it and answers {token, host, challenge} (sealed the same way).
  * 2. claim, on the host's own subject: {challenge}, sealed with the assignment's control key, which needs the
  *    secret (if any), the token and the host's fresh challenge: only the coordinator that sent the assignment can
@@ -14,12 +14,24 @@
 import { deriveKey } from './nats-seal.js';
 import type { ActorInit } from './actor.js';
 
-export const HOSTS_SUBJECT = 'egru.hosts.assign';
+/**
+ * Where a coordinator assigns the actors of `run`. One subject per run, so that a server can permit a run's user to
+ * assign (and read the assignments of) its own run only; hosts take every run's (ASSIGN_ANY).
+ */
+export function assignSubject(run: string): string {
+  return `egru.hosts.assign.${run}`;
+}
+export const ASSIGN_ANY = 'egru.hosts.assign.*';
+/** The run an assignment subject names, or null. */
+export function runOfAssignSubject(subject: string): string | null {
+  const prefix = 'egru.hosts.assign.';
+  return subject.startsWith(prefix) ? subject.slice(prefix.length) : null;
+}
 export function controlSubject(run: string, actor: number): string {
   return `egru.${run}.ctl.a${actor}`;
 }
 export function claimSubject(host: string): string {
-  return `egru.hosts.${host}.claim`;
+  return `egru.hosts.claim.${host}`;
 }
 
 /** What an actor host needs to start one actor (servers and credentials are its own). */

@@ -6,11 +6,11 @@
 import type { NatsConnection } from 'nats';
 import {
   assignKey,
+  assignSubject,
   claimSubject,
   controlKey,
   controlSubject,
   dataKey,
-  HOSTS_SUBJECT,
   isOffer,
   isReply,
   type ActorSpec,
@@ -62,7 +62,7 @@ export class HostedActors {
     const token = randomKey(16);
     const assignment: Assignment = { run: this.opts.run, token, runNonce: this.runNonce, heartbeatMs, heartbeatTimeoutMs: 10 * heartbeatMs, spec };
     const aKey = secret ? assignKey(secret) : null;
-    const offer = await this.exchange(HOSTS_SUBJECT, packControl(aKey, assignment), aKey, callTimeoutMs, `assigning ${what} to an actor host`);
+    const offer = await this.exchange(assignSubject(this.opts.run), packControl(aKey, assignment), aKey, callTimeoutMs, `assigning ${what} to an actor host`);
     if (!isOffer(offer) || Buffer.compare(offer.token, token) !== 0) throw new HostCallError(`assigning ${what} to an actor host: the answer is not an offer for this assignment`);
     const key = controlKey(secret, token, offer.challenge);
     const started = await this.exchange(claimSubject(offer.host), packControl(key, { challenge: offer.challenge }), key, callTimeoutMs, `starting ${what} on actor host ${offer.host}`);
@@ -114,7 +114,7 @@ export class HostedActors {
       return `the connection to the NATS server closed after ${after}${lost}`;
     }
     if (/no responders|503/i.test(m))
-      return subject === HOSTS_SUBJECT ? 'no actor host is listening (start `egru actor-host --nats <url>` on each host)' : `its host is gone (no responder after ${after})`;
+      return subject === assignSubject(this.opts.run) ? 'no actor host is listening (start `egru actor-host --nats <url>` on each host)' : `its host is gone (no responder after ${after})`;
     if (/timeout/i.test(m)) {
       const lost = this.lostAt ? ` (the connection to the NATS server was lost ${((Date.now() - this.lostAt) / 1000).toFixed(1)} s ago)` : '';
       return `no answer within ${after}${lost}`;

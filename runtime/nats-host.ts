@@ -9,6 +9,7 @@ import type { Msg, NatsConnection, Subscription } from 'nats';
 import { connectNats, type NatsEndpoint } from './nats-connect.js';
 import { startNatsActor, type NatsActorApi } from './nats-actor.js';
 import {
+  ASSIGN_ANY,
   assignKey,
   assignmentProblem,
   claimSubject,
@@ -16,9 +17,9 @@ import {
   controlSubject,
   dataKey,
   hex,
-  HOSTS_SUBJECT,
   isClaim,
   isRequest,
+  runOfAssignSubject,
   type Assignment,
   type ControlReply,
 } from './nats-control.js';
@@ -83,6 +84,9 @@ export async function serveActorHost(endpoint: NatsEndpoint, log: (line: string)
     const problem = assignmentProblem(opened.body);
     if (problem) return refuse(`malformed (${problem})`);
     const a = opened.body as Assignment;
+    // A server may permit a user the assignment subject of one run only: that user must not assign another run's actors.
+    const subjectRun = runOfAssignSubject(msg.subject);
+    if (subjectRun !== a.run) return refuse(`${who(a)}: sent on the assignment subject of run ${subjectRun}, not on its own`);
     const token = hex(a.token);
     if (seen.has(token)) return refuse(`${who(a)}: a replayed assignment (its token was used before)`);
     seen.add(token);
@@ -169,7 +173,7 @@ export async function serveActorHost(endpoint: NatsEndpoint, log: (line: string)
   }, 500);
   watch.unref();
 
-  nc.subscribe(HOSTS_SUBJECT, { queue: 'egru-actor-hosts', callback: (err, msg) => void (err || onAssign(msg)) });
+  nc.subscribe(ASSIGN_ANY, { queue: 'egru-actor-hosts', callback: (err, msg) => void (err || onAssign(msg)) });
   nc.subscribe(claimSubject(hostId), { callback: (err, msg) => void (err || onClaim(msg)) });
   await nc.flush();
 

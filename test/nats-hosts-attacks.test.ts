@@ -12,7 +12,7 @@ import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paramList } from '../model/params.js';
 import { ActorFailure, Trainer } from '../runtime/coordinator.js';
-import { claimSubject, HOSTS_SUBJECT, isOffer } from '../runtime/nats-control.js';
+import { assignSubject, claimSubject, isOffer } from '../runtime/nats-control.js';
 import { serveActorHost, type ActorHost } from '../runtime/nats-host.js';
 import { openControl, packControl, randomKey } from '../runtime/nats-seal.js';
 import { BIN } from './helpers/egru-cli.js';
@@ -141,7 +141,7 @@ describe.skipIf(!!NATS_MISSING)(needsNats('a third client on the control plane o
   it('replayed assignments start no actor: refused by their token, or offered and then not claimable', async () => {
     const { hs, close } = await hosts(SECRET);
     const recorded: Uint8Array[] = [];
-    const sub = attacker.subscribe(HOSTS_SUBJECT, { callback: (_e, m) => recorded.push(m.data.slice()) });
+    const sub = attacker.subscribe(assignSubject('replay-assign'), { callback: (_e, m) => recorded.push(m.data.slice()) });
     await attacker.flush();
     const t = await create('replay-assign', { secret: SECRET });
     try {
@@ -151,7 +151,7 @@ describe.skipIf(!!NATS_MISSING)(needsNats('a third client on the control plane o
       const outcomes = new Set<string>();
       for (let round = 0; round < 10; round++)
         for (const m of recorded) {
-          const reply = await attacker.request(HOSTS_SUBJECT, m, { timeout: 1000 });
+          const reply = await attacker.request(assignSubject('replay-assign'), m, { timeout: 1000 });
           const opened = openControl(null, reply.data);
           expect(opened.ok).toBe(true);
           const body = (opened as { body: unknown }).body;
@@ -171,6 +171,22 @@ describe.skipIf(!!NATS_MISSING)(needsNats('a third client on the control plane o
       await close();
     }
     expect(running(hs)).toBe(0);
+  });
+
+  it("an assignment on another run's assignment subject starts nothing: a run's user cannot assign the actors of another run", async () => {
+    const { hs, log, close } = await hosts();
+    try {
+      const spec = { init: { id: 0 }, run: 'victim', batch: 1, maxSteps: 1 };
+      const assignment = { run: 'victim', token: randomKey(16), runNonce: randomKey(16), heartbeatMs: 100, heartbeatTimeoutMs: 1000, spec };
+      const reply = await attacker.request(assignSubject('mine'), packControl(null, assignment), { timeout: 1000 });
+      expect(JSON.stringify((openControl(null, reply.data) as { body: unknown }).body)).toMatch(
+        /refused the assignment: run victim: actor 0: sent on the assignment subject of run mine, not on its own/,
+      );
+      expect(log.join('\n')).toMatch(/refused an assignment: run victim: actor 0: sent on the assignment subject of run mine/);
+      expect(running(hs)).toBe(0);
+    } finally {
+      await close();
+    }
   });
 
   it("a forged answer to the coordinator's call fails the call with a named error (never taken for the actor's)", async () => {

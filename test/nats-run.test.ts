@@ -1,23 +1,29 @@
 /**
  * --nats-run: a chosen run id for the nats transport's subjects, so that a server can permit a user only its
- * run's subjects (the locked-down config of docs/nats.md). A run with the permitted id trains; the same user with
- * another id (or none: a random one) is refused before anything runs, with one line.
+ * run's subjects. The server runs the one-user-per-run config of docs/nats.md as written there (bcrypt hashes
+ * replaced by plain passwords). A run with the permitted id trains; the same user with another id (or none: a
+ * random one) is refused before anything runs, with one line; a run over actor hosts assigns its own actors only.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assignSubject } from '../runtime/nats-control.js';
 import { natsServerMissing, startNatsServer } from './helpers/nats-server.js';
-import { runEgru, type Result } from './helpers/egru-cli.js';
+import { BIN, runEgru, type Result } from './helpers/egru-cli.js';
 
 const TINY = ['--task', 'adding-class', '--seq-len', '8', '--hidden', '6', '--limit', '24', '--val-limit', '8', '--batch', '8', '--progress', 'none'];
-// The permissions block of docs/nats.md, for one run's user.
-const SERVER_CONFIG = `authorization {
-  users = [
-    { user: r1user, password: r1pass, permissions: { publish: ["egru.r1.>"], subscribe: ["egru.r1.>"] } }
-  ]
+/** The config block of docs/nats.md that has a user per run; each user's password is `<user>-pw`. */
+function docsServerConfig(): string {
+  const doc = readFileSync(resolve(import.meta.dirname, '..', 'docs', 'nats.md'), 'utf8');
+  const block = [...doc.matchAll(/^```\w*\n([\s\S]*?)^```$/gm)].map((m) => m[1]!).find((b) => b.includes('user: run-r3'));
+  if (!block) throw new Error('docs/nats.md has no config block with the user run-r3');
+  // the port comes from the command line (startNatsServer)
+  return block.replace(/^listen: .*$/m, '').replace(/user: ([\w-]+), password: "\$2a\$11\$\.\.\."/g, 'user: $1, password: "$1-pw"');
 }
-`;
+const at = (user: string) => `nats://${user}:${user}-pw@127.0.0.1:${server.port}`;
 // A run on other subjects than the permitted ones waits for peers that never hear it: fail fast instead.
 const FAST = { EGRU_NATS_PHASE_TIMEOUT_MS: '5000' };
 
@@ -30,9 +36,9 @@ let url: string;
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'egru-nats-run-'));
   if (NATS_MISSING) return;
-  writeFileSync(join(tmp, 'server.conf'), SERVER_CONFIG);
+  writeFileSync(join(tmp, 'server.conf'), docsServerConfig());
   server = await startNatsServer(['-c', join(tmp, 'server.conf')]);
-  url = `nats://r1user:r1pass@127.0.0.1:${server.port}`;
+  url = at('run-r1');
 });
 afterAll(async () => {
   await server?.stop();
@@ -71,9 +77,35 @@ describe.skipIf(!!NATS_MISSING)(needsNats('a server that permits a user only the
   });
 });
 
+describe.skipIf(!!NATS_MISSING)(needsNats('the same server: a run over actor hosts (user run-r3, the hosts user hosts)'), () => {
+  it('run-r3 trains with --nats-run r3 over an actor host, and may not publish on the assignment subject of another run', async () => {
+    const secret = join(tmp, 'egru.secret');
+    writeFileSync(secret, 'sixteen bytes or more, shared out of band\n');
+    const host = spawn(process.execPath, [BIN, 'actor-host', '--nats', at('hosts'), '--secret-file', secret], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const nc = await connect({ servers: `127.0.0.1:${server.port}`, user: 'run-r3', pass: 'run-r3-pw' });
+    try {
+      await new Promise<void>((ready, fail) => {
+        let err = '';
+        host.stderr!.on('data', (d: Buffer) => {
+          err += String(d);
+          if (err.includes('serving actors')) ready();
+        });
+        host.once('exit', (code) => fail(new Error(`actor host exited (${code}): ${err}`)));
+      });
+      const r = await egru(['train', ...TINY, '--transport', 'nats', '--nats', at('run-r3'), '--nats-run', 'r3', '--actor-hosts', '--secret-file', secret, '--steps', '2', '--out', join(tmp, 'r3')]);
+      expect(r.code, r.stderr).toBe(0);
+      await expect(nc.request(assignSubject('r4'), new Uint8Array(8), { timeout: 5000 })).rejects.toThrow(/Permissions Violation for Publish to "egru\.hosts\.assign\.r4"/);
+    } finally {
+      await nc.close();
+      host.kill('SIGKILL');
+    }
+  });
+});
+
 it('--nats-run takes one subject token of 1–64 letters, digits, - and _, with --transport nats only', async () => {
   for (const bad of ['a.b', 'r*', 'r>', 'a b', '', 'x'.repeat(65)])
     expectOneLineError(await egru(['train', ...TINY, '--transport', 'nats', '--nats-run', bad, '--steps', '1', '--out', join(tmp, 'bad')]), /--nats-run <id>' argument .* is invalid\. expected 1–64 letters, digits, '-' or '_'/);
+  expectOneLineError(await egru(['train', ...TINY, '--transport', 'nats', '--nats-run', 'hosts', '--steps', '1', '--out', join(tmp, 'bad')]), /'hosts' is reserved for the actor hosts' subjects/);
   expectOneLineError(await egru(['train', ...TINY, '--nats-run', 'r1', '--steps', '1', '--out', join(tmp, 'bad')]), /--nats-run applies to --transport nats only/);
   expect(readdirSync(tmp)).not.toContain('bad');
 });

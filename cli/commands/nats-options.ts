@@ -34,6 +34,8 @@ export function addNatsAuthOptions(cmd: Command): Command {
 /** --nats-run ID: one token of a NATS subject, so that `egru.<ID>.>` names exactly this run's subjects. */
 export function natsRunArg(v: string): string {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw new InvalidArgumentError("expected 1–64 letters, digits, '-' or '_'.");
+  // egru.hosts.> holds every run's assignments: a run user permitted egru.hosts.> could assign any run's actors
+  if (v === 'hosts') throw new InvalidArgumentError("'hosts' is reserved for the actor hosts' subjects (egru.hosts.…).");
   return v;
 }
 
