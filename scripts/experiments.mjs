@@ -255,7 +255,8 @@ function page() {
   out.push('`experiments/experiments.json`.');
   out.push('');
   out.push('- **Accuracy** is on the task\'s test set, measured after the last epoch. The runs validate on it after each epoch');
-  out.push('  (for the curves) but select nothing on it: the last epoch\'s network is the one reported.');
+  out.push('  (for the curves) but select nothing on it: the last epoch\'s network is the one reported. (For runs that do select,');
+  out.push('  e.g. with `--early-stop`, `egru train --holdout N` validates on N held-out training images instead: docs/formats.md.)');
   out.push('- **Activity sparsity** is that of the test pass; **backward sparsity**, backward message items and backward');
   out.push('  MACs per optimiser step are those of the last training epoch (docs/figures.md defines them).');
   out.push(`- **Step times** come from \`node scripts/experiments.mjs time\`: the median of repeated training steps and of`);

@@ -57,7 +57,7 @@ const batches = Array.from({ length: 8 }, (_, k) => ({
   batch: B,
   steps: T,
 }));
-const tr = await Trainer.create({ model: ck.config.model, params: ck.params, actors: 1, transport: 'inline', batch: B, maxSteps: T, optimizer: { kind: 'adam', lr: 0 } });
+const tr = await Trainer.create({ model: ck.config.model, params: ck.params, actors: Number(opt('--actors', '1')), transport: 'inline', batch: B, maxSteps: T, optimizer: { kind: 'adam', lr: 0 } });
 for (let w = 0; w < 20; w++) await tr.train(batches[w % 8]);
 
 const session = new Session();
