@@ -99,7 +99,7 @@ function scatterAdd(lists: readonly ItemList[], dst: Float32Array, B: number, n:
   }
 }
 
-/** The kernel's views in its wasm memory, in their order there (GroupKernel.arenaSizes). */
+/** The kernel's views in its wasm memory, in their order there (GroupKernel.arenaSizes); the cells take theirs by name. */
 const KERNEL_VIEWS = [
   // parameters and their gradients
   'kernel', 'recurrentKernel', 'bias', 'recurrentBias', 'thr',
