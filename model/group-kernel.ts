@@ -1,5 +1,9 @@
 /**
  * The event-driven float32 kernels one actor runs for its group of units (docs/math.md, docs/architecture.md).
+ * GroupKernel orchestrates a step: the sequence state and its BPTT history, the pre-activations and weight rows
+ * (RowEngine, model/row-engine.ts, over the item pools of model/history-pools.ts), the rings of GRAD_BLOCK steps,
+ * the counters and MAC counts. The cell's elementwise forward and backward math is in model/cells/ (evnn-gru.ts,
+ * paper.ts); it reads and writes the kernel's wasm memory through the named views of KERNEL_VIEWS.
  *
  * Layout: the group's parameters come from `sliceGroup` (params.ts): an incoming item from input/unit i reads
  * row i of `kernel`/`recurrentKernel`, 3n contiguous floats (own columns of the z|u, r, g blocks).
@@ -16,9 +20,11 @@
  * gradients, partial sums) run as WebAssembly SIMD calls on float32 (model/simd.ts) over weights, gradients and
  * pre-activation buffers that live in the kernel's wasm memory. The gate nonlinearities (σ, tanh) are one SIMD
  * call per batch element in float32 (≤ 3 ulp, model/simd.wat), and so are the elementwise steps of the evnn and
- * GRU cells (cellForward: float64 rounded to float32; cellBackward: float32 SIMD); the paper formulation's run in
- * JavaScript. Parameters, gradients, the state history and message values are float32.
+ * GRU cells (model/cells/evnn-gru.ts); the paper formulation's run in JavaScript (model/cells/paper.ts).
+ * Parameters, gradients, the state history and message values are float32.
  */
+import { EvnnGruCell, STAGE_FLOATS } from './cells/evnn-gru.js';
+import { PaperCell } from './cells/paper.js';
 import type { ModelConfig } from './config.js';
 import { layerInputSize } from './config.js';
 import { DropoutMask } from './dropout.js';
@@ -26,7 +32,7 @@ import { capacityFor, MaskPool, StepPool } from './history-pools.js';
 import { ItemList, type ItemSink } from './items.js';
 import { GRAD_BLOCK, RowEngine } from './row-engine.js';
 import type { GroupParams } from './params.js';
-import { SimdArena, type SimdOps } from './simd.js';
+import { SimdArena } from './simd.js';
 
 export interface GroupKernelSpec {
   cfg: ModelConfig;
@@ -93,19 +99,7 @@ function scatterAdd(lists: readonly ItemList[], dst: Float32Array, B: number, n:
   }
 }
 
-/**
- * The staging area of cellBackward's last n mod 4 units, in floats from its start: the streams with 4 floats
- * each, [z | r | g], dw and drh with 12.
- */
-const STAGE = { gate: 0, rg: 12, cur: 16, prev: 20, thr: 24, dy: 28, carry: 32, dw: 36, drh: 48, gthr: 60 } as const;
-const STAGE_FLOATS = 64;
-
-/** dst[at..at+len) = src[from..from+len), element by element: no subarray view to allocate on the step path. */
-function copyFloats(dst: Float32Array, at: number, src: Float32Array, from: number, len: number): void {
-  for (let k = 0; k < len; k++) dst[at + k] = src[from + k]!;
-}
-
-/** The kernel's views in its wasm memory, in their order there (GroupKernel.arenaSizes). */
+/** The kernel's views in its wasm memory, in their order there (GroupKernel.arenaSizes); the cells take theirs by name. */
 const KERNEL_VIEWS = [
   // parameters and their gradients
   'kernel', 'recurrentKernel', 'bias', 'recurrentBias', 'thr',
@@ -184,10 +178,7 @@ export class GroupKernel {
   private readonly layerSize: number;
   private readonly gru: boolean;
   private readonly paper: boolean;
-  private readonly gamma: number;
-  private readonly support: number;
   private readonly invSupport: number;
-  private activityCoef = 0;
   private steps = 0;
   /** Dropout on this layer's inputs (the outputs of the layer below), training only; null for layer 0 or p = 0. */
   private readonly inputDropout: DropoutMask | null;
@@ -218,7 +209,7 @@ export class GroupKernel {
   // in the wasm arena (byte offsets p* for the SIMD calls)
   // Pre-activations, kept for the last GRAD_BLOCK steps (ring slot t mod GRAD_BLOCK): the backward step
   // recomputes those of a whole block of steps in one pass over the weight rows (recomputeBlock), so a row is
-  // read once per block there instead of once per step. acc/rg/pAcc/pRg = the current step's slot.
+  // read once per block there instead of once per step. acc/rg = the current step's slot.
   private acc: Float32Array; // B × 3n pre-activations (wx + rh for z|u, r; wx for g)
   private rg: Float32Array; // B × n recurrent part of the g pre-activation
   private readonly accSlots: Float32Array[];
@@ -232,9 +223,6 @@ export class GroupKernel {
   /** The starting pre-activations of every batch element: (b + rb) for z|u and r, b for g; rg starts at rb_g. */
   private readonly accBias: Float32Array;
   private readonly rgBias: Float32Array;
-  /** [z|u, r, g] of one batch element (3n), from the SIMD gates call: float32, as the state they feed. */
-  private readonly gate: Float32Array;
-  private readonly pGate: number;
   /** Sequences of up to gateSteps steps keep their gates (gateHistory, rgHistory) instead of recomputing them. */
   private readonly gateSteps: number;
   /** Whether the current sequence keeps its gates (beginSequence). */
@@ -250,17 +238,12 @@ export class GroupKernel {
   private readonly drhSlots: Float32Array[];
   private readonly pDwRing: number;
   private readonly pDrhRing: number;
-  private readonly simd: SimdOps;
   private readonly pK: number;
   private readonly pR: number;
   private readonly pdK: number;
   private readonly pdR: number;
-  private pAcc: number;
-  private pRg: number;
   private pDw: number;
   private pDrh: number;
-  private readonly pgb: number;
-  private readonly pgrb: number;
   /** The row loops over the recorded items (model/row-engine.ts). */
   private readonly rows: RowEngine;
   /**
@@ -268,23 +251,18 @@ export class GroupKernel {
    * while the weights fit the caches (a row is then read once per destination instead of once per step).
    */
   private readonly gatherRows: boolean;
-  private readonly rsave: Float64Array; // B × n reset gate (paper backward, between phases)
-  // in the wasm arena, for the SIMD elementwise backward step (cellBackward)
+  // in the wasm arena, read by the cell's backward step
   private readonly dy: Float32Array; // B × n dL/dy_t of own units
   private readonly carry: Float32Array; // B × n dh (evnn/gru) or dc (paper) from t+1
-  private readonly stateAt: Float32Array; // B × n state history at t
-  private readonly stateBefore: Float32Array; // B × n state history at t − 1
-  private readonly stage: Float32Array; // STAGE_FLOATS
-  // in the wasm arena, for the SIMD forward state update (cellForward) of one batch element
-  private readonly vOut: Float32Array; // n: v_t
-  private readonly eventIndex: Int32Array; // n: the events' units
-  private readonly eventValue: Float32Array; // n: their values
-  private readonly nearIndex: Int32Array; // n: the near-threshold units
-  private readonly counts: Int32Array; // [events, near]
   /** The near-threshold units of step nearStep (evnn), found by the forward step for nearThreshold. */
   private readonly nearList: ItemList;
   private nearStep = -1;
-  private readonly dyLocal: Float64Array; // B × n paper: own contributions to dy_{t−1}
+  /**
+   * The cell's elementwise forward and backward math (model/cells/): evnn/GRU (SIMD) or the paper formulation
+   * (JavaScript); the other is null. Two fields, not one of either type: each call site then sees one class.
+   */
+  private readonly evnnCell: EvnnGruCell | null;
+  private readonly paperCell: PaperCell | null;
 
   /**
    * The float counts of the kernel's wasm views (parameters, their gradients, rings, scratch), in order: what
@@ -337,34 +315,19 @@ export class GroupKernel {
     this.drh = this.drhSlots[0]!;
     this.pDwRing = v.dwRing.byteOffset;
     this.pDrhRing = v.drhRing.byteOffset;
-    this.simd = mem.ops;
     this.pK = v.kernel.byteOffset;
     this.pR = v.recurrentKernel.byteOffset;
     this.pdK = v.gradKernel.byteOffset;
     this.pdR = v.gradRecurrentKernel.byteOffset;
-    this.pAcc = this.acc.byteOffset;
-    this.pRg = this.rg.byteOffset;
     this.pDw = this.dw.byteOffset;
     this.pDrh = this.drh.byteOffset;
-    this.pgb = v.gradBias.byteOffset;
-    this.pgrb = v.gradRecurrentBias.byteOffset;
-    this.gate = v.gate;
     this.rows = new RowEngine(mem.ops, units, batch, Math.max(I, H), { ptr: v.listPtr, scalar: v.listScalar, out: v.listOut });
     this.dy = v.dy;
     this.carry = v.carry;
-    this.stateAt = v.stateAt;
-    this.stateBefore = v.stateBefore;
-    this.stage = v.stage;
-    this.vOut = v.vOut;
-    this.eventIndex = new Int32Array(v.eventIndex.buffer, v.eventIndex.byteOffset, n3 / 3);
-    this.eventValue = v.eventValue;
-    this.nearIndex = new Int32Array(v.nearIndex.buffer, v.nearIndex.byteOffset, n3 / 3);
-    this.counts = new Int32Array(v.counts.buffer, v.counts.byteOffset, 2);
     this.nearList = new ItemList(batch, batch * units);
     this.gatherRows = (spec.preactivationOrder ?? ((I + H) * n3 * 4 <= GATHER_MAX_WEIGHT_BYTES ? 'destination' : 'row')) === 'destination';
     this.accBias = new Float32Array(n3);
     this.rgBias = new Float32Array(units);
-    this.pGate = this.gate.byteOffset;
     this.gateSteps = cfg.cell !== 'gru' && cfg.formulation === 'paper' ? 0 : (spec.gateSteps ?? 0);
     this.gateHistory = v.gateHistory;
     this.rgHistory = v.rgHistory;
@@ -380,20 +343,18 @@ export class GroupKernel {
     this.paper = !this.gru && cfg.formulation === 'paper';
     this.forwardPhases = this.paper ? 2 : 1;
     this.backwardPhases = this.paper ? 2 : 1;
-    this.gamma = cfg.dampening;
-    this.support = cfg.support;
     this.invSupport = 1 / cfg.support;
     this.inputDropout = layer > 0 && cfg.dropout > 0 ? new DropoutMask(cfg.dropout, cfg.seed, layer - 1) : null;
     this.stateGrown = new Float32Array(16 * batch * units);
     this.state = this.stateGrown;
     this.initial = new Float32Array(batch * units);
+    this.evnnCell = this.paper ? null : new EvnnGruCell(cfg, spec, v, mem.ops, this.initial);
+    this.paperCell = this.paper ? new PaperCell(cfg, spec, v, mem.ops, this.initial) : null;
     this.poolX = new StepPool(batch);
     this.poolE = new StepPool(batch);
     this.poolM = new StepPool(batch);
     this.poolAL = new MaskPool(batch, this.layerSize);
     this.poolAB = new MaskPool(batch, layer > 0 ? this.inputSize : 1);
-    this.rsave = new Float64Array(batch * units);
-    this.dyLocal = new Float64Array(batch * units);
     this.unitEvents = new Float64Array(units);
     this.resetCounters();
   }
@@ -436,7 +397,7 @@ export class GroupKernel {
     this.activeBatch = activeBatch;
     this.rows.activeBatch = activeBatch;
     this.carried = initial !== null;
-    if (initial) copyFloats(this.initial, 0, initial, 0, activeBatch * this.n);
+    if (initial) this.initial.set(initial.subarray(0, activeBatch * this.n));
     this.recomputed = -1;
     this.forwarded = 0;
     this.nearStep = -1;
@@ -455,7 +416,8 @@ export class GroupKernel {
     this.poolAL.reset(steps);
     this.poolAB.reset(steps);
     this.carry.fill(0);
-    this.dyLocal.fill(0);
+    this.evnnCell?.beginSequence(this.state, activeBatch, this.carried, this.keepGates);
+    this.paperCell?.beginSequence(this.state, activeBatch, this.carried);
     const drop = this.inputDropout;
     if (drop) drop.begin(dropoutStep);
     this.inputScale = drop && drop.active ? drop.keepScale : 1;
@@ -466,7 +428,8 @@ export class GroupKernel {
     if (this.forwarded < this.steps) throw new Error(`the final state needs all ${this.steps} forward steps (${this.forwarded} ran)`);
     const len = this.activeBatch * this.n;
     if (out.length < len) throw new Error(`final state needs ${len} values, got ${out.length}`);
-    copyFloats(out, 0, this.state, (this.steps - 1) * this.batch * this.n, len);
+    const from = (this.steps - 1) * this.batch * this.n;
+    out.set(this.state.subarray(from, from + len));
   }
 
   /**
@@ -531,7 +494,8 @@ export class GroupKernel {
   }
 
   setActivityGradient(coef: number): void {
-    this.activityCoef = coef;
+    if (this.evnnCell) this.evnnCell.activityCoef = coef;
+    if (this.paperCell) this.paperCell.activityCoef = coef;
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -544,8 +508,6 @@ export class GroupKernel {
     this.rg = this.rgSlots[k]!;
     this.dw = this.dwSlots[k]!;
     this.drh = this.drhSlots[k]!;
-    this.pAcc = this.acc.byteOffset;
-    this.pRg = this.rg.byteOffset;
     this.pDw = this.dw.byteOffset;
     this.pDrh = this.drh.byteOffset;
   }
@@ -581,7 +543,6 @@ export class GroupKernel {
       return;
     }
     if (phase !== 0) throw new Error(`forward phase ${phase} does not exist (one phase)`);
-    const B = this.batch;
     const n = this.n;
     const nx = this.recordInputs(t, inputs);
     const ne = this.poolE.record(t, recurrent);
@@ -590,45 +551,8 @@ export class GroupKernel {
     c.macsDenseForward += this.activeBatch * (this.inputSize + this.layerSize) * 3 * n;
     c.unitSteps += this.activeBatch * n;
     this.forwardPreactivations(t);
-    out.clear();
-    const near = this.nearList;
-    near.clear();
-    const { gates, cellForward } = this.simd;
-    const state = this.state;
-    const gru = this.gru ? 1 : 0;
-    const pThr = this.params.thr.byteOffset;
-    const keep = this.keepGates;
-    // v_t and v_{t−1}: in place in the history while it lives in wasm memory (keep), else through vOut and stateAt
-    const pCur = keep ? state.byteOffset + 4 * t * B * n : this.vOut.byteOffset;
-    const pPrev = keep && t > 0 ? pCur - 4 * B * n : this.stateAt.byteOffset;
-    const hasPrev = t > 0 || this.carried;
-    let events = 0;
     const perUnit = this.countUnitEvents ? this.unitEvents : null;
-    const eventIndex = this.eventIndex;
-    const us = this.unitStart;
-    const pGateAt = this.gateHistory.byteOffset + 12 * t * B * n; // step t's gates, when kept
-    if (keep) this.simd.copy(this.rgHistory.byteOffset + 4 * t * B * n, this.pRg, this.activeBatch * n);
-    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-      out.begin(b);
-      near.begin(b);
-      const cur = (t * B + b) * n;
-      if (t > 0 && !keep) copyFloats(this.stateAt, 0, state, cur - B * n, n);
-      else if (t === 0 && hasPrev) copyFloats(this.stateAt, 0, this.initial, b * n, n);
-      const pGate = keep ? pGateAt + 12 * n * b : this.pGate;
-      gates(pGate, this.pAcc + 12 * n * b, this.pRg + 4 * n * b, n, 1);
-      const ev = cellForward(
-        pGate, hasPrev ? (keep && t > 0 ? pPrev + 4 * n * b : pPrev) : -1, pThr, keep ? pCur + 4 * n * b : pCur, n, gru, this.invSupport, this.unitStart,
-        this.eventIndex.byteOffset, this.eventValue.byteOffset,
-        this.nearIndex.byteOffset, this.counts.byteOffset,
-      );
-      if (!keep) state.set(this.vOut, cur);
-      out.pushMany(this.eventIndex, this.eventValue, ev);
-      near.pushMany(this.nearIndex, null, this.counts[1]!);
-      events += ev;
-      if (perUnit) for (let e = 0; e < ev; e++) perUnit[eventIndex[e]! - us]!++;
-    }
-    out.end();
-    near.end();
+    const events = this.evnnCell!.forwardState(t, this.acc, this.rg, out, this.nearList, perUnit);
     this.nearStep = t;
     c.events += events;
     if (perUnit) this.unitEventSteps += this.activeBatch;
@@ -704,7 +628,6 @@ export class GroupKernel {
 
   /** paper, phase 0: u and r from inputs and events at t−1; reset messages (j, r_j·y_{t−1,j}) of own event units. */
   private forwardPaperGates(t: number, inputs: readonly ItemList[], recurrent: readonly ItemList[], out: ItemList): void {
-    const B = this.batch;
     const n = this.n;
     const nx = this.recordInputs(t, inputs);
     const ne = this.poolE.record(t, recurrent);
@@ -713,76 +636,19 @@ export class GroupKernel {
     c.macsDenseForward += this.activeBatch * (this.inputSize + this.layerSize) * 3 * n;
     c.unitSteps += this.activeBatch * n;
     this.forwardPreactivations(t);
-    out.clear();
-    const gate = this.gate;
-    const { gates } = this.simd;
-    const thr = this.params.thr;
-    const state = this.state;
-    const us = this.unitStart;
-    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-      out.begin(b);
-      if (t === 0 && !this.carried) continue;
-      const before = t > 0 ? state : this.initial;
-      const prev = t > 0 ? ((t - 1) * B + b) * n : b * n;
-      // σ only: the g block is not complete before the messages, and only r is used here
-      gates(this.pGate, this.pAcc + 12 * n * b, this.pRg + 4 * n * b, n, 2);
-      for (let j = 0; j < n; j++) {
-        const cp = before[prev + j]!;
-        if (cp > thr[j]!) {
-          const r = gate[n + j]!;
-          out.push(us + j, r * cp);
-        }
-      }
-    }
-    out.end();
+    this.paperCell!.resetMessages(t, this.acc, this.rg, out);
   }
 
   /** paper, phase 1: g from the reset messages of all groups, c_t, events. */
   private forwardPaperState(t: number, messages: readonly ItemList[], out: ItemList): void {
-    const B = this.batch;
     const n = this.n;
-    const n3 = 3 * n;
     const nm = this.poolM.record(t, messages);
     this.counters.macsForward += nm * n;
     // the same accumulation as preactivations(…, withMessages = true), whose rg starts from rb_g
     this.useSlot(t);
     this.rows.scatterRows(this.poolM, t, t, this.layerSize, this.pR, 2 * n, this.pRgRing, 4 * n, n);
-    out.clear();
-    const gate = this.gate;
-    const { gates } = this.simd;
-    const thr = this.params.thr;
-    const state = this.state;
-    const us = this.unitStart;
-    const n2 = 2 * n;
-    const hasPrev = t > 0 || this.carried;
-    let events = 0;
     const perUnit = this.countUnitEvents ? this.unitEvents : null;
-    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-      out.begin(b);
-      const cur = (t * B + b) * n;
-      const before = t > 0 ? state : this.initial;
-      const prev = t > 0 ? cur - B * n : b * n;
-      gates(this.pGate, this.pAcc + 4 * n3 * b, this.pRg + 4 * n * b, n, 0);
-      for (let j = 0; j < n; j++) {
-        const u = gate[j]!;
-        const g = gate[n2 + j]!;
-        let cp = 0;
-        let yp = 0;
-        if (hasPrev) {
-          cp = before[prev + j]!;
-          if (cp > thr[j]!) yp = cp;
-        }
-        const cv = Math.fround(u * g + (1 - u) * cp - yp);
-        state[cur + j] = cv;
-        if (cv > thr[j]!) {
-          out.push(us + j, cv);
-          events++;
-          if (perUnit) perUnit[j]!++;
-        }
-      }
-    }
-    out.end();
-    this.counters.events += events;
+    this.counters.events += this.paperCell!.forwardState(t, this.acc, this.rg, out, perUnit);
     if (perUnit) this.unitEventSteps += this.activeBatch;
     this.forwarded = Math.max(this.forwarded, t + 1);
   }
@@ -852,8 +718,8 @@ export class GroupKernel {
       if (outputGrad.length < Bn) throw new Error(`output gradient has ${outputGrad.length} values, expected ${Bn}`);
       for (let i = 0; i < Bn; i++) dy[i] = outputGrad[i]!;
     } else dy.fill(0);
-    if (this.paper) {
-      const dl = this.dyLocal;
+    if (this.paperCell) {
+      const dl = this.paperCell.dyLocal;
       for (let i = 0; i < Bn; i++) dy[i]! += dl[i]!;
     }
     scatterAdd(incoming, dy, this.batch, this.n, this.unitStart);
@@ -883,49 +749,15 @@ export class GroupKernel {
   }
 
   private backwardEvnn(t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemSink, outBelow: ItemSink): void {
-    const B = this.batch;
-    const n = this.n;
-    const n3 = 3 * n;
+    const n3 = 3 * this.n;
     const I = this.inputSize;
     const Hl = this.layerSize;
     const below = this.layer > 0;
-    const BA = this.activeBatch;
     this.gatherDy(incoming, outputGrad);
     const keep = this.keepGates;
     if (keep) this.keptGates(t);
     else this.recomputeBlock(t, false);
-    // the state at t and t − 1 in wasm memory, for the SIMD elementwise step: in place while the gates are kept
-    // (the history is then in wasm memory), else copied in
-    const hasPrev = t > 0 || this.carried;
-    if (!keep) copyFloats(this.stateAt, 0, this.state, t * B * n, BA * n);
-    if (t > 0 && !keep) copyFloats(this.stateBefore, 0, this.state, (t - 1) * B * n, BA * n);
-    else if (t === 0 && hasPrev) copyFloats(this.stateBefore, 0, this.initial, 0, BA * n);
-    const { axpy, gates, cellBackward } = this.simd;
-    const pThr = this.params.thr.byteOffset;
-    const pGthr = this.grads.thr.byteOffset;
-    const pAt = keep ? this.state.byteOffset + 4 * t * B * n : this.stateAt.byteOffset;
-    const pBefore = keep && t > 0 ? pAt - 4 * B * n : this.stateBefore.byteOffset;
-    const pDy = this.dy.byteOffset;
-    const pCarry = this.carry.byteOffset;
-    const gru = this.gru ? 1 : 0;
-    // the forward's gates: kept (step t's block of the histories) or recomputed (the gate buffer, one b at a time)
-    const pGateAt = this.gateHistory.byteOffset + 12 * t * B * n;
-    const pRgAt = keep ? this.rgHistory.byteOffset + 4 * t * B * n : this.pRg;
-    let active = 0;
-    for (let b = 0; b < BA; b++) {
-      const a0 = 4 * b * n3;
-      const r0 = 4 * b * n;
-      const pGate = keep ? pGateAt + a0 : this.pGate;
-      if (!keep) gates(pGate, this.pAcc + a0, this.pRg + r0, n, 1);
-      // elementwise: dv, dϑ, gate gradients; dwx → dw, drh; dh_{t−1} → carry
-      active += cellBackward(
-        pGate, pRgAt + r0, pAt + r0, hasPrev ? pBefore + r0 : -1, pThr, pDy + r0, pCarry + r0, this.pDw + a0, this.pDrh + a0, pGthr,
-        n, this.gamma, this.support, this.invSupport, this.activityCoef, gru,
-      );
-      if ((n & 3) !== 0) active += this.cellBackwardTail(t, b, keep);
-      axpy(this.pgb, 1, this.pDw + a0, n3);
-      axpy(this.pgrb, 1, this.pDrh + a0, n3);
-    }
+    const active = this.evnnCell!.backwardElementwise(t, this.acc, this.rg, this.dw, this.drh);
     // weight rows, once per step for all batch elements: partial sums of the inputs (to the layer below) and of the
     // recurrent events at t−1 (to the layer; event units are backward-active), then of the announced units
     const recompute = keep ? 0 : 1; // the recompute's row per item, unless the gates were kept
@@ -950,115 +782,17 @@ export class GroupKernel {
   }
 
   /**
-   * The last n mod 4 units of batch element b through the same SIMD code as the others (cellBackward), staged as
-   * a group of 4 whose unused lanes cannot be active (ϑ = 10³⁰). Returns the backward-active units among them.
-   */
-  private cellBackwardTail(t: number, b: number, kept: boolean): number {
-    const n = this.n;
-    const q0 = n & ~3;
-    const r = n - q0;
-    const st = this.stage;
-    const thr = this.params.thr;
-    const gthr = this.grads.thr;
-    const r0 = b * n;
-    const a0 = 3 * r0;
-    // the gates of (t, b): kept in the histories, or recomputed into the gate buffer
-    const gate = kept ? this.gateHistory : this.gate;
-    const g0 = kept ? 3 * (t * this.batch + b) * n : 0;
-    const rg = kept ? this.rgHistory : this.rg;
-    const rg0 = kept ? (t * this.batch + b) * n : r0;
-    // the state at t and t − 1: in the history (kept gates: it is in wasm memory) or copied into stateAt/stateBefore
-    const at = kept ? this.state : this.stateAt;
-    const at0 = kept ? rg0 : r0;
-    const before = kept && t > 0 ? this.state : this.stateBefore;
-    const before0 = kept && t > 0 ? rg0 - this.batch * n : r0;
-    st.fill(0);
-    st.fill(1e30, STAGE.thr, STAGE.thr + 4);
-    for (let q = 0; q < r; q++) {
-      const j = q0 + q;
-      st[STAGE.gate + q] = gate[g0 + j]!;
-      st[STAGE.gate + 4 + q] = gate[g0 + n + j]!;
-      st[STAGE.gate + 8 + q] = gate[g0 + 2 * n + j]!;
-      st[STAGE.rg + q] = rg[rg0 + j]!;
-      st[STAGE.cur + q] = at[at0 + j]!;
-      st[STAGE.prev + q] = before[before0 + j]!;
-      st[STAGE.thr + q] = thr[j]!;
-      st[STAGE.dy + q] = this.dy[r0 + j]!;
-      st[STAGE.carry + q] = this.carry[r0 + j]!;
-      st[STAGE.gthr + q] = gthr[j]!;
-    }
-    const p = st.byteOffset;
-    const active = this.simd.cellBackward(
-      p + 4 * STAGE.gate, p + 4 * STAGE.rg, p + 4 * STAGE.cur, t > 0 || this.carried ? p + 4 * STAGE.prev : -1, p + 4 * STAGE.thr, p + 4 * STAGE.dy,
-      p + 4 * STAGE.carry, p + 4 * STAGE.dw, p + 4 * STAGE.drh, p + 4 * STAGE.gthr,
-      4, this.gamma, this.support, this.invSupport, this.activityCoef, this.gru ? 1 : 0,
-    );
-    for (let q = 0; q < r; q++) {
-      const j = q0 + q;
-      this.carry[r0 + j] = st[STAGE.carry + q]!;
-      for (let blk = 0; blk < 3; blk++) {
-        this.dw[a0 + blk * n + j] = st[STAGE.dw + 4 * blk + q]!;
-        this.drh[a0 + blk * n + j] = st[STAGE.drh + 4 * blk + q]!;
-      }
-      gthr[j] = st[STAGE.gthr + q]!;
-    }
-    return this.gru ? r : active;
-  }
-
-  /**
    * paper, phase 0: dc, dϑ, da_u, da_g (recomputed gates); P_m = R_g[m,:]·da_g for m backward-active at t−1
    * → outRecurrent (the dR_g rows of the reset messages follow in flushGrads). outBelow stays empty.
    */
   private backwardPaperGates(t: number, incoming: readonly ItemList[], outputGrad: Float32Array | null, outRecurrent: ItemSink, outBelow: ItemSink): void {
-    const B = this.batch;
     const n = this.n;
     const n2 = 2 * n;
     const n3 = 3 * n;
     const Hl = this.layerSize;
     this.gatherDy(incoming, outputGrad);
     this.recomputeBlock(t, true);
-    const { thr } = this.params;
-    const gthr = this.grads.thr;
-    const { gates } = this.simd;
-    const gate = this.gate;
-    const dwAll = this.dw;
-    const rsave = this.rsave;
-    const dy = this.dy;
-    const carry = this.carry;
-    const dyLocal = this.dyLocal;
-    const state = this.state;
-    const gamma = this.gamma;
-    const sup = this.support;
-    const w = this.invSupport;
-    const coef = this.activityCoef;
-    let active = 0;
-    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-      const a0 = b * n3;
-      const r0 = b * n;
-      const cur = (t * B + b) * n;
-      const prev = cur - B * n;
-      gates(this.pGate, this.pAcc + 4 * a0, this.pRg + 4 * r0, n, 0); // the forward's gates, recomputed
-      for (let j = 0; j < n; j++) {
-        const u = gate[j]!;
-        const r = gate[n + j]!;
-        const g = gate[n2 + j]!;
-        const th = thr[j]!;
-        const cv = state[cur + j]!;
-        const cp = t > 0 ? state[prev + j]! : this.carried ? this.initial[r0 + j]! : 0;
-        const o = cv > th ? 1 : 0;
-        const dist = Math.abs(cv - th);
-        const hp = dist < w ? gamma * (1 - sup * dist) : 0;
-        if (o === 1 || dist < w) active++;
-        const dyj = dy[r0 + j]!;
-        const dc = dyj * (o + cv * hp) + carry[r0 + j]! + coef * hp;
-        gthr[j]! += -dyj * cv * hp - coef * hp;
-        carry[r0 + j] = dc * (1 - u);
-        dyLocal[r0 + j] = -dc;
-        dwAll[a0 + j] = dc * (g - cp) * u * (1 - u);
-        dwAll[a0 + n2 + j] = dc * u * (1 - g * g);
-        rsave[r0 + j] = r;
-      }
-    }
+    const active = this.paperCell!.backwardGates(t, this.acc, this.rg, this.dw);
     // g block (da_g at byte pDw + 4·(b·3n + 2n)): P sums of events and announced units (the dR_g rows of the reset
     // messages follow in flushGrads; their MACs are counted here)
     const dBytes = 4 * n3;
@@ -1089,35 +823,12 @@ export class GroupKernel {
     const I = this.inputSize;
     const Hl = this.layerSize;
     const below = this.layer > 0;
-    // P sums of own units
+    // P sums of own units, in dy for the cell
     const P = this.dy;
     P.fill(0);
     scatterAdd(incoming, P, B, n, this.unitStart);
     this.useSlot(t);
-    const { thr } = this.params;
-    const { axpy } = this.simd;
-    const dwAll = this.dw;
-    const rsave = this.rsave;
-    const dyLocal = this.dyLocal;
-    const state = this.state;
-    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
-      const a0 = b * n3;
-      const r0 = b * n;
-      const prev = ((t - 1) * B + b) * n;
-      for (let j = 0; j < n; j++) {
-        const p = P[r0 + j]!;
-        const r = rsave[r0 + j]!;
-        let yp = 0;
-        if (t > 0 || this.carried) {
-          const cp = t > 0 ? state[prev + j]! : this.initial[r0 + j]!;
-          if (cp > thr[j]!) yp = cp;
-        }
-        dwAll[a0 + n + j] = p * yp * r * (1 - r);
-        dyLocal[r0 + j]! += r * p;
-      }
-      axpy(this.pgb, 1, this.pDw + 4 * a0, n3);
-      axpy(this.pgrb, 1, this.pDw + 4 * a0, n3);
-    }
+    this.paperCell!.backwardRest(t, this.dw);
     let macs = this.inputRows(t, outBelow, 1); // (the recompute was phase 0's)
     const dBytes = 4 * n3;
     outRecurrent.clear();

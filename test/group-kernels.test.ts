@@ -192,8 +192,9 @@ describe('group kernels: sequences, sparsity, API', () => {
       const comp = new Composition(cfg, params, B, SPLITS[2]!);
       const seen = new Map<string, number[][]>();
       for (const [gi, k] of comp.kernels.flat().entries()) {
-        // spy on the kernel's gate calls, keyed by the step being run
-        const raw = k as unknown as { simd: { gates: (d: number, a: number, c: number, n: number, r: 0 | 1) => void }; gate: Float32Array };
+        // spy on the gate calls of the kernel's cell (model/cells/), keyed by the step being run
+        const cells = k as unknown as { evnnCell: object | null; paperCell: object | null };
+        const raw = (cells.evnnCell ?? cells.paperCell) as { simd: { gates: (d: number, a: number, c: number, n: number, r: 0 | 1) => void }; gate: Float32Array };
         const ops = raw.simd;
         let key = '';
         raw.simd = {
@@ -237,7 +238,8 @@ describe('group kernels: sequences, sparsity, API', () => {
       const n = HID[0]!;
       const batch = 4;
       const k = new GroupKernel({ cfg, layer: 0, unitStart: 0, units: n, batch }, sliceGroup(p.layers[0]!, I, n, 0, n));
-      const raw = k as unknown as { simd: { gates: (d: number, a: number, c: number, m: number, mode: 0 | 1 | 2) => void }; gate: Float32Array };
+      const cells = k as unknown as { evnnCell: object | null; paperCell: object | null }; // spy on the cell's gate calls
+      const raw = (cells.evnnCell ?? cells.paperCell) as { simd: { gates: (d: number, a: number, c: number, m: number, mode: 0 | 1 | 2) => void }; gate: Float32Array };
       const ops = raw.simd;
       let calls: number[][] = [];
       raw.simd = { ...ops, gates: (d, a, c, m, mode) => (ops.gates(d, a, c, m, mode), void calls.push([mode, ...raw.gate])) };
