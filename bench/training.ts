@@ -243,6 +243,12 @@ async function wideNetwork(inp: TrainingInput, H: number, B: number): Promise<Tr
 
 /** Idle after each tfjs step (in this process), so that its garbage is collected before the next contestant runs. */
 const TFJS_SETTLE_MS = 300;
+/**
+ * Idle (untimed) after each step of a project trainer: its actor threads spin at the barrier for ~2 ms after a
+ * step before they sleep (runtime/barrier.ts), so without a pause the next contestant would share both cores with
+ * them (seen: the short no-event step timed at up to 3× its own time).
+ */
+const EGRU_SETTLE_MS = 10;
 
 // ------------------------------------------------------------------------------------------------------------
 // cases 1 and 2
@@ -291,7 +297,8 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
       tf = tfjs.peer.gruTrainer({ steps: T, inputSize: I, hidden: H, classes: 10, batch: B, x: data.x, y: data.targets });
       cs.push({ name: 'tfjs', step: tf.step, samples: [], warm: row ? s.row.tfjsWarm : s.warm, settleMs: TFJS_SETTLE_MS });
     }
-    for (const [name, tr] of projects) cs.push({ name, step: trainerStep(tr, data), samples: [], warm: row ? s.row.egruWarm : s.warm, after: () => tr.resetCounters() });
+    for (const [name, tr] of projects)
+      cs.push({ name, step: trainerStep(tr, data), samples: [], warm: row ? s.row.egruWarm : s.warm, after: () => tr.resetCounters(), settleMs: EGRU_SETTLE_MS });
     await roundRobin(cs, s.warm, reps, `case ${id}`);
   } finally {
     tf?.dispose();
@@ -413,7 +420,7 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
     setup:
       `One training step (forward + backward through time + Adam update) of a one-layer network, hidden ${H}, batch ${B}, ${shapeText}, 10 classes, on ${source}. ` +
       `EGRU network: ${net.text}. ` +
-      `Project rows: threads transport, the project's readout (${cfg.readout}); Adam with lr 0 (the arithmetic of any lr, while the network and so its sparsity stay fixed across runs). "Events forced on": ϑ = 0 and a g-gate bias of 8, so every unit fires at every step. ` +
+      `Project rows: threads transport, the project's readout (${cfg.readout}); Adam with lr 0 (the arithmetic of any lr, while the network and so its sparsity stay fixed across runs); after each project step the bench idles ${EGRU_SETTLE_MS} ms, untimed, because the actor threads spin ~2 ms at their barrier after a step. "Events forced on": ϑ = 0 and a g-gate bias of 8, so every unit fires at every step. ` +
       (row
         ? ''
         : `"Thresholds calibrated": the seeded initialisation with every threshold shifted until this batch's activity sparsity is ≈ ${pct(inp.calibrateTo)}; the target is judged on this row, because the preset network after ${inp.sizes.pixel.trainSteps} training steps is not a trained network yet. `) +
@@ -483,8 +490,8 @@ export async function largeCase(inp: TrainingInput): Promise<CaseResult> {
   const trWide = await Trainer.create({ model: wideCfg, params, actors: 2, transport: 'threads', batch: B, maxSteps: T, optimizer: ADAM_0 });
   const shape: GruShape = { steps: T, inputSize: 28, hidden: H, classes: 10, batch: B, x: data.x, y: data.targets };
   const torch = await torchEntries(inp.torch, s.large.torch, shape, s.warm, s.mode);
-  const egru: Contestant = { name: 'egru2', step: trainerStep(tr, data), samples: [], after: () => tr.resetCounters() };
-  const egruWide: Contestant = { name: 'egru2-s1', step: trainerStep(trWide, data), samples: [], after: () => trWide.resetCounters() };
+  const egru: Contestant = { name: 'egru2', step: trainerStep(tr, data), samples: [], after: () => tr.resetCounters(), settleMs: EGRU_SETTLE_MS };
+  const egruWide: Contestant = { name: 'egru2-s1', step: trainerStep(trWide, data), samples: [], after: () => trWide.resetCounters(), settleMs: EGRU_SETTLE_MS };
   let sp: ReturnType<typeof sparsityOf>;
   let spWide: ReturnType<typeof sparsityOf>;
   try {
