@@ -34,6 +34,8 @@ export class RowEngine {
   private partial = new Float32Array(64);
   /** Partial sums of announced units, [b × announcing layer size]. */
   private readonly annVal: Float32Array;
+  /** The announced units of one batch element, in the order of announcedRows' SIMD call. */
+  private readonly annUnits: Int32Array;
   // The items of one SIMD call (axpyMany, gather, dotMany) in wasm memory: byte addresses, scalars, results. At
   // most GRAD_BLOCK·B items share a row in one call, and a (step, batch element) receives at most max(I, H).
   private readonly listPtr: Int32Array;
@@ -55,6 +57,7 @@ export class RowEngine {
     this.rowStart = new Int32Array(maxRows + 1);
     this.rowCur = new Int32Array(maxRows + 1);
     this.annVal = new Float32Array(batch * maxRows);
+    this.annUnits = new Int32Array(maxRows);
     this.listPtr = new Int32Array(lists.ptr.buffer, lists.ptr.byteOffset, lists.ptr.length);
     this.listScalar = lists.scalar;
     this.listOut = lists.out;
@@ -210,34 +213,39 @@ export class RowEngine {
 
   /**
    * Partial sums scale·W[m, off..off+len)·d_b for the units m announced in mask row (step, b), into
-   * annVal[b·size + m], unit by unit (so each row is read once for all batch elements). Returns the count.
+   * annVal[b·size + m]: one SIMD call per batch element over its announced units' rows (the dot product is
+   * symmetric, so d_b against each row gives the same bits as each row against d_b), so the work follows the
+   * announced items rather than units × batch elements. Returns the count.
    */
   announcedRows(mask: MaskPool, step: number, size: number, pW: number, off: number, pD: number, dBytes: number, len: number, scale: number): number {
     const { dotMany } = this.simd;
     const rowBytes = 12 * this.n;
+    const pRows = pW + 4 * off;
     const B = this.batch;
-    const BA = this.activeBatch;
     const W = mask.words;
     const bits = mask.bits;
     const ann = this.annVal;
+    const units = this.annUnits;
     const ptr = this.listPtr;
     const res = this.listOut;
-    const r0 = step * B * W;
     let count = 0;
-    for (let w = 0; w < W; w++) {
-      let any = 0;
-      for (let b = 0; b < BA; b++) any |= bits[r0 + b * W + w]!;
-      while (any !== 0) {
-        const low = any & -any;
-        any ^= low;
-        const m = (w << 5) + 31 - Math.clz32(low);
-        let k = 0;
-        for (let b = 0; b < BA; b++) if ((bits[r0 + b * W + w]! & low) !== 0) ptr[k++] = pD + b * dBytes;
-        dotMany(pW + m * rowBytes + 4 * off, len, this.pListPtr, this.pListOut, k, scale);
-        k = 0;
-        for (let b = 0; b < BA; b++) if ((bits[r0 + b * W + w]! & low) !== 0) ann[b * size + m] = res[k++]!;
-        count += k;
+    for (let b = 0, BA = this.activeBatch; b < BA; b++) {
+      const r0 = (step * B + b) * W;
+      let k = 0;
+      for (let w = 0; w < W; w++) {
+        let x = bits[r0 + w]!;
+        while (x !== 0) {
+          const low = x & -x;
+          x ^= low;
+          const m = (w << 5) + 31 - Math.clz32(low);
+          units[k] = m;
+          ptr[k++] = pRows + m * rowBytes;
+        }
       }
+      if (k === 0) continue;
+      dotMany(pD + b * dBytes, len, this.pListPtr, this.pListOut, k, scale);
+      for (let q = 0; q < k; q++) ann[b * size + units[q]!] = res[q]!;
+      count += k;
     }
     return count;
   }
