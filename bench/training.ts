@@ -43,13 +43,15 @@ export interface TrainingSizes {
   mode: 'full' | 'quick' | 'smoke';
   warm: number;
   /**
-   * egruWarm: warm-up steps of each project trainer: a 28-step sequence is short, and V8 needs some 10–20 of them
-   * before every worker's code is optimised (with 3 the 2-actor step measured 8–30 ms here, with 20 a steady 7.5).
+   * egruWarm: warm-up steps of each project trainer: a 28-step sequence is short, and V8 needs many of them before
+   * every worker's code is optimised (2 actors, medians over steps 0–20: 9.8 ms, 20–40: 6.3, 40–80: 4.8, 80–150:
+   * 4.6, 150–300: 4.5); a training run takes thousands of steps, so the steady state is what the bench times.
    */
   row: { H: number; B: number; reps: number; tfjsWarm: number; torchWarm: number; egruWarm: number; trainSteps: number; torch: TorchSetupKey[] };
   /** only: the project contestants timed (egru2, egru1, cal2, on2, gru2, off2); the quick set leaves some out. */
   pixel: { H: number; B: number; T: number; reps: number; only?: string[]; trainSteps: number; torch: TorchSetupKey[] };
-  large: { H: number; B: number; reps: number; sparsity: number; torch: TorchSetupKey[] };
+  /** egruWarm: warm-up steps of each EGRU trainer (see row.egruWarm). */
+  large: { H: number; B: number; reps: number; sparsity: number; egruWarm: number; torch: TorchSetupKey[] };
 }
 
 export interface TrainingInput {
@@ -244,9 +246,10 @@ async function wideNetwork(inp: TrainingInput, H: number, B: number): Promise<Tr
 /** Idle after each tfjs step (in this process), so that its garbage is collected before the next contestant runs. */
 const TFJS_SETTLE_MS = 300;
 /**
- * Idle (untimed) after each step of a project trainer: its actor threads spin at the barrier for ~2 ms after a
- * step before they sleep (runtime/barrier.ts), so without a pause the next contestant would share both cores with
- * them (seen: the short no-event step timed at up to 3× its own time).
+ * Idle (untimed) after each step of a project trainer, so that the next contestant starts on quiet cores: without
+ * the pause the short no-event step of case 1 had a median of 4.9 ms in one run, 1.7–2.2 ms with it. The cause is
+ * not pinned down (work a step leaves behind on other threads — V8's concurrent compiler and collector, the
+ * control reply's delivery — is the candidate; the actor threads themselves return to their event loop).
  */
 const EGRU_SETTLE_MS = 10;
 
@@ -420,7 +423,7 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
     setup:
       `One training step (forward + backward through time + Adam update) of a one-layer network, hidden ${H}, batch ${B}, ${shapeText}, 10 classes, on ${source}. ` +
       `EGRU network: ${net.text}. ` +
-      `Project rows: threads transport, the project's readout (${cfg.readout}); Adam with lr 0 (the arithmetic of any lr, while the network and so its sparsity stay fixed across runs); after each project step the bench idles ${EGRU_SETTLE_MS} ms, untimed, because the actor threads spin ~2 ms at their barrier after a step. "Events forced on": ϑ = 0 and a g-gate bias of 8, so every unit fires at every step. ` +
+      `Project rows: threads transport, the project's readout (${cfg.readout}); Adam with lr 0 (the arithmetic of any lr, while the network and so its sparsity stay fixed across runs); after each project step the bench idles ${EGRU_SETTLE_MS} ms, untimed, so that the next contestant starts on quiet cores. "Events forced on": ϑ = 0 and a g-gate bias of 8, so every unit fires at every step. ` +
       (row
         ? ''
         : `"Thresholds calibrated": the seeded initialisation with every threshold shifted until this batch's activity sparsity is ≈ ${pct(inp.calibrateTo)}; the target is judged on this row, because the preset network after ${inp.sizes.pixel.trainSteps} training steps is not a trained network yet. `) +
@@ -490,8 +493,8 @@ export async function largeCase(inp: TrainingInput): Promise<CaseResult> {
   const trWide = await Trainer.create({ model: wideCfg, params, actors: 2, transport: 'threads', batch: B, maxSteps: T, optimizer: ADAM_0 });
   const shape: GruShape = { steps: T, inputSize: 28, hidden: H, classes: 10, batch: B, x: data.x, y: data.targets };
   const torch = await torchEntries(inp.torch, s.large.torch, shape, s.warm, s.mode);
-  const egru: Contestant = { name: 'egru2', step: trainerStep(tr, data), samples: [], after: () => tr.resetCounters(), settleMs: EGRU_SETTLE_MS };
-  const egruWide: Contestant = { name: 'egru2-s1', step: trainerStep(trWide, data), samples: [], after: () => trWide.resetCounters(), settleMs: EGRU_SETTLE_MS };
+  const egru: Contestant = { name: 'egru2', step: trainerStep(tr, data), samples: [], warm: s.large.egruWarm, after: () => tr.resetCounters(), settleMs: EGRU_SETTLE_MS };
+  const egruWide: Contestant = { name: 'egru2-s1', step: trainerStep(trWide, data), samples: [], warm: s.large.egruWarm, after: () => trWide.resetCounters(), settleMs: EGRU_SETTLE_MS };
   let sp: ReturnType<typeof sparsityOf>;
   let spWide: ReturnType<typeof sparsityOf>;
   try {
@@ -537,7 +540,7 @@ export async function largeCase(inp: TrainingInput): Promise<CaseResult> {
     setup:
       `One training step (forward + backward through time + Adam update) of a one-layer network, hidden ${H}, batch ${B}, row-MNIST shape (T = ${T}, I = 28), 10 classes, on ${source}. ` +
       `EGRU: no trained network of this size (the presets train hidden 128), so the seeded initialisation with every threshold shifted until the activity sparsity on this batch is ${pct(got)} (target ${pct(target)}), with the row-mnist preset's pseudo-derivative support s = ${cfg.support} and activity regulariser ${cfg.activityReg} (judged), and again with EvNN's default s = ${wideCfg.support}, λ = ${wideCfg.activityReg} (same thresholds, so the same forward activity; a wider pseudo-derivative, so more backward-active units); 2 actors, threads transport, Adam with lr 0. ` +
-      `${torchSetupText(torch, s.warm)} ${s.warm} warm-up step(s) for the EGRU, then ${reps} runs, round-robin. Ratio: time / the fastest PyTorch row's time (lower is better).`,
+      `${torchSetupText(torch, s.warm)} ${s.large.egruWarm} warm-up step(s) for each EGRU trainer (the workers' code optimised; after each step the bench idles ${EGRU_SETTLE_MS} ms, untimed), then ${reps} runs, round-robin. Ratio: time / the fastest PyTorch row's time (lower is better).`,
     rows,
     headline: {
       target: `EGRU 2 actors at ${pct(target).replace('.0 %', ' %')} sparsity ≤ ${TARGETS.large}× PyTorch CPU`,
