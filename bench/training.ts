@@ -405,7 +405,7 @@ export async function trainingCase(id: 1 | 2, inp: TrainingInput): Promise<CaseR
   if (row && speed && speed.median < TARGETS.rowSpeedup) notes.push(speedupNote(speed.median, e1!, e2, T, checkBefore, checkAfter));
   if (row && floorShare !== null && floorShare > TARGETS.rowFloor)
     notes.push(
-      `Floor target missed: with no events at all a step takes ${off!.median.toFixed(1)} ms, ${(100 * floorShare).toFixed(0)} % of the sparse step: the per-unit-step elementwise work (gates, their recomputation and the dense gradient pass, docs/math.md), the readout, the update and the ${2 * T} per-tick barriers.`,
+      `Floor target missed: with no events at all a step takes ${off!.median.toFixed(1)} ms, ${(100 * floorShare).toFixed(0)} % of the sparse step: the per-unit-step elementwise work (the gates, recomputed only where they are not kept, and the dense gradient pass, docs/math.md), the readout, the update and the ${2 * T} per-tick barriers.`,
     );
   notes.push(checkNote(checkBefore, checkAfter));
 
