@@ -19,7 +19,7 @@ import type { WorkerApi } from './worker.js';
 import { gatherUnitEvents, type LayerUnitEvents } from './unit-events.js';
 import type { NatsActorApi } from './nats-actor.js';
 import type { NatsConnection } from 'nats';
-import { connectNats, redactNatsServers, type NatsAuth } from './nats-connect.js';
+import { connectNats, redactNatsServers, runInboxPrefix, type NatsAuth } from './nats-connect.js';
 import { HostCallError, HostedActors } from './nats-host-client.js';
 import { randomKey } from './nats-seal.js';
 
@@ -295,7 +295,7 @@ class NatsHostsTransport implements Transport {
   ) {
     let nc: NatsConnection;
     try {
-      nc = await connectNats({ servers: nats.servers, ...nats.auth }, `egru-coordinator-${nats.run}`);
+      nc = await connectNats({ servers: nats.servers, ...nats.auth, inboxPrefix: runInboxPrefix(nats.run) }, `egru-coordinator-${nats.run}`);
     } catch (e) {
       throw new ActorFailure(`cannot reach the NATS server ${redactNatsServers(nats.servers)}: ${(e as Error).message}`);
     }

@@ -7,7 +7,7 @@ import { ActorCore, type ActorInit } from './actor.js';
 import { actorApi } from './actor-api.js';
 import { CTRL } from './barrier.js';
 import { allocateFabric, NCOUNTERS, PAIR_FIELDS, SCALAR } from './fabric.js';
-import { connectNats, type NatsAuth } from './nats-connect.js';
+import { connectNats, runInboxPrefix, type NatsAuth } from './nats-connect.js';
 import { NatsExchange } from './nats-exchange.js';
 import { execPhase, phaseList, phaseName } from './schedule.js';
 import { Topology } from './topology.js';
@@ -28,7 +28,7 @@ export async function startNatsActor({ init, servers, auth, run, batch, maxSteps
   const top = new Topology(init.model, init.split);
   const fabric = allocateFabric(top, init.model, batch, maxSteps);
   const actor = new ActorCore(init, fabric);
-  const nc = await connectNats({ servers, ...auth }, `egru-${run}-actor-${init.id}`);
+  const nc = await connectNats({ servers, ...auth, inboxPrefix: runInboxPrefix(run) }, `egru-${run}-actor-${init.id}`);
   const exchange = new NatsExchange(nc, run, top, init.model, init.id, fabric, key);
   await nc.flush(); // the subscription is registered before the coordinator hears this actor is ready
   const G = top.size;

@@ -18,6 +18,16 @@ export interface NatsAuth {
 /** A server to connect to: URL(s), comma-separated, possibly holding credentials, and the files of NatsAuth. */
 export interface NatsEndpoint extends NatsAuth {
   servers: string;
+  /** The subject prefix of the connection's request/reply inboxes (runInboxPrefix); default `_INBOX`. */
+  inboxPrefix?: string;
+}
+
+/**
+ * The inbox prefix of a run's connections, `_INBOX.<run>`: a server can then permit a run's user the replies of
+ * its own run only (`_INBOX.<run>.>`), while a user permitted `_INBOX.>` still covers every run.
+ */
+export function runInboxPrefix(run: string): string {
+  return `_INBOX.${run}`;
 }
 
 interface ParsedServers {
@@ -79,6 +89,7 @@ export function natsConnectOptions(ep: NatsEndpoint, name: string): ConnectionOp
     opts.authenticator = credsAuthenticator(bytes);
   }
   if (ep.tlsCa !== undefined) opts.tls = { caFile: ep.tlsCa };
+  if (ep.inboxPrefix !== undefined) opts.inboxPrefix = ep.inboxPrefix;
   return opts;
 }
 

@@ -78,11 +78,15 @@ describe.skipIf(!!NATS_MISSING)(needsNats('a server that permits a user only the
 });
 
 describe.skipIf(!!NATS_MISSING)(needsNats('the same server: a run over actor hosts (user run-r3, the hosts user hosts)'), () => {
-  it('run-r3 trains with --nats-run r3 over an actor host, and may not publish on the assignment subject of another run', async () => {
+  it('run-r3 trains with --nats-run r3 over an actor host, and may neither publish on the assignment subject of another run nor read its replies', async () => {
     const secret = join(tmp, 'egru.secret');
     writeFileSync(secret, 'sixteen bytes or more, shared out of band\n');
     const host = spawn(process.execPath, [BIN, 'actor-host', '--nats', at('hosts'), '--secret-file', secret], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const nc = await connect({ servers: `127.0.0.1:${server.port}`, user: 'run-r3', pass: 'run-r3-pw' });
+    const nc = await connect({ servers: `127.0.0.1:${server.port}`, user: 'run-r3', pass: 'run-r3-pw', inboxPrefix: '_INBOX.r3' });
+    const refused: string[] = [];
+    void (async () => {
+      for await (const st of nc.status()) if (st.type === 'error' && st.permissionContext) refused.push(`${st.permissionContext.operation} ${st.permissionContext.subject}`);
+    })();
     try {
       await new Promise<void>((ready, fail) => {
         let err = '';
@@ -95,6 +99,12 @@ describe.skipIf(!!NATS_MISSING)(needsNats('the same server: a run over actor hos
       const r = await egru(['train', ...TINY, '--transport', 'nats', '--nats', at('run-r3'), '--nats-run', 'r3', '--actor-hosts', '--secret-file', secret, '--steps', '2', '--out', join(tmp, 'r3')]);
       expect(r.code, r.stderr).toBe(0);
       await expect(nc.request(assignSubject('r4'), new Uint8Array(8), { timeout: 5000 })).rejects.toThrow(/Permissions Violation for Publish to "egru\.hosts\.assign\.r4"/);
+      // nor read another run's control replies (its inboxes are under _INBOX.<run>)
+      nc.subscribe('_INBOX.r4.>', { callback: () => {} });
+      nc.subscribe('_INBOX.>', { callback: () => {} });
+      await nc.flush();
+      await new Promise((r) => setImmediate(r));
+      expect(refused.filter((x) => x.startsWith('subscription'))).toEqual(['subscription _INBOX.r4.>', 'subscription _INBOX.>']);
     } finally {
       await nc.close();
       host.kill('SIGKILL');
