@@ -7,6 +7,7 @@
 import { constants } from 'node:buffer';
 import { totalmem } from 'node:os';
 import type { ModelConfig } from '../model/config.js';
+import { storedGateSteps } from '../model/group-kernel.js';
 import { paramShapes } from '../model/params.js';
 import { InputError } from './io/errors.js';
 
@@ -55,6 +56,9 @@ export function checkTrainingMemory(model: ModelConfig, batch: number, maxSteps:
     { what: `batch ${batch} × ${maxSteps} steps × ${model.inputSize} inputs`, bytes: batch * maxSteps * model.inputSize * F32 },
     { what: `the backward pass's state: batch ${batch} × ${maxSteps} steps × ${units} units`, bytes: batch * maxSteps * units * STATE_FLOATS_PER_STEP * F32 },
   ];
+  // the gates the kernels keep for the backward pass where a layer's fit their budget (model/group-kernel.ts)
+  const kept = model.hidden.reduce((sum, H, l) => sum + (storedGateSteps(model, l, batch, maxSteps) > 0 ? maxSteps * batch * 4 * H * F32 : 0), 0);
+  if (kept > 0) needs.push({ what: `the kept gates: batch ${batch} × ${maxSteps} steps × 4 floats per unit`, bytes: kept });
   const hint = 'a smaller --hidden, --batch or sequence length';
   refuseOver(needs, 'this run', hint);
   const largest = Math.max(...sizes);
