@@ -6,7 +6,7 @@
  *                                              without a summary.json) into experiments/runs/NAME
  *   node scripts/experiments.mjs time [NAME…]   time training and forward-only steps of each run's checkpoint
  *                                              (run it on a quiet machine): experiments/runs/NAME/timing.json
- *   node scripts/experiments.mjs page           write docs/results.md (and its curves, docs/results/*.svg)
+ *   node scripts/experiments.mjs page [--out DIR]  write docs/results.md (and its curves, docs/results/*.svg), or into DIR
  *
  * A run directory keeps config.json, summary.json and metrics.jsonl in git; checkpoints and report.html stay
  * local (.gitignore). `npm run results` is `page`.
@@ -20,8 +20,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MANIFEST = join(ROOT, 'experiments', 'experiments.json');
 const RUNS = join(ROOT, 'experiments', 'runs');
-const PAGE = join(ROOT, 'docs', 'results.md');
-const CURVES = join(ROOT, 'docs', 'results');
 
 const manifest = JSON.parse(readFileSync(MANIFEST, 'utf8'));
 const byName = new Map(manifest.runs.map((r) => [r.name, r]));
@@ -183,6 +181,55 @@ function sweepTable(runs, metricName, metric) {
   return lines.join('\n');
 }
 
+/**
+ * Settings repeated with other seeds (runs named `<setting>-seed<N>`, section `row-seeds`; the setting's own run is
+ * seed 1): per setting, each seed's test accuracy, the mean and the spread, then the difference of the means of the
+ * EGRU settings against the seeds' spread — the page's answer to "is this within noise?".
+ */
+function seedLines(runs, seeded) {
+  if (!seeded.length) return [];
+  const groups = runs
+    .map((base) => ({ base, runs: [base, ...seeded.filter((r) => r.name.replace(/-seed\d+$/, '') === base.name)] }))
+    .filter((g) => g.runs.length > 1);
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const accs = (g) => g.runs.map((r) => r.summary.accuracy);
+  const lines = [
+    '**Seeds.** The settings below were repeated with seeds 2 and 3 (`--seed`; the runs above are seed 1):',
+    '',
+    '| setting | test accuracy, seed by seed | mean | spread (max − min) | activity sparsity, mean | backward sparsity, mean |',
+    '|---|---|---:|---:|---:|---:|',
+  ];
+  for (const g of groups) {
+    const a = accs(g);
+    const bwd = g.runs.map((r) => r.lastTrain?.backward_sparsity).filter((v) => typeof v === 'number');
+    lines.push(
+      `| ${g.base.name} | ${g.runs.map((r) => `${pct(r.summary.accuracy, 2)} (seed ${r.config.model.seed})`).join(', ')} | ${pct(mean(a), 2)} | ${num(100 * (Math.max(...a) - Math.min(...a)))} points | ${pct(mean(g.runs.map((r) => r.summary.activity_sparsity)))} | ${bwd.length ? pct(mean(bwd)) : '—'} |`,
+    );
+  }
+  lines.push('');
+  const egru = groups.filter((g) => g.base.config.model.cell === 'egru');
+  const wide = egru.find((g) => g.base.config.model.support === 1);
+  for (const g of egru) {
+    const acc = mean(accs(g));
+    const sp = mean(g.runs.map((r) => r.summary.activity_sparsity));
+    lines.push(
+      `- ${g.base.name}, mean of ${g.runs.length} seeds against the accuracy target (≥ 98.3 % at ≥ 80 % activity sparsity): ${pct(acc, 2)} at ${pct(sp)} — ${acc >= 0.983 && sp >= 0.8 ? 'met' : `**not met** (${num(100 * (0.983 - acc))} points short${sp < 0.8 ? ', sparsity under 80 %' : ''})`}; ${((k) => `${k} of its ${g.runs.length} seeds ${k === 1 ? 'meets' : 'meet'} it`)(accs(g).filter((v, i) => v >= 0.983 && g.runs[i].summary.activity_sparsity >= 0.8).length)}.`,
+    );
+  }
+  lines.push('');
+  for (const g of egru) {
+    if (g === wide || !wide) continue;
+    const d = 100 * (mean(accs(wide)) - mean(accs(g)));
+    const spread = 100 * Math.max(...[...accs(wide), ...accs(g)].map((v, _, all) => Math.max(...all) - v));
+    lines.push(
+      `Over ${g.runs.length} seeds, s = ${g.base.config.model.support} (λ = ${g.base.config.model.activityReg}) is ${num(Math.abs(d))} points ${d >= 0 ? 'below' : 'above'} s = 1 (λ = ${wide.base.config.model.activityReg}) on average, ` +
+        `${Math.abs(d) <= 0.3 ? 'within' : 'outside'} the target's 0.3 points; the seeds of the two settings together span ${num(spread)} points.`,
+    );
+  }
+  lines.push('');
+  return lines;
+}
+
 /** The sparse-BPTT target: a setting with ≥ 50 % backward sparsity within `tolerance` of s = 1 at the same λ. */
 function sweepVerdict(runs, cost, tolerance, unit, metric) {
   const egru = runs.filter((r) => r.config.model.cell === 'egru');
@@ -240,7 +287,10 @@ ${ticks}<text x="${W - R}" y="${H - 8}" text-anchor="end">optimiser step (last: 
 `;
 }
 
-function page() {
+/** `outDir`: where results.md and its curves go (default docs/; the tests regenerate the page elsewhere to compare). */
+function page(outDir = join(ROOT, 'docs')) {
+  const PAGE = join(outDir, 'results.md');
+  const CURVES = join(outDir, 'results');
   const runs = manifest.runs.map(loadRun);
   const missing = manifest.runs.filter((_, i) => runs[i] === null).map((r) => r.name);
   const have = runs.filter(Boolean);
@@ -283,7 +333,7 @@ function page() {
     const hit = egru.filter((r) => r.summary.accuracy >= 0.983 && r.summary.activity_sparsity >= 0.8);
     out.push(
       hit.length
-        ? `Target (≥ 98.3 % at ≥ 80 % activity sparsity): **met** by ${hit.map((r) => `${r.name} (${pct(r.summary.accuracy, 2)} at ${pct(r.summary.activity_sparsity)})`).join(', ')}.`
+        ? `Target (≥ 98.3 % at ≥ 80 % activity sparsity): **met** by ${hit.map((r) => `${r.name} (${pct(r.summary.accuracy, 2)} at ${pct(r.summary.activity_sparsity)})`).join(', ')}${section('row-seeds').length ? ' with seed 1; the means over three seeds are below (Seeds)' : ''}.`
         : `Target (≥ 98.3 % at ≥ 80 % activity sparsity): **not met** — the best EGRU at ≥ 80 % sparsity reached ${pct(Math.max(...egru.filter((r) => r.summary.activity_sparsity >= 0.8).map((r) => r.summary.accuracy), Number.NaN), 2)}.`,
     );
     out.push('');
@@ -294,10 +344,11 @@ function page() {
     out.push(...verdict.lines);
     out.push('');
     const moves = egru.flatMap((r) => r.epochs.slice(-4).map((e, i, a) => (i ? Math.abs(e.validation.accuracy - a[i - 1].validation.accuracy) : null)).filter((v) => v !== null));
-    out.push(`One seed per setting: over the last four epochs a run's test accuracy moves by up to ${num(100 * Math.max(...moves))} points from one`);
+    out.push(`Each row above is one run (seed 1): over the last four epochs a run's test accuracy moves by up to ${num(100 * Math.max(...moves))} points from one`);
     out.push(`epoch to the next (median ${num(100 * moves.sort((a, b) => a - b)[moves.length >> 1])}; the epoch records of each run's metrics.jsonl), so a difference of a few`);
     out.push('tenths between two rows is within what the stopping point alone gives.');
     out.push('');
+    out.push(...seedLines(row, section('row-seeds')));
     out.push('Commands:');
     out.push('');
     for (const r of row) out.push(`- ${r.name}: ${command(r)}`);
@@ -361,5 +412,5 @@ function page() {
 const [cmd, ...rest] = process.argv.slice(2);
 if (cmd === 'run') runAll(rest);
 else if (cmd === 'time') await timeAll(rest);
-else if (cmd === 'page') page();
+else if (cmd === 'page') page(rest[0] === '--out' && rest[1] ? resolve(rest[1]) : undefined);
 else fail('usage: node scripts/experiments.mjs run|time|page [NAME…]');
