@@ -308,7 +308,8 @@ function page(outDir = join(ROOT, 'docs')) {
   out.push('  (for the curves) but select nothing on it: the last epoch\'s network is the one reported. (For runs that do select,');
   out.push('  e.g. with `--early-stop`, `egru train --holdout N` validates on N held-out training images instead: docs/formats.md.)');
   out.push('- **Activity sparsity** is that of the test pass; **backward sparsity**, backward message items and backward');
-  out.push('  MACs per optimiser step are those of the last training epoch (docs/figures.md defines them).');
+  out.push('  MACs per optimiser step are those of the last training epoch (docs/figures.md defines them), as the run recorded');
+  out.push('  them: runs trained before the kernels kept their gates count the backward recompute, which steps now skip.');
   out.push(`- **Step times** come from \`node scripts/experiments.mjs time\`: the median of repeated training steps and of`);
   out.push('  forward-only steps of the trained network (threads transport, the run\'s actor count, learning rate 0 so the');
   out.push('  network stays the trained one), on a quiet machine; "of it backward" is their difference (backward pass and');
