@@ -10,7 +10,7 @@ import { loadCheckpoint } from '../cli/io/checkpoint.js';
 import { encodeNpz } from '../cli/io/npz.js';
 import { learningRateAt } from '../model/lr-schedule.js';
 import { paramList } from '../model/params.js';
-import { runEgru, type Result } from './helpers/egru-cli.js';
+import { expectOk, expectOneLineError, runEgru } from './helpers/egru-cli.js';
 
 let tmp: string;
 beforeAll(() => {
@@ -20,17 +20,6 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const egru = (args: string[], env: Record<string, string> = {}) => runEgru(args, tmp, env);
 
-function expectError(r: Result, pattern: RegExp): void {
-  const lines = r.stderr.trim().split('\n');
-  expect(r.code, r.stderr).toBe(2);
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^egru: error: /);
-  expect(lines[0]).toMatch(pattern);
-}
-
-function expectOk(r: Result): void {
-  expect(r.code, r.stderr).toBe(0);
-}
 
 // 48 training sequences in batches of 16: 3 steps per epoch; 16 validation sequences.
 const TINY = ['--task', 'adding-class', '--seq-len', '12', '--hidden', '6', '--limit', '48', '--val-limit', '16', '--batch', '16', '--transport', 'inline', '--progress', 'none'];
@@ -107,8 +96,8 @@ describe('egru train: learning-rate schedules', () => {
       [['--lr-schedule', 'step', '--lr-step-every', '2', '--lr-gamma', '1.5'], /--lr-gamma <g>' argument '1\.5' is invalid\. expected a number ≤ 1/],
       [['--early-stop', '-2'], /--early-stop <patience>' argument '-2' is invalid/],
     ];
-    for (const [args, msg] of bad) expectError(await egru(['train', ...TINY, '--steps', '2', ...args, '--out', join(tmp, 'never')]), msg);
-    expectError(await egru(['train', '--resume', join(tmp, 'cosine'), '--lr-schedule', 'step']), /--lr-schedule cannot be given with --resume/);
+    for (const [args, msg] of bad) expectOneLineError(await egru(['train', ...TINY, '--steps', '2', ...args, '--out', join(tmp, 'never')]), msg);
+    expectOneLineError(await egru(['train', '--resume', join(tmp, 'cosine'), '--lr-schedule', 'step']), /--lr-schedule cannot be given with --resume/);
   });
 });
 
@@ -168,7 +157,7 @@ describe('egru train: --early-stop and the best checkpoint', () => {
 
   it('--early-stop needs validation data', async () => {
     const x = writeSynthetic('lonely.npz', 8, 3);
-    expectError(await egru(['train', '--data', x, '--early-stop', '2', '--transport', 'inline', '--out', join(tmp, 'never')]), /--early-stop needs validation data/);
+    expectOneLineError(await egru(['train', '--data', x, '--early-stop', '2', '--transport', 'inline', '--out', join(tmp, 'never')]), /--early-stop needs validation data/);
   });
 });
 
@@ -216,10 +205,10 @@ describe('egru train --config and --resume repeat a run exactly', () => {
     ];
     for (const [k, [doc, msg]] of bad.entries()) {
       const file = write(`bad-${k}.json`, doc);
-      expectError(await egru(['train', '--config', file, '--out', join(tmp, 'never')]), new RegExp(`^egru: error: --config ${file.replace(/[.]/g, '\\.')}${msg.source}`));
+      expectOneLineError(await egru(['train', '--config', file, '--out', join(tmp, 'never')]), new RegExp(`^egru: error: --config ${file.replace(/[.]/g, '\\.')}${msg.source}`));
     }
-    expectError(await egru(['train', '--config', join(tmp, 'missing.json')]), /--config .*missing\.json: /);
-    expectError(await egru(['train', '--resume', a(), '--config', join(a(), 'config.json')]), /--config cannot be given with --resume/);
+    expectOneLineError(await egru(['train', '--config', join(tmp, 'missing.json')]), /--config .*missing\.json: /);
+    expectOneLineError(await egru(['train', '--resume', a(), '--config', join(a(), 'config.json')]), /--config cannot be given with --resume/);
   });
 
   it('a run that failed mid-way and was resumed equals the uninterrupted one: weights, schedule, best checkpoint, early-stop state', async () => {

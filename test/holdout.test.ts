@@ -14,7 +14,7 @@ import { loadCheckpoint } from '../cli/io/checkpoint.js';
 import { encodeNpz } from '../cli/io/npz.js';
 import { paramList } from '../model/params.js';
 import { inputError } from './helpers/input-error.js';
-import { runEgru, type Result } from './helpers/egru-cli.js';
+import { expectOk, expectOneLineError, runEgru } from './helpers/egru-cli.js';
 
 let tmp: string;
 beforeAll(() => {
@@ -36,17 +36,6 @@ interface MetricRecord {
 const metrics = (dir: string): MetricRecord[] =>
   readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 
-function expectError(r: Result, pattern: RegExp): void {
-  const lines = r.stderr.trim().split('\n');
-  expect(r.code, r.stderr).toBe(2);
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^egru: error: /);
-  expect(lines[0]).toMatch(pattern);
-}
-
-function expectOk(r: Result): void {
-  expect(r.code, r.stderr).toBe(0);
-}
 
 const bytesOf = (t: Float32Array) => Buffer.from(t.buffer, t.byteOffset, t.byteLength);
 function expectSameWeights(a: string, b: string): void {
@@ -173,7 +162,7 @@ describe('egru train --holdout', () => {
     const [sa, sb] = [json(plain, 'summary.json'), json(crashed, 'summary.json')];
     for (const k of ['best', 'accuracy', 'loss', 'validation', 'figures_from', 'validation_split']) expect(sb[k], k).toEqual(sa[k]);
     expect(json(crashed, 'config.json').holdout).toBe(200);
-    expectError(await egru(['train', '--resume', crashed, '--holdout', '10']), /--holdout cannot be given with --resume/);
+    expectOneLineError(await egru(['train', '--resume', crashed, '--holdout', '10']), /--holdout cannot be given with --resume/);
   });
 
   it('bad --holdout: one line, exit 2, nothing written', async () => {
@@ -187,7 +176,7 @@ describe('egru train --holdout', () => {
       [['--task', 'adding-class', '--holdout', '10'], /--holdout applies to the MNIST tasks .*: adding-class has no held-out split/],
       [['--data', join(tmp, 'x.npz'), '--holdout', '10'], /--holdout applies to the MNIST tasks .*: with --data, give the validation sequences with --val/],
     ];
-    for (const [opts, msg] of bad) expectError(await egru(['train', ...opts, '--steps', '1', '--out', never]), msg);
+    for (const [opts, msg] of bad) expectOneLineError(await egru(['train', ...opts, '--steps', '1', '--out', never]), msg);
     const cfg = json(run(), 'config.json');
     for (const [holdout, msg] of [
       [0, /holdout must be an integer ≥ 1 or null, got 0/],
@@ -196,7 +185,7 @@ describe('egru train --holdout', () => {
     ] as const) {
       const file = join(tmp, `bad-holdout-${holdout}.json`);
       writeFileSync(file, JSON.stringify({ ...cfg, holdout }));
-      expectError(await egru(['train', '--config', file, '--out', never]), msg);
+      expectOneLineError(await egru(['train', '--config', file, '--out', never]), msg);
     }
   });
 

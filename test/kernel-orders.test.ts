@@ -11,21 +11,27 @@ import { initParams, sliceGroup } from '../model/params.js';
 import { Composition } from './helpers/compose.js';
 import { activeParams, randomBatch } from './helpers/problems.js';
 
+const CELLS = [
+  ['evnn', {}],
+  ['paper', { formulation: 'paper' as const }],
+  ['gru', { cell: 'gru' as const }],
+] as const;
+
+/** Two layers with hidden sizes not divisible by 4 (the SIMD tails), uneven groups, 11 steps (more than two gradient blocks). */
+function unevenProblem(extra: (typeof CELLS)[number][1]) {
+  const cfg = defaultModelConfig({ inputSize: 5, hidden: [13, 6], classes: 3, seed: 7, activityReg: 0.1, ...extra });
+  const params = activeParams(cfg);
+  const B = 4;
+  const steps = 11;
+  const sb = randomBatch(cfg, B, steps, 3);
+  const batch = { x: sb.x, targets: sb.targets, batch: B, steps, inputSize: cfg.inputSize };
+  return { cfg, params, B, steps, batch, splits: [[5, 8], [1, 2, 3]] };
+}
+
 describe('pre-activation order', () => {
-  for (const [name, extra] of [
-    ['evnn', {}],
-    ['paper', { formulation: 'paper' as const }],
-    ['gru', { cell: 'gru' as const }],
-  ] as const)
+  for (const [name, extra] of CELLS)
     it(`${name}: by destination and by weight row give identical losses, gradients and figures (uneven groups, 11 steps)`, () => {
-      // hidden sizes not divisible by 4 (the SIMD tails), a sequence longer than two gradient blocks
-      const cfg = defaultModelConfig({ inputSize: 5, hidden: [13, 6], classes: 3, seed: 7, activityReg: 0.1, ...extra });
-      const params = activeParams(cfg);
-      const B = 4;
-      const steps = 11;
-      const sb = randomBatch(cfg, B, steps, 3);
-      const batch = { x: sb.x, targets: sb.targets, batch: B, steps, inputSize: cfg.inputSize };
-      const splits = [[5, 8], [1, 2, 3]];
+      const { cfg, params, B, batch, splits } = unevenProblem(extra);
       const byDestination = new Composition(cfg, params, B, splits, 'destination').run(batch);
       const byRow = new Composition(cfg, params, B, splits, 'row').run(batch);
       expect(byDestination.loss).toBeGreaterThan(0);
@@ -33,19 +39,9 @@ describe('pre-activation order', () => {
       expect(byDestination).toEqual(byRow);
     });
 
-  for (const [name, extra] of [
-    ['evnn', {}],
-    ['paper', { formulation: 'paper' as const }],
-    ['gru', { cell: 'gru' as const }],
-  ] as const)
+  for (const [name, extra] of CELLS)
     it(`${name}: gates kept from the forward step and gates recomputed give identical losses, gradients and events`, () => {
-      const cfg = defaultModelConfig({ inputSize: 5, hidden: [13, 6], classes: 3, seed: 7, activityReg: 0.1, ...extra });
-      const params = activeParams(cfg);
-      const B = 4;
-      const steps = 11;
-      const sb = randomBatch(cfg, B, steps, 3);
-      const batch = { x: sb.x, targets: sb.targets, batch: B, steps, inputSize: cfg.inputSize };
-      const splits = [[5, 8], [1, 2, 3]];
+      const { cfg, params, B, steps, batch, splits } = unevenProblem(extra);
       const recomputed = new Composition(cfg, params, B, splits, 'destination', 0).run(batch);
       const kept = new Composition(cfg, params, B, splits, 'destination', steps).run(batch);
       // a longer sequence than the kernels keep gates for: recomputed again

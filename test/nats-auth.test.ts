@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsConnectOptions, parseNatsServers, redactNatsServers } from '../runtime/nats-connect.js';
 import { natsServerMissing, startNatsServer } from './helpers/nats-server.js';
-import { BIN, runEgru, type Result } from './helpers/egru-cli.js';
+import { BIN, expectOneLineError, hostServing, type Result, runEgru } from './helpers/egru-cli.js';
 
 const TINY = ['--task', 'adding-class', '--seq-len', '8', '--hidden', '6', '--limit', '24', '--val-limit', '8', '--batch', '8', '--progress', 'none'];
 const TOKEN = 's3cret-t0ken';
@@ -33,13 +33,6 @@ afterAll(async () => {
 
 function egru(args: string[]): Promise<Result> {
   return runEgru(args, tmp);
-}
-function expectOneLineError(r: Result, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(2);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^egru: error: /);
-  expect(lines[0]).toMatch(pattern);
 }
 const at = (port: number, creds: string) => `nats://${creds}@127.0.0.1:${port}`;
 const train = (url: string, out: string, more: string[] = []) => egru(['train', ...TINY, '--transport', 'nats', '--nats', url, '--steps', '2', '--out', join(tmp, out), ...more]);
@@ -108,14 +101,7 @@ describe.skipIf(!!NATS_MISSING)(needsNats('a server with --auth TOKEN'), () => {
       for (let k = 0; k < 2; k++) {
         const child = spawn(process.execPath, [BIN, 'actor-host', '--nats', at(token.port, TOKEN)], { stdio: ['ignore', 'ignore', 'pipe'] });
         hosts.push(child);
-        await new Promise<void>((ready, fail) => {
-          let err = '';
-          child.stderr!.on('data', (d: Buffer) => {
-            err += String(d);
-            if (err.includes('serving actors')) ready();
-          });
-          child.once('exit', (code) => fail(new Error(`actor host exited (${code}): ${err}`)));
-        });
+        await hostServing(child);
       }
       const r = await train(at(token.port, TOKEN), 'tok-hosts', ['--actors', '2', '--actor-hosts']);
       expect(r.code, r.stderr).toBe(0);
@@ -184,14 +170,7 @@ describe.skipIf(!!NATS_MISSING)(needsNats('--secret-file: train, eval, hardware 
   it('train, eval and hardware over actor hosts with the same secret (and the token) work', async () => {
     const host = spawn(process.execPath, [BIN, 'actor-host', '--nats', at(token.port, TOKEN), '--secret-file', secret()], { stdio: ['ignore', 'ignore', 'pipe'] });
     try {
-      await new Promise<void>((ready, fail) => {
-        let err = '';
-        host.stderr!.on('data', (d: Buffer) => {
-          err += String(d);
-          if (err.includes('serving actors')) ready();
-        });
-        host.once('exit', (code) => fail(new Error(`actor host exited (${code}): ${err}`)));
-      });
+      await hostServing(host);
       const hosted = ['--transport', 'nats', '--nats', at(token.port, TOKEN), '--actor-hosts', '--secret-file', secret()];
       const r = await train(at(token.port, TOKEN), 'sealed', ['--actors', '2', '--actor-hosts', '--secret-file', secret()]);
       expect(r.code, r.stderr).toBe(0);

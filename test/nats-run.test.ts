@@ -12,7 +12,7 @@ import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignSubject } from '../runtime/nats-control.js';
 import { natsServerMissing, startNatsServer } from './helpers/nats-server.js';
-import { BIN, runEgru, type Result } from './helpers/egru-cli.js';
+import { BIN, expectOneLineError, hostServing, runEgru } from './helpers/egru-cli.js';
 
 const TINY = ['--task', 'adding-class', '--seq-len', '8', '--hidden', '6', '--limit', '24', '--val-limit', '8', '--batch', '8', '--progress', 'none'];
 /** The config block of docs/nats.md that has a user per run; each user's password is `<user>-pw`. */
@@ -47,13 +47,6 @@ afterAll(async () => {
 
 const egru = (args: string[]) => runEgru(args, tmp, FAST);
 const train = (out: string, more: string[]) => egru(['train', ...TINY, '--transport', 'nats', '--nats', url, '--steps', '2', '--out', join(tmp, out), ...more]);
-function expectOneLineError(r: Result, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(2);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^egru: error: /);
-  expect(lines[0]).toMatch(pattern);
-}
 
 describe.skipIf(!!NATS_MISSING)(needsNats('a server that permits a user only the subjects of run r1'), () => {
   it('--nats-run r1 trains, resumes and evaluates; the id is not recorded', async () => {
@@ -88,14 +81,7 @@ describe.skipIf(!!NATS_MISSING)(needsNats('the same server: a run over actor hos
       for await (const st of nc.status()) if (st.type === 'error' && st.permissionContext) refused.push(`${st.permissionContext.operation} ${st.permissionContext.subject}`);
     })();
     try {
-      await new Promise<void>((ready, fail) => {
-        let err = '';
-        host.stderr!.on('data', (d: Buffer) => {
-          err += String(d);
-          if (err.includes('serving actors')) ready();
-        });
-        host.once('exit', (code) => fail(new Error(`actor host exited (${code}): ${err}`)));
-      });
+      await hostServing(host);
       const r = await egru(['train', ...TINY, '--transport', 'nats', '--nats', at('run-r3'), '--nats-run', 'r3', '--actor-hosts', '--secret-file', secret, '--steps', '2', '--out', join(tmp, 'r3')]);
       expect(r.code, r.stderr).toBe(0);
       await expect(nc.request(assignSubject('r4'), new Uint8Array(8), { timeout: 5000 })).rejects.toThrow(/Permissions Violation for Publish to "egru\.hosts\.assign\.r4"/);

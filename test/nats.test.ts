@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
 import { paramList } from '../model/params.js';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
 import { ActorFailure, Trainer, type TrainerOptions } from '../runtime/coordinator.js';
 import { activeParams, randomBatch, smallModel } from './helpers/problems.js';
 import { connect } from 'nats';
@@ -10,8 +9,8 @@ import { NatsExchange } from '../runtime/nats-exchange.js';
 import { Phase } from '../runtime/schedule.js';
 import { Topology } from '../runtime/topology.js';
 import { natsServerMissing, startNatsServer } from './helpers/nats-server.js';
+import { BIN, hostServing } from './helpers/egru-cli.js';
 
-const BIN = join(resolve(import.meta.dirname, '..'), 'bin', 'egru.js');
 // Without a nats-server (and outside CI) the server tests are skipped with the reason; the rest still run.
 const NATS_MISSING = natsServerMissing();
 let server: Awaited<ReturnType<typeof startNatsServer>>;
@@ -91,14 +90,7 @@ describe('nats transport with actor hosts: separate processes that reach the ser
     const child = spawn(process.execPath, [BIN, 'actor-host', '--nats', server.url], { stdio: ['ignore', 'ignore', 'pipe'] });
     hosts.push(child);
     // ready when it says so on stderr
-    await new Promise<void>((resolve, reject) => {
-      let err = '';
-      child.stderr!.on('data', (d: Buffer) => {
-        err += String(d);
-        if (err.includes('serving actors')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`actor host exited (${code}): ${err}`)));
-    });
+    await hostServing(child);
     return child;
   };
   afterAll(() => {
